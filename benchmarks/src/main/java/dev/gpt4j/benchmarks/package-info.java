@@ -1,0 +1,2 @@
+/** gpt4j benchmarks module. */
+package dev.gpt4j.benchmarks;

@@ -1,0 +1,2 @@
+/** gpt4j core module. */
+package dev.gpt4j.core;

@@ -1,0 +1,2 @@
+/** gpt4j data module. */
+package dev.gpt4j.data;

@@ -1,0 +1,2 @@
+/** gpt4j inference module. */
+package dev.gpt4j.inference;

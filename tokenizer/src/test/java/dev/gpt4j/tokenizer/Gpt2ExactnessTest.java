@@ -1,0 +1,57 @@
+package dev.gpt4j.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Every reference encoding made with OpenAI's tiktoken (encoding gpt2) must come out exactly. */
+class Gpt2ExactnessTest {
+    static BpeTokenizer tok;
+
+    @BeforeAll
+    static void load() {
+        tok = BpeTokenizer.load(TestData.gpt2());
+    }
+
+    @Test
+    void vocabularyShape() {
+        assertEquals(50257, tok.vocabSize());
+        assertEquals(50000, tok.mergeCount());
+        assertEquals(java.util.Map.of("<|endoftext|>", 50256), tok.specialTokens());
+        assertEquals("Ġthe", tok.tokenString(262));
+    }
+
+    @Test
+    void allTiktokenVectors() throws Exception {
+        ObjectMapper om = new ObjectMapper();
+        List<String> lines = Files.readAllLines(TestData.gpt2().resolve("tiktoken-gpt2-vectors.jsonl"));
+        assertEquals(420, lines.size());
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            JsonNode n = om.readTree(lines.get(i));
+            String text = n.get("text").asText();
+            int[] expected = om.convertValue(n.get("ids"), int[].class);
+            int[] actual = tok.encode(text);
+            if (!java.util.Arrays.equals(expected, actual)) {
+                failures.add("line " + (i + 1) + " " + om.writeValueAsString(text) + "\n  expected "
+                        + java.util.Arrays.toString(expected) + "\n  actual   " + java.util.Arrays.toString(actual));
+            }
+            if (!text.equals(tok.decode(expected))) failures.add("line " + (i + 1) + ": decode differs");
+        }
+        assertTrue(failures.isEmpty(), failures.size() + " of 420 differ:\n" + String.join("\n", failures));
+    }
+
+    @Test
+    void knownEncodings() {
+        assertArrayEquals(new int[] {15496, 11, 995, 0}, tok.encode("Hello, world!"));
+        assertArrayEquals(new int[] {50256}, tok.encode("<|endoftext|>"));
+        assertEquals(List.of("SELECT", " name", " FROM", " singer"), tok.tokenize("SELECT name FROM singer"));
+    }
+}

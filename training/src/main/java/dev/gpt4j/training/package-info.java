@@ -1,0 +1,2 @@
+/** gpt4j training module. */
+package dev.gpt4j.training;
