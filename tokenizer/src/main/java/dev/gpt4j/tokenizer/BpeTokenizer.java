@@ -64,7 +64,7 @@ public final class BpeTokenizer {
         this.ids = new HashMap<>(tokens.length * 2);
         this.tokenBytes = new byte[tokens.length][];
         for (int id = 0; id < tokens.length; id++) {
-            ids.put(tokens[id], id);
+            if (ids.put(tokens[id], id) != null) throw new IllegalArgumentException("token " + quote(tokens[id]) + " appears twice");
             tokenBytes[id] = specials.containsKey(tokens[id])
                     ? tokens[id].getBytes(StandardCharsets.UTF_8)
                     : ByteLevel.fromTokenString(tokens[id]);
