@@ -5,8 +5,9 @@ package dev.gpt4j.tokenizer;
  * hand-written scanner with exactly the semantics of GPT-2's (and tiktoken's) pattern
  * <pre>'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+</pre>
  * where {@code \s} is Unicode White_Space, as in Rust's and Python's regex engines (Java's default
- * {@code \s} is ASCII only). The tests check it against that regex on random strings; the scanner is
- * several times faster than {@link java.util.regex}.
+ * {@code \s} is ASCII only), and {@code \p{L}} and {@code \p{N}} are taken from Unicode 16.0, the version
+ * tiktoken's engine uses, whatever the JDK's own Unicode version (JDK 17 has 13.0). The tests check it
+ * against that regex on random strings; the scanner is several times faster than {@link java.util.regex}.
  */
 public final class PreTokenizer {
 
@@ -63,10 +64,22 @@ public final class PreTokenizer {
 
     private static final int LETTER = 0, NUMBER = 1, OTHER = 2, WHITESPACE = 3;
 
+    /** Classes of the ASCII characters, the common case. */
+    private static final byte[] ASCII = new byte[128];
+
+    static {
+        for (int c = 0; c < 128; c++) {
+            ASCII[c] = (byte) (isWhitespace(c) ? WHITESPACE
+                    : (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? LETTER
+                    : (c >= '0' && c <= '9') ? NUMBER : OTHER);
+        }
+    }
+
     private static int classOf(int cp) {
+        if (cp < 128) return ASCII[cp];
         if (isWhitespace(cp)) return WHITESPACE;
-        if (Character.isLetter(cp)) return LETTER;
-        if (isNumber(cp)) return NUMBER;
+        if (UnicodeClasses.isLetter(cp)) return LETTER;
+        if (UnicodeClasses.isNumber(cp)) return NUMBER;
         return OTHER;
     }
 
@@ -99,10 +112,4 @@ public final class PreTokenizer {
                 || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
     }
 
-    /** {@code \p{N}}: decimal digits, letter numbers and other numbers. */
-    static boolean isNumber(int cp) {
-        if (cp < 0x80) return cp >= '0' && cp <= '9';
-        int t = Character.getType(cp);
-        return t == Character.DECIMAL_DIGIT_NUMBER || t == Character.LETTER_NUMBER || t == Character.OTHER_NUMBER;
-    }
 }
