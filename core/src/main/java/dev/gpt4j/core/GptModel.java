@@ -1,0 +1,474 @@
+package dev.gpt4j.core;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
+import org.nd4j.linalg.api.ops.random.impl.GaussianDistribution;
+import org.nd4j.linalg.api.ops.random.impl.UniformDistribution;
+import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.Arrays;
+
+/**
+ * A GPT-2-family decoder-only transformer (Raschka ch. 4) with an explicit backward pass:
+ * <pre>
+ * tokens[B,T] → wte + wpe → L × [x += drop(attn(ln_1(x))); x += drop(mlp(ln_2(x)))] → ln_f → logits = x wte^T
+ * </pre>
+ * Parameters and gradients live in one flat buffer each ({@link Parameters}). Activations are allocated once
+ * for a (B, T) shape and reused, so steady-state steps allocate no new tensor memory.
+ *
+ * <pre>{@code
+ * var model = GptModel.create(GptConfig.tiny(), 42);
+ * double loss = model.forward(tokens, targets, 8, 128);   // B=8, T=128, flat int arrays of B*T
+ * model.zeroGrad(); model.backward();                     // gradients in model.params().grads()
+ * }</pre>
+ *
+ * Not thread-safe: one forward/backward at a time. Close it to free its native memory early.
+ */
+public final class GptModel implements AutoCloseable {
+    /** Targets equal to this are ignored by the loss (as PyTorch's cross-entropy ignore_index). */
+    public static final int IGNORE = -100;
+
+    private final GptConfig config;
+    private final DataType dtype;
+    private final Parameters params;
+    private final long seed;
+    private boolean training = true;
+    private long dropoutStep;
+    private Activations acts;
+    private Random dropoutRng;
+
+    private GptModel(GptConfig config, DataType dtype, long seed) {
+        this.config = config;
+        this.dtype = dtype;
+        this.seed = seed;
+        this.params = new Parameters(config, dtype);
+    }
+
+    /** A model with GPT-2's initialisation drawn from {@code seed}, in float32. */
+    public static GptModel create(GptConfig config, long seed) {
+        return create(config, seed, DataType.FLOAT);
+    }
+
+    /** A model with GPT-2's initialisation drawn from {@code seed}, in FLOAT or DOUBLE. */
+    public static GptModel create(GptConfig config, long seed, DataType dtype) {
+        if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) throw new IllegalArgumentException("dtype must be FLOAT or DOUBLE");
+        GptModel m = new GptModel(config, dtype, seed);
+        m.initialize(seed);
+        return m;
+    }
+
+    /** A model whose weights are all zero (to be filled, e.g. by a checkpoint reader). */
+    static GptModel empty(GptConfig config, DataType dtype, long seed) {
+        return new GptModel(config, dtype, seed);
+    }
+
+    /**
+     * GPT-2's initialisation: 2-D weights ~ N(0, 0.02), the residual projections (attn.c_proj, mlp.c_proj) ~
+     * N(0, 0.02 / sqrt(2 L)), biases 0, LayerNorm weights 1.
+     */
+    private void initialize(long seed) {
+        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+        {
+            for (Parameters.Slot s : params.slots()) {
+                INDArray v = params.get(s.name());
+                if (s.name().contains("ln_") && s.name().endsWith(".weight")) {
+                    v.assign(1);
+                } else if (s.shape().length == 2) {
+                    double std = s.name().endsWith("c_proj.weight") ? 0.02 / Math.sqrt(2.0 * config.layers()) : 0.02;
+                    INDArray tmp = Nd4j.create(dtype, s.shape());
+                    Nd4j.getExecutioner().exec(new GaussianDistribution(tmp, 0.0, std), rng);
+                    v.assign(tmp);
+                } else {
+                    v.assign(0);
+                }
+            }
+        }
+    }
+
+    public GptConfig config() {
+        return config;
+    }
+
+    public Parameters params() {
+        return params;
+    }
+
+    public DataType dataType() {
+        return dtype;
+    }
+
+    /** Training mode: dropout on (if the config has any). */
+    public GptModel train() {
+        training = true;
+        return this;
+    }
+
+    /** Evaluation mode: dropout off. */
+    public GptModel eval() {
+        training = false;
+        return this;
+    }
+
+    public boolean isTraining() {
+        return training;
+    }
+
+    /**
+     * Dropout masks of a forward pass are drawn from (seed, step), so a step recomputed, or a run resumed at that
+     * step, draws the same masks. A trainer sets the step; by default it is 0.
+     */
+    public void setDropoutStep(long step) {
+        this.dropoutStep = step;
+    }
+
+    public long dropoutStep() {
+        return dropoutStep;
+    }
+
+    /** Sets every gradient to zero. */
+    public void zeroGrad() {
+        params.grads().assign(0);
+    }
+
+    // ------------------------------------------------------------------------------------------ activations
+
+    /** Every array one forward/backward of a (B, T) shape needs; allocated once per shape. */
+    private final class Activations {
+        final int B, T, BT, C, H, hs, V;
+        final INDArray idx;     // token ids [BT] (INT)
+        final INDArray emb;     // [BT, C] embedding output = input of layer 0
+        final INDArray[] x, ln1, ln1Hat, ln1Rstd, qkv, qkvh, q, k, v, attPre, attProb, attDrop, attMask, y, yh,
+                attnOut, xa, ln2, ln2Hat, ln2Rstd, fc, th, g, proj, mask1, mask2;
+        final INDArray xL, lnf, lnfHat, lnfRstd, logits, probs, rowMax, rowSum, embMask;
+        // backward scratch
+        final INDArray dres, dbuf, dtmp, dtmp2, dln, d4a, d4b, dqkv, dqkvh, dq, dk, dv, dyh, datt, dattPre, dy;
+        final INDArray rowTmp, colC, col3C, col4C, rowTC, mean;
+        final float[] weights;
+        int[] targets;
+        double weightSum;
+        final INDArray causalMask; // [T*T]: 0 on and below the diagonal, -inf above
+
+        Activations(int B, int T) {
+            this.B = B;
+            this.T = T;
+            this.BT = B * T;
+            this.C = config.embedDim();
+            this.H = config.heads();
+            this.hs = config.headDim();
+            this.V = config.vocabSize();
+            int L = config.layers();
+            boolean drop = config.dropout() > 0;
+            idx = Nd4j.create(DataType.INT, BT);
+            emb = mk(BT, C);
+            x = new INDArray[L + 1];
+            ln1 = new INDArray[L]; ln1Hat = new INDArray[L]; ln1Rstd = new INDArray[L];
+            qkv = new INDArray[L]; qkvh = new INDArray[L]; q = new INDArray[L]; k = new INDArray[L]; v = new INDArray[L];
+            attPre = new INDArray[L]; attProb = new INDArray[L]; attDrop = new INDArray[L]; attMask = new INDArray[L];
+            y = new INDArray[L]; yh = new INDArray[L]; attnOut = new INDArray[L]; xa = new INDArray[L];
+            ln2 = new INDArray[L]; ln2Hat = new INDArray[L]; ln2Rstd = new INDArray[L];
+            fc = new INDArray[L]; th = new INDArray[L]; g = new INDArray[L]; proj = new INDArray[L];
+            mask1 = new INDArray[L]; mask2 = new INDArray[L];
+            x[0] = emb;
+            for (int l = 0; l < L; l++) {
+                ln1[l] = mk(BT, C); ln1Hat[l] = mk(BT, C); ln1Rstd[l] = mk(BT);
+                qkv[l] = mk(BT, 3 * C);
+                qkvh[l] = mk(3, B, H, T, hs);
+                q[l] = slice(qkvh[l], 0); k[l] = slice(qkvh[l], 1); v[l] = slice(qkvh[l], 2);
+                attPre[l] = mk(B, H, T, T); attProb[l] = mk(B, H, T, T);
+                attMask[l] = drop ? mk(B, H, T, T) : null;
+                attDrop[l] = drop ? mk(B, H, T, T) : attProb[l];
+                yh[l] = mk(B, H, T, hs); y[l] = mk(BT, C);
+                attnOut[l] = mk(BT, C); xa[l] = mk(BT, C);
+                ln2[l] = mk(BT, C); ln2Hat[l] = mk(BT, C); ln2Rstd[l] = mk(BT);
+                fc[l] = mk(BT, 4 * C); th[l] = mk(BT, 4 * C); g[l] = mk(BT, 4 * C); proj[l] = mk(BT, C);
+                mask1[l] = drop ? mk(BT, C) : null;
+                mask2[l] = drop ? mk(BT, C) : null;
+                x[l + 1] = mk(BT, C);
+            }
+            embMask = drop ? mk(BT, C) : null;
+            xL = x[L];
+            lnf = mk(BT, C); lnfHat = mk(BT, C); lnfRstd = mk(BT);
+            logits = mk(BT, V); probs = mk(BT, V); rowMax = mk(BT); rowSum = mk(BT);
+            dres = mk(BT, C); dbuf = mk(BT, C); dtmp = mk(BT, C); dtmp2 = mk(BT, C); dln = mk(BT, C);
+            d4a = mk(BT, 4 * C); d4b = mk(BT, 4 * C); dqkv = mk(BT, 3 * C); dqkvh = mk(3, B, H, T, hs);
+            dq = slice(dqkvh, 0); dk = slice(dqkvh, 1); dv = slice(dqkvh, 2);
+            dyh = mk(B, H, T, hs); datt = mk(B, H, T, T); dattPre = mk(B, H, T, T); dy = mk(BT, C);
+            rowTmp = mk(BT); colC = mk(C); col3C = mk(3 * C); col4C = mk(4 * C); rowTC = mk((long) T * C); mean = mk(BT);
+            weights = new float[BT];
+            double[] m = new double[T * T];
+            for (int i = 0; i < T; i++) for (int j = i + 1; j < T; j++) m[i * T + j] = Double.NEGATIVE_INFINITY;
+            causalMask = Nd4j.createFromArray(m).castTo(dtype);
+        }
+
+        private INDArray mk(long... shape) {
+            return Nd4j.create(dtype, shape);
+        }
+
+        private INDArray slice(INDArray a, int i) {
+            return a.get(NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
+        }
+    }
+
+    private Activations activations(int B, int T) {
+        if (T > config.contextLength()) {
+            throw new IllegalArgumentException("sequence length " + T + " exceeds the context length " + config.contextLength());
+        }
+        if (B <= 0 || T <= 0) throw new IllegalArgumentException("batch and sequence length must be positive, not " + B + "x" + T);
+        if (acts == null || acts.B != B || acts.T != T) {
+            acts = null; // let the old ones go before allocating new ones
+            acts = new Activations(B, T);
+        }
+        return acts;
+    }
+
+    // ------------------------------------------------------------------------------------------ forward
+
+    /**
+     * Runs the model on {@code tokens} (B*T ids, row-major [B, T]) and returns the mean cross-entropy against
+     * {@code targets} (B*T ids; {@link #IGNORE} entries are not counted). Keeps what backward needs.
+     */
+    public double forward(int[] tokens, int[] targets, int B, int T) {
+        return forward(tokens, targets, null, B, T);
+    }
+
+    /**
+     * As {@link #forward(int[], int[], int, int)}, with a per-token loss weight (e.g. 1 on SQL tokens, 0 on
+     * the prompt); the loss is sum(w * nll) / sum(w).
+     */
+    public double forward(int[] tokens, int[] targets, float[] weights, int B, int T) {
+        if (targets == null || targets.length != B * T) throw new IllegalArgumentException("need B*T = " + B * T + " targets");
+        logits(tokens, B, T);
+        return loss(targets, weights);
+    }
+
+    /** Runs the model and returns the logits [B*T, V] (a buffer the next call overwrites). */
+    public INDArray logits(int[] tokens, int B, int T) {
+        Activations a = activations(B, T);
+        if (tokens.length != a.BT) throw new IllegalArgumentException("need B*T = " + a.BT + " tokens, got " + tokens.length);
+        for (int i = 0; i < tokens.length; i++) {
+            if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " at position " + i + " is outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+        }
+        a.targets = null;
+        a.idx.data().setData(tokens);
+        boolean drop = training && config.dropout() > 0;
+        if (drop) {
+            if (dropoutRng == null) dropoutRng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+            dropoutRng.setSeed(seed * 1_000_003L + dropoutStep);
+        }
+        forwardPass(a, drop, dropoutRng);
+        return a.logits;
+    }
+
+    private void forwardPass(Activations a, boolean drop, Random rng) {
+        int C = a.C, L = config.layers();
+        double eps = config.layerNormEps();
+        // embeddings: emb = wte[idx] + wpe[0..T)
+        Nd4j.exec(DynamicCustomOp.builder("gather").addInputs(params.get("wte.weight"), a.idx).addOutputs(a.emb)
+                .addIntegerArguments(0).build());
+        INDArray wpe = params.get("wpe.weight").get(NDArrayIndex.interval(0, a.T), NDArrayIndex.all());
+        a.emb.reshape('c', a.B, (long) a.T * C).addiRowVector(wpe.reshape('c', 1, (long) a.T * C));
+        if (drop) dropout(a.emb, a.embMask, rng);
+        for (int l = 0; l < L; l++) {
+            String h = "h." + l + ".";
+            Layers.layerNormForward(a.x[l], p(h + "ln_1.weight"), pb(h + "ln_1.bias"), eps, a.ln1[l], a.ln1Hat[l], a.mean, a.ln1Rstd[l]);
+            Layers.linearForward(a.ln1[l], p(h + "attn.c_attn.weight"), pb(h + "attn.c_attn.bias"), a.qkv[l]);
+            attentionForward(a, l, drop, rng);
+            Layers.linearForward(a.y[l], p(h + "attn.c_proj.weight"), pb(h + "attn.c_proj.bias"), a.attnOut[l]);
+            if (drop) dropout(a.attnOut[l], a.mask1[l], rng);
+            a.xa[l].assign(a.x[l]).addi(a.attnOut[l]);
+            Layers.layerNormForward(a.xa[l], p(h + "ln_2.weight"), pb(h + "ln_2.bias"), eps, a.ln2[l], a.ln2Hat[l], a.mean, a.ln2Rstd[l]);
+            Layers.linearForward(a.ln2[l], p(h + "mlp.c_fc.weight"), pb(h + "mlp.c_fc.bias"), a.fc[l]);
+            Layers.geluForward(a.fc[l], a.g[l], a.th[l]);
+            Layers.linearForward(a.g[l], p(h + "mlp.c_proj.weight"), pb(h + "mlp.c_proj.bias"), a.proj[l]);
+            if (drop) dropout(a.proj[l], a.mask2[l], rng);
+            a.x[l + 1].assign(a.xa[l]).addi(a.proj[l]);
+        }
+        Layers.layerNormForward(a.xL, p("ln_f.weight"), pb("ln_f.bias"), eps, a.lnf, a.lnfHat, a.mean, a.lnfRstd);
+        Nd4j.gemm(a.lnf, head(), a.logits, false, true, 1.0, 0.0);
+    }
+
+    /** Causal multi-head self-attention of layer l: qkv[BT, 3C] → y[BT, C] (before the output projection). */
+    private void attentionForward(Activations a, int l, boolean drop, Random rng) {
+        int B = a.B, T = a.T, H = a.H, hs = a.hs;
+        // [B, T, 3, H, hs] → [3, B, H, T, hs]
+        a.qkvh[l].assign(a.qkv[l].reshape('c', B, T, 3, H, hs).permute(2, 0, 3, 1, 4));
+        // scores = q k^T / sqrt(hs), -inf above the diagonal
+        Layers.batchedMatmul(a.q[l], a.k[l], a.attPre[l], false, true);
+        a.attPre[l].muli(1.0 / Math.sqrt(hs));
+        a.attPre[l].reshape('c', (long) B * H, (long) T * T).addiRowVector(a.causalMask.reshape('c', 1, (long) T * T));
+        Layers.softmax(a.attPre[l], a.attProb[l]);
+        if (drop) {
+            a.attDrop[l].assign(a.attProb[l]);
+            dropout(a.attDrop[l], a.attMask[l], rng);
+        }
+        Layers.batchedMatmul(a.attDrop[l], a.v[l], a.yh[l], false, false);
+        // [B, H, T, hs] → [B, T, H, hs] = [BT, C]
+        a.y[l].reshape('c', B, T, H, hs).assign(a.yh[l].permute(0, 2, 1, 3));
+    }
+
+    /** In place: x *= mask, with mask = (u >= p) / (1 - p) for u ~ U[0, 1), saved for backward. */
+    private void dropout(INDArray x, INDArray mask, Random rng) {
+        double p = config.dropout();
+        Nd4j.getExecutioner().exec(new UniformDistribution(mask, 0.0, 1.0), rng);
+        mask.subi(p);
+        Transforms.step(mask, false);
+        mask.muli(1.0 / (1.0 - p));
+        x.muli(mask);
+    }
+
+    private double loss(int[] targets, float[] weights) {
+        Activations a = activations(acts.B, acts.T);
+        double wsum = 0;
+        for (int i = 0; i < a.BT; i++) {
+            int t = targets[i];
+            float w = t == IGNORE ? 0f : weights == null ? 1f : weights[i];
+            if (t != IGNORE && (t < 0 || t >= a.V)) {
+                throw new IllegalArgumentException("target " + t + " at position " + i + " is outside the vocabulary [0, " + a.V + ")");
+            }
+            if (!(w >= 0) || Float.isInfinite(w)) throw new IllegalArgumentException("loss weight " + w + " at position " + i);
+            a.weights[i] = w;
+            wsum += w;
+        }
+        a.targets = targets.clone();
+        a.weightSum = wsum;
+        if (wsum == 0) return 0.0;
+        // log-sum-exp per row, stably: probs = exp(logits - max); lse = max + log(sum)
+        Nd4j.getExecutioner().exec(new Max(a.logits, a.rowMax, 1));
+        a.probs.assign(a.logits).subiColumnVector(a.rowMax);
+        Transforms.exp(a.probs, false);
+        a.probs.sum(a.rowSum, 1);
+        double total = 0;
+        for (int i = 0; i < a.BT; i++) {
+            if (a.weights[i] == 0) continue;
+            double lse = a.rowMax.getDouble(i) + Math.log(a.rowSum.getDouble(i));
+            total += a.weights[i] * (lse - a.logits.getDouble(i, targets[i]));
+        }
+        return total / wsum;
+    }
+
+    // ------------------------------------------------------------------------------------------ backward
+
+    /** Adds the gradient of the last forward's loss to {@link Parameters#grads()}. */
+    public void backward() {
+        Activations a = acts;
+        if (a == null || a.targets == null) throw new IllegalStateException("backward() needs a forward() with targets first");
+        int L = config.layers();
+        boolean drop = training && config.dropout() > 0;
+        if (a.weightSum == 0) return;
+        // dlogits = (softmax - onehot) * w / sum(w), in the probs buffer
+        a.probs.diviColumnVector(a.rowSum);
+        for (int i = 0; i < a.BT; i++) {
+            if (a.weights[i] != 0) a.probs.putScalar(i, a.targets[i], a.probs.getDouble(i, a.targets[i]) - 1.0);
+            a.weights[i] /= (float) a.weightSum;
+        }
+        INDArray w = Nd4j.createFromArray(a.weights).castTo(dtype);
+        a.probs.muliColumnVector(w);
+        INDArray dlogits = a.probs;
+        // logits = lnf @ head^T
+        Nd4j.gemm(dlogits, head(), a.dln, false, false, 1.0, 0.0);
+        Nd4j.gemm(dlogits, a.lnf, headGrad(), true, false, 1.0, 1.0);
+        Layers.layerNormBackward(a.dln, a.lnfHat, a.lnfRstd, p("ln_f.weight"), a.dres, gr("ln_f.weight"), grb("ln_f.bias"),
+                a.dtmp, a.dtmp2, a.rowTmp, a.colC, false);
+        for (int l = L - 1; l >= 0; l--) {
+            String h = "h." + l + ".";
+            // x[l+1] = xa + drop(proj(gelu(fc(ln_2(xa)))))
+            INDArray dproj = a.dres;
+            if (drop) dproj = a.dbuf.assign(a.dres).muli(a.mask2[l]);
+            Layers.linearBackward(dproj, a.g[l], p(h + "mlp.c_proj.weight"), a.d4a, gr(h + "mlp.c_proj.weight"),
+                    grb(h + "mlp.c_proj.bias"), a.colC, false);
+            // g[l] served its last use in c_proj's weight gradient just above: it is the scratch here
+            Layers.geluBackward(a.d4a, a.fc[l], a.th[l], a.d4b, a.g[l]);
+            Layers.linearBackward(a.d4b, a.ln2[l], p(h + "mlp.c_fc.weight"), a.dln, gr(h + "mlp.c_fc.weight"),
+                    grb(h + "mlp.c_fc.bias"), a.col4C, false);
+            Layers.layerNormBackward(a.dln, a.ln2Hat[l], a.ln2Rstd[l], p(h + "ln_2.weight"), a.dres, gr(h + "ln_2.weight"),
+                    grb(h + "ln_2.bias"), a.dtmp, a.dtmp2, a.rowTmp, a.colC, true);
+            // xa = x[l] + drop(c_proj(attn(c_attn(ln_1(x[l])))))
+            INDArray dattnOut = a.dres;
+            if (drop) dattnOut = a.dbuf.assign(a.dres).muli(a.mask1[l]);
+            Layers.linearBackward(dattnOut, a.y[l], p(h + "attn.c_proj.weight"), a.dy, gr(h + "attn.c_proj.weight"),
+                    grb(h + "attn.c_proj.bias"), a.colC, false);
+            attentionBackward(a, l, drop);
+            Layers.linearBackward(a.dqkv, a.ln1[l], p(h + "attn.c_attn.weight"), a.dln, gr(h + "attn.c_attn.weight"),
+                    grb(h + "attn.c_attn.bias"), a.col3C, false);
+            Layers.layerNormBackward(a.dln, a.ln1Hat[l], a.ln1Rstd[l], p(h + "ln_1.weight"), a.dres, gr(h + "ln_1.weight"),
+                    grb(h + "ln_1.bias"), a.dtmp, a.dtmp2, a.rowTmp, a.colC, true);
+        }
+        // embeddings
+        INDArray demb = a.dres;
+        if (drop) demb.muli(a.embMask);
+        Nd4j.exec(DynamicCustomOp.builder("scatter_add").addInputs(gr("wte.weight"), a.idx, demb)
+                .addOutputs(gr("wte.weight")).build());
+        INDArray dwpe = gr("wpe.weight").get(NDArrayIndex.interval(0, a.T), NDArrayIndex.all()).reshape('c', 1, (long) a.T * a.C);
+        demb.reshape('c', a.B, (long) a.T * a.C).sum(a.rowTC, 0);
+        dwpe.addi(a.rowTC.reshape('c', 1, (long) a.T * a.C));
+    }
+
+    private void attentionBackward(Activations a, int l, boolean drop) {
+        int B = a.B, T = a.T, H = a.H, hs = a.hs;
+        a.dyh.assign(a.dy.reshape('c', B, T, H, hs).permute(0, 2, 1, 3));
+        Layers.batchedMatmul(a.dyh, a.v[l], a.datt, false, true);        // d(attDrop) = dyh v^T
+        Layers.batchedMatmul(a.attDrop[l], a.dyh, a.dv, true, false);    // dv = attDrop^T dyh
+        if (drop) a.datt.muli(a.attMask[l]);
+        Layers.softmaxBackward(a.attPre[l], a.datt, a.dattPre);
+        a.dattPre.muli(1.0 / Math.sqrt(hs));
+        Layers.batchedMatmul(a.dattPre, a.k[l], a.dq, false, false);     // dq = datt k
+        Layers.batchedMatmul(a.dattPre, a.q[l], a.dk, true, false);      // dk = datt^T q
+        a.dqkv.reshape('c', B, T, 3, H, hs).assign(a.dqkvh.permute(1, 3, 0, 2, 4));
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    private INDArray p(String name) {
+        return params.get(name);
+    }
+
+    private INDArray pb(String name) {
+        return config.bias() ? params.get(name) : null;
+    }
+
+    private INDArray gr(String name) {
+        return params.grad(name);
+    }
+
+    private INDArray grb(String name) {
+        return config.bias() ? params.grad(name) : null;
+    }
+
+    private INDArray head() {
+        return config.tiedHead() ? p("wte.weight") : p("lm_head.weight");
+    }
+
+    private INDArray headGrad() {
+        return config.tiedHead() ? gr("wte.weight") : gr("lm_head.weight");
+    }
+
+    /** Number of parameters (scalars). */
+    public long parameterCount() {
+        return params.size();
+    }
+
+    @Override
+    public void close() {
+        acts = null;
+        params.values().close();
+        params.grads().close();
+    }
+
+    @Override
+    public String toString() {
+        return "GptModel[" + config + ", " + String.format("%,d", params.size()) + " parameters, " + dtype
+                + (training ? ", train" : ", eval") + "]";
+    }
+
+    static String shape(INDArray a) {
+        return Arrays.toString(a.shape());
+    }
+}

@@ -1,0 +1,131 @@
+package dev.gpt4j.core;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The layers of GPT-2, each as a forward and a backward function side by side (the llm.c style). Every
+ * function writes into arrays it is given (preallocated by the caller) and backward functions add into
+ * parameter gradients ({@code +=}), so that tied weights and several steps of accumulation just work.
+ * Shapes: B batch, T time, C channels, BT = B*T rows.
+ */
+public final class Layers {
+    private Layers() {}
+
+    // ------------------------------------------------------------------------------------------ Linear
+
+    /** out[BT, O] = x[BT, I] @ w[I, O] (+ b[O]). HF GPT-2 stores Conv1D weights as [in, out], so no transpose. */
+    public static void linearForward(INDArray x, INDArray w, INDArray b, INDArray out) {
+        Nd4j.gemm(x, w, out, false, false, 1.0, 0.0);
+        if (b != null) out.addiRowVector(b);
+    }
+
+    /**
+     * dx[BT, I] = dout @ w^T (overwritten, or added to when {@code accumulateDx}); dw[I, O] += x^T @ dout;
+     * db[O] += sum over rows of dout. {@code colSum} is scratch of shape [O].
+     */
+    public static void linearBackward(INDArray dout, INDArray x, INDArray w, INDArray dx, INDArray dw, INDArray db,
+                                      INDArray colSum, boolean accumulateDx) {
+        if (dx != null) Nd4j.gemm(dout, w, dx, false, true, 1.0, accumulateDx ? 1.0 : 0.0);
+        Nd4j.gemm(x, dout, dw, true, false, 1.0, 1.0);
+        if (db != null) {
+            dout.sum(colSum, 0);
+            db.addi(colSum);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ LayerNorm
+
+    /**
+     * out = (x - mean) / sqrt(var + eps) * w + b over the last axis of x[BT, C]. Saves xhat[BT, C] and
+     * rstd[BT] for the backward pass ({@code mean} is scratch [BT]).
+     */
+    public static void layerNormForward(INDArray x, INDArray w, INDArray b, double eps, INDArray out, INDArray xhat,
+                                        INDArray mean, INDArray rstd) {
+        x.mean(mean, 1);
+        xhat.assign(x).subiColumnVector(mean);
+        // rstd = 1 / sqrt(mean(xhat^2) + eps); out is scratch for xhat^2 here
+        out.assign(xhat).muli(xhat);
+        out.mean(rstd, 1);
+        rstd.addi(eps);
+        Transforms.sqrt(rstd, false);
+        rstd.rdivi(1.0);
+        xhat.muliColumnVector(rstd);
+        out.assign(xhat).muliRowVector(w);
+        if (b != null) out.addiRowVector(b);
+    }
+
+    /**
+     * dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = dout * w (dx overwritten, or
+     * added to when {@code accumulateDx}); dw += sum(dout * xhat); db += sum(dout). {@code tmp}, {@code tmp2}
+     * are scratch [BT, C]; {@code rowTmp} [BT]; {@code colTmp} [C].
+     */
+    public static void layerNormBackward(INDArray dout, INDArray xhat, INDArray rstd, INDArray w, INDArray dx,
+                                         INDArray dw, INDArray db, INDArray tmp, INDArray tmp2, INDArray rowTmp,
+                                         INDArray colTmp, boolean accumulateDx) {
+        // parameter gradients
+        tmp.assign(dout).muli(xhat);
+        tmp.sum(colTmp, 0);
+        dw.addi(colTmp);
+        if (db != null) {
+            dout.sum(colTmp, 0);
+            db.addi(colTmp);
+        }
+        // dxhat = dout * w
+        tmp.assign(dout).muliRowVector(w);
+        // tmp2 = xhat * mean(dxhat * xhat)
+        tmp2.assign(tmp).muli(xhat);
+        tmp2.mean(rowTmp, 1);
+        tmp2.assign(xhat).muliColumnVector(rowTmp);
+        // tmp = dxhat - mean(dxhat) - tmp2
+        tmp.mean(rowTmp, 1);
+        tmp.subiColumnVector(rowTmp).subi(tmp2).muliColumnVector(rstd);
+        if (accumulateDx) dx.addi(tmp);
+        else dx.assign(tmp);
+    }
+
+    // ------------------------------------------------------------------------------------------ GELU (tanh form)
+
+    private static final double GELU_K = Math.sqrt(2 / Math.PI);
+
+    /** out = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); saves th = that tanh for backward. */
+    public static void geluForward(INDArray x, INDArray out, INDArray th) {
+        th.assign(x).muli(x).muli(x).muli(0.044715).addi(x).muli(GELU_K);
+        Transforms.tanh(th, false);
+        out.assign(th).addi(1.0).muli(x).muli(0.5);
+    }
+
+    /**
+     * dx = dout * (0.5 (1 + th) + 0.5 x (1 - th^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)). {@code tmp} is scratch
+     * of x's shape. Overwrites dx.
+     */
+    public static void geluBackward(INDArray dout, INDArray x, INDArray th, INDArray dx, INDArray tmp) {
+        // tmp = sqrt(2/pi) * (1 + 0.134145 x^2) * 0.5 x
+        tmp.assign(x).muli(x).muli(3 * 0.044715).addi(1.0).muli(x).muli(0.5 * GELU_K);
+        // dx = 1 - th^2
+        dx.assign(th).muli(th).rsubi(1.0);
+        dx.muli(tmp);
+        tmp.assign(th).addi(1.0).muli(0.5);
+        dx.addi(tmp).muli(dout);
+    }
+
+    // ------------------------------------------------------------------------------------------ softmax helpers
+
+    /** out = softmax(x) along the last axis. */
+    public static void softmax(INDArray x, INDArray out) {
+        Nd4j.exec(DynamicCustomOp.builder("softmax").addInputs(x).addOutputs(out).addIntegerArguments(-1).build());
+    }
+
+    /** dx = softmax'(x) applied to dout, along the last axis (x is the softmax input). */
+    public static void softmaxBackward(INDArray x, INDArray dout, INDArray dx) {
+        Nd4j.exec(DynamicCustomOp.builder("softmax_bp").addInputs(x, dout).addOutputs(dx).addIntegerArguments(-1).build());
+    }
+
+    /** out = a @ b over the leading batch axes, with transpose flags on the last two axes; out overwritten. */
+    public static void batchedMatmul(INDArray a, INDArray b, INDArray out, boolean transA, boolean transB) {
+        Nd4j.exec(DynamicCustomOp.builder("matmul").addInputs(a, b).addOutputs(out)
+                .addIntegerArguments(transA ? 1 : 0, transB ? 1 : 0, 0).build());
+    }
+}

@@ -1,0 +1,138 @@
+package dev.gpt4j.core;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One flat buffer holding every weight of a model, each weight a view into it under its Hugging Face GPT-2
+ * name and layout ({@code h.0.attn.c_attn.weight} is {@code [C, 3C]}, input by output). A second buffer with
+ * the same layout holds the gradients. AdamW, zeroing, clipping and checkpoint writing each touch one array.
+ */
+public final class Parameters {
+
+    /** One named tensor: where it sits in the flat buffer, its shape, and whether weight decay applies. */
+    public record Slot(String name, long offset, long[] shape, boolean decay) {
+        public long size() {
+            long n = 1;
+            for (long d : shape) n *= d;
+            return n;
+        }
+    }
+
+    private final List<Slot> slots;
+    private final Map<String, Slot> byName = new LinkedHashMap<>();
+    private final long size;
+    private final INDArray values, grads;
+    private final Map<String, INDArray> valueViews = new LinkedHashMap<>(), gradViews = new LinkedHashMap<>();
+
+    /** The tensors of a GPT-2 model with this config, in HF's order. */
+    public static List<Slot> layout(GptConfig c) {
+        List<Slot> s = new ArrayList<>();
+        long[] off = {0};
+        int C = c.embedDim(), V = c.vocabSize();
+        java.util.function.BiConsumer<String, long[]> add2 = (name, shape) -> {
+            Slot slot = new Slot(name, off[0], shape, shape.length == 2);
+            s.add(slot);
+            off[0] += slot.size();
+        };
+        add2.accept("wte.weight", new long[] {V, C});
+        add2.accept("wpe.weight", new long[] {c.contextLength(), C});
+        for (int l = 0; l < c.layers(); l++) {
+            String h = "h." + l + ".";
+            add2.accept(h + "ln_1.weight", new long[] {C});
+            if (c.bias()) add2.accept(h + "ln_1.bias", new long[] {C});
+            add2.accept(h + "attn.c_attn.weight", new long[] {C, 3L * C});
+            if (c.bias()) add2.accept(h + "attn.c_attn.bias", new long[] {3L * C});
+            add2.accept(h + "attn.c_proj.weight", new long[] {C, C});
+            if (c.bias()) add2.accept(h + "attn.c_proj.bias", new long[] {C});
+            add2.accept(h + "ln_2.weight", new long[] {C});
+            if (c.bias()) add2.accept(h + "ln_2.bias", new long[] {C});
+            add2.accept(h + "mlp.c_fc.weight", new long[] {C, 4L * C});
+            if (c.bias()) add2.accept(h + "mlp.c_fc.bias", new long[] {4L * C});
+            add2.accept(h + "mlp.c_proj.weight", new long[] {4L * C, C});
+            if (c.bias()) add2.accept(h + "mlp.c_proj.bias", new long[] {C});
+        }
+        add2.accept("ln_f.weight", new long[] {C});
+        if (c.bias()) add2.accept("ln_f.bias", new long[] {C});
+        if (!c.tiedHead()) add2.accept("lm_head.weight", new long[] {V, C});
+        return s;
+    }
+
+    public Parameters(GptConfig config, DataType dtype) {
+        this.slots = Collections.unmodifiableList(layout(config));
+        long n = 0;
+        for (Slot s : slots) {
+            byName.put(s.name(), s);
+            n = s.offset() + s.size();
+        }
+        this.size = n;
+        this.values = Nd4j.zeros(dtype, n);
+        this.grads = Nd4j.zeros(dtype, n);
+        for (Slot s : slots) {
+            valueViews.put(s.name(), view(values, s));
+            gradViews.put(s.name(), view(grads, s));
+        }
+    }
+
+    private static INDArray view(INDArray flat, Slot s) {
+        INDArray v = flat.get(NDArrayIndex.interval(s.offset(), s.offset() + s.size()));
+        return v.reshape('c', s.shape());
+    }
+
+    /** The flat parameter buffer. */
+    public INDArray values() {
+        return values;
+    }
+
+    /** The flat gradient buffer (same layout). */
+    public INDArray grads() {
+        return grads;
+    }
+
+    /** A weight by HF name, as a view into {@link #values()}. */
+    public INDArray get(String name) {
+        INDArray v = valueViews.get(name);
+        if (v == null) throw new IllegalArgumentException("no parameter " + name);
+        return v;
+    }
+
+    /** A weight's gradient by HF name, as a view into {@link #grads()}. */
+    public INDArray grad(String name) {
+        INDArray v = gradViews.get(name);
+        if (v == null) throw new IllegalArgumentException("no parameter " + name);
+        return v;
+    }
+
+    public List<Slot> slots() {
+        return slots;
+    }
+
+    public Slot slot(String name) {
+        return byName.get(name);
+    }
+
+    /** Number of scalars. */
+    public long size() {
+        return size;
+    }
+
+    /** A flat 0/1 array marking the scalars that weight decay applies to (the 2-D weights, as in nanoGPT). */
+    public INDArray decayMask() {
+        INDArray m = Nd4j.zeros(values.dataType(), size);
+        for (Slot s : slots) if (s.decay()) m.get(NDArrayIndex.interval(s.offset(), s.offset() + s.size())).assign(1);
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return "Parameters[" + slots.size() + " tensors, " + size + " scalars, " + values.dataType() + "]";
+    }
+}

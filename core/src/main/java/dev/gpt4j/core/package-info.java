@@ -1,2 +1,0 @@
-/** gpt4j core module. */
-package dev.gpt4j.core;
