@@ -149,9 +149,17 @@ public final class GptModel implements AutoCloseable {
         final INDArray dres, dbuf, dtmp, dtmp2, dln, d4a, d4b, dqkv, dqkvh, dq, dk, dv, dyh, datt, dattPre, dy;
         final INDArray rowTmp, colC, col3C, col4C, rowTC, mean;
         final float[] weights;
+        final INDArray weightArr; // the weights above, normalised, on the native side
+        int[] tokens;
+        final Integer[] order;
+        final double[] embSrc, embAcc;
+        final int[] uniqueTokens;
+        final INDArray uniqueIdx, embRows;
         int[] targets;
         double weightSum;
-        final INDArray causalMask; // [T*T]: 0 on and below the diagonal, -inf above
+        final INDArray causalMask; // [1, T*T]: 0 on and below the diagonal, -inf above
+        final INDArray wpeRow, dwpeRow, embRowsBT, dresRowsBT, rowTC1, dyPerm, dqkv5, dqkvhPerm;
+        final INDArray[] qkvPerm, attPreRows, y4, yhPerm;
 
         Activations(int B, int T) {
             this.B = B;
@@ -200,9 +208,33 @@ public final class GptModel implements AutoCloseable {
             dyh = mk(B, H, T, hs); datt = mk(B, H, T, T); dattPre = mk(B, H, T, T); dy = mk(BT, C);
             rowTmp = mk(BT); colC = mk(C); col3C = mk(3 * C); col4C = mk(4 * C); rowTC = mk((long) T * C); mean = mk(BT);
             weights = new float[BT];
+            weightArr = mk(BT);
+            order = new Integer[BT];
+            embSrc = new double[BT * C];
+            embAcc = new double[BT * C];
+            uniqueTokens = new int[BT];
+            uniqueIdx = Nd4j.create(DataType.INT, BT);
+            embRows = mk(BT, C);
             double[] m = new double[T * T];
             for (int i = 0; i < T; i++) for (int j = i + 1; j < T; j++) m[i * T + j] = Double.NEGATIVE_INFINITY;
-            causalMask = Nd4j.createFromArray(m).castTo(dtype);
+            causalMask = Nd4j.createFromArray(m).castTo(dtype).reshape('c', 1, (long) T * T);
+            // Views, made once: a view made in every step costs native shape buffers every step.
+            long TC = (long) T * C;
+            wpeRow = params.get("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC);
+            dwpeRow = params.grad("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC);
+            embRowsBT = emb.reshape('c', B, TC);
+            dresRowsBT = dres.reshape('c', B, TC);
+            rowTC1 = rowTC.reshape('c', 1, TC);
+            qkvPerm = new INDArray[L]; attPreRows = new INDArray[L]; y4 = new INDArray[L]; yhPerm = new INDArray[L];
+            for (int l = 0; l < L; l++) {
+                qkvPerm[l] = qkv[l].reshape('c', B, T, 3, H, hs).permute(2, 0, 3, 1, 4);
+                attPreRows[l] = attPre[l].reshape('c', (long) B * H, (long) T * T);
+                y4[l] = y[l].reshape('c', B, T, H, hs);
+                yhPerm[l] = yh[l].permute(0, 2, 1, 3);
+            }
+            dyPerm = dy.reshape('c', B, T, H, hs).permute(0, 2, 1, 3);
+            dqkv5 = dqkv.reshape('c', B, T, 3, H, hs);
+            dqkvhPerm = dqkvh.permute(1, 3, 0, 2, 4);
         }
 
         private INDArray mk(long... shape) {
@@ -258,6 +290,7 @@ public final class GptModel implements AutoCloseable {
         }
         a.targets = null;
         a.idx.data().setData(tokens);
+        a.tokens = tokens.clone();
         boolean drop = training && config.dropout() > 0;
         if (drop) {
             if (dropoutRng == null) dropoutRng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
@@ -273,8 +306,7 @@ public final class GptModel implements AutoCloseable {
         // embeddings: emb = wte[idx] + wpe[0..T)
         Nd4j.exec(DynamicCustomOp.builder("gather").addInputs(params.get("wte.weight"), a.idx).addOutputs(a.emb)
                 .addIntegerArguments(0).build());
-        INDArray wpe = params.get("wpe.weight").get(NDArrayIndex.interval(0, a.T), NDArrayIndex.all());
-        a.emb.reshape('c', a.B, (long) a.T * C).addiRowVector(wpe.reshape('c', 1, (long) a.T * C));
+        a.embRowsBT.addiRowVector(a.wpeRow);
         if (drop) dropout(a.emb, a.embMask, rng);
         for (int l = 0; l < L; l++) {
             String h = "h." + l + ".";
@@ -299,11 +331,11 @@ public final class GptModel implements AutoCloseable {
     private void attentionForward(Activations a, int l, boolean drop, Random rng) {
         int B = a.B, T = a.T, H = a.H, hs = a.hs;
         // [B, T, 3, H, hs] → [3, B, H, T, hs]
-        a.qkvh[l].assign(a.qkv[l].reshape('c', B, T, 3, H, hs).permute(2, 0, 3, 1, 4));
+        a.qkvh[l].assign(a.qkvPerm[l]);
         // scores = q k^T / sqrt(hs), -inf above the diagonal
         Layers.batchedMatmul(a.q[l], a.k[l], a.attPre[l], false, true);
         a.attPre[l].muli(1.0 / Math.sqrt(hs));
-        a.attPre[l].reshape('c', (long) B * H, (long) T * T).addiRowVector(a.causalMask.reshape('c', 1, (long) T * T));
+        a.attPreRows[l].addiRowVector(a.causalMask);
         Layers.softmax(a.attPre[l], a.attProb[l]);
         if (drop) {
             a.attDrop[l].assign(a.attProb[l]);
@@ -311,7 +343,7 @@ public final class GptModel implements AutoCloseable {
         }
         Layers.batchedMatmul(a.attDrop[l], a.v[l], a.yh[l], false, false);
         // [B, H, T, hs] → [B, T, H, hs] = [BT, C]
-        a.y[l].reshape('c', B, T, H, hs).assign(a.yh[l].permute(0, 2, 1, 3));
+        a.y4[l].assign(a.yhPerm[l]);
     }
 
     /** In place: x *= mask, with mask = (u >= p) / (1 - p) for u ~ U[0, 1), saved for backward. */
@@ -369,8 +401,8 @@ public final class GptModel implements AutoCloseable {
             if (a.weights[i] != 0) a.probs.putScalar(i, a.targets[i], a.probs.getDouble(i, a.targets[i]) - 1.0);
             a.weights[i] /= (float) a.weightSum;
         }
-        INDArray w = Nd4j.createFromArray(a.weights).castTo(dtype);
-        a.probs.muliColumnVector(w);
+        a.weightArr.data().setData(a.weights);
+        a.probs.muliColumnVector(a.weightArr);
         INDArray dlogits = a.probs;
         // logits = lnf @ head^T
         Nd4j.gemm(dlogits, head(), a.dln, false, false, 1.0, 0.0);
@@ -404,16 +436,58 @@ public final class GptModel implements AutoCloseable {
         // embeddings
         INDArray demb = a.dres;
         if (drop) demb.muli(a.embMask);
-        Nd4j.exec(DynamicCustomOp.builder("scatter_add").addInputs(gr("wte.weight"), a.idx, demb)
+        embeddingBackward(a, demb);
+        a.dresRowsBT.sum(a.rowTC, 0);
+        a.dwpeRow.addi(a.rowTC1);
+    }
+
+    /**
+     * dwte[token] += sum of the rows of demb at that token's positions. ND4J's multi-threaded scatter_add sums
+     * the rows of a repeated token in a varying order, so runs would differ in the last bits. Here each
+     * token's rows are summed in Java in position order, then added with one scatter_add over distinct ids
+     * (padding rows are exact zeros on id 0: adding 0.0 is exact in any order). Deterministic, and cheap.
+     */
+    private void embeddingBackward(Activations a, INDArray demb) {
+        int BT = a.BT, C = a.C;
+        int[] tokens = a.tokens;
+        Integer[] order = a.order;
+        for (int i = 0; i < BT; i++) order[i] = i;
+        java.util.Arrays.sort(order, (i, j) -> tokens[i] != tokens[j] ? Integer.compare(tokens[i], tokens[j]) : Integer.compare(i, j));
+        java.nio.ByteBuffer in = demb.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        double[] src = a.embSrc, acc = a.embAcc;
+        if (dtype == DataType.DOUBLE) in.asDoubleBuffer().get(src, 0, BT * C);
+        else {
+            java.nio.FloatBuffer fb = in.asFloatBuffer();
+            for (int i = 0; i < BT * C; i++) src[i] = fb.get(i);
+        }
+        java.util.Arrays.fill(acc, 0.0);
+        int[] uniq = a.uniqueTokens;
+        java.util.Arrays.fill(uniq, 0);
+        int seg = -1, prev = -1;
+        for (int k = 0; k < BT; k++) {
+            int pos = order[k];
+            if (tokens[pos] != prev) {
+                seg++;
+                prev = tokens[pos];
+                uniq[seg] = prev;
+            }
+            int o = seg * C, p = pos * C;
+            for (int c = 0; c < C; c++) acc[o + c] += src[p + c];
+        }
+        java.nio.ByteBuffer out = a.embRows.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        if (dtype == DataType.DOUBLE) out.asDoubleBuffer().put(acc, 0, BT * C);
+        else {
+            java.nio.FloatBuffer fb = out.asFloatBuffer();
+            for (int i = 0; i < BT * C; i++) fb.put(i, (float) acc[i]);
+        }
+        a.uniqueIdx.data().setData(uniq);
+        Nd4j.exec(DynamicCustomOp.builder("scatter_add").addInputs(gr("wte.weight"), a.uniqueIdx, a.embRows)
                 .addOutputs(gr("wte.weight")).build());
-        INDArray dwpe = gr("wpe.weight").get(NDArrayIndex.interval(0, a.T), NDArrayIndex.all()).reshape('c', 1, (long) a.T * a.C);
-        demb.reshape('c', a.B, (long) a.T * a.C).sum(a.rowTC, 0);
-        dwpe.addi(a.rowTC.reshape('c', 1, (long) a.T * a.C));
     }
 
     private void attentionBackward(Activations a, int l, boolean drop) {
         int B = a.B, T = a.T, H = a.H, hs = a.hs;
-        a.dyh.assign(a.dy.reshape('c', B, T, H, hs).permute(0, 2, 1, 3));
+        a.dyh.assign(a.dyPerm);
         Layers.batchedMatmul(a.dyh, a.v[l], a.datt, false, true);        // d(attDrop) = dyh v^T
         Layers.batchedMatmul(a.attDrop[l], a.dyh, a.dv, true, false);    // dv = attDrop^T dyh
         if (drop) a.datt.muli(a.attMask[l]);
@@ -421,7 +495,7 @@ public final class GptModel implements AutoCloseable {
         a.dattPre.muli(1.0 / Math.sqrt(hs));
         Layers.batchedMatmul(a.dattPre, a.k[l], a.dq, false, false);     // dq = datt k
         Layers.batchedMatmul(a.dattPre, a.q[l], a.dk, true, false);      // dk = datt^T q
-        a.dqkv.reshape('c', B, T, 3, H, hs).assign(a.dqkvh.permute(1, 3, 0, 2, 4));
+        a.dqkv5.assign(a.dqkvhPerm);
     }
 
     // ------------------------------------------------------------------------------------------ helpers
@@ -448,6 +522,16 @@ public final class GptModel implements AutoCloseable {
 
     private INDArray headGrad() {
         return config.tiedHead() ? gr("wte.weight") : gr("lm_head.weight");
+    }
+
+    /** Saves this model as a Hugging Face GPT-2 folder (config.json + model.safetensors). */
+    public void save(java.nio.file.Path dir) {
+        ModelFiles.save(this, dir);
+    }
+
+    /** Loads a Hugging Face GPT-2 folder in float32. */
+    public static GptModel load(java.nio.file.Path dir) {
+        return ModelFiles.load(dir);
     }
 
     /** Number of parameters (scalars). */

@@ -1,0 +1,116 @@
+package dev.gpt4j.core;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * AdamW (Loshchilov and Hutter) over the whole flat parameter buffer at once, with the same arithmetic as
+ * {@code torch.optim.AdamW}: decoupled weight decay {@code p -= lr * wd * p} (only where the decay mask is 1;
+ * nanoGPT's rule: 2-D weights decay, biases, LayerNorm weights do not), then
+ * {@code p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)}.
+ */
+public final class AdamW {
+    private final INDArray params, grads, mask;
+    private final INDArray m, v, tmp;
+    private final double beta1, beta2, eps, weightDecay;
+    private final INDArray normOut;
+    private long step;
+
+    /** PyTorch's defaults: betas (0.9, 0.999), eps 1e-8; weight decay as given. */
+    public AdamW(Parameters p, double weightDecay) {
+        this(p, 0.9, 0.999, 1e-8, weightDecay);
+    }
+
+    public AdamW(Parameters p, double beta1, double beta2, double eps, double weightDecay) {
+        this(p.values(), p.grads(), p.decayMask(), beta1, beta2, eps, weightDecay);
+    }
+
+    /** Over any flat parameter and gradient arrays of one length, and a 0/1 decay mask of that length. */
+    public AdamW(INDArray params, INDArray grads, INDArray decayMask, double beta1, double beta2, double eps, double weightDecay) {
+        if (params.length() != grads.length() || params.length() != decayMask.length()) {
+            throw new IllegalArgumentException("params, grads and mask lengths differ");
+        }
+        this.params = params;
+        this.grads = grads;
+        this.mask = decayMask;
+        this.m = params.like().assign(0);
+        this.v = params.like().assign(0);
+        this.tmp = params.like();
+        this.normOut = Nd4j.scalar(params.dataType(), 0.0);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+    }
+
+    /** One update with learning rate {@code lr} from the current gradients. */
+    public void step(double lr) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        // m = b1 m + (1 - b1) g ; v = b2 v + (1 - b2) g^2
+        tmp.assign(grads).muli(1 - beta1);
+        m.muli(beta1).addi(tmp);
+        tmp.assign(grads).muli(grads).muli(1 - beta2);
+        v.muli(beta2).addi(tmp);
+        // decoupled weight decay on the masked scalars
+        if (weightDecay != 0) {
+            tmp.assign(params).muli(mask).muli(lr * weightDecay);
+            params.subi(tmp);
+        }
+        // p -= lr / bc1 * m / (sqrt(v / bc2) + eps)
+        tmp.assign(v).muli(1.0 / bc2);
+        Transforms.sqrt(tmp, false);
+        tmp.addi(eps).rdivi(m).muli(lr / bc1);
+        params.subi(tmp);
+    }
+
+    /** Number of steps taken. */
+    public long stepCount() {
+        return step;
+    }
+
+    /** First moments (a live view; checkpoints save and restore it). */
+    public INDArray firstMoment() {
+        return m;
+    }
+
+    /** Second moments (a live view). */
+    public INDArray secondMoment() {
+        return v;
+    }
+
+    /** Restores the state of a checkpoint: moments and step count. */
+    public void restore(INDArray m, INDArray v, long step) {
+        this.m.assign(m);
+        this.v.assign(v);
+        this.step = step;
+    }
+
+    /**
+     * Scales this optimizer's gradients so that their global L2 norm is at most {@code maxNorm}; returns the
+     * norm before. Allocates nothing (unlike the static form).
+     */
+    public double clipGradNorm(double maxNorm) {
+        Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.reduce.floating.Norm2(grads, normOut));
+        double norm = normOut.getDouble(0);
+        if (norm > maxNorm) grads.muli(maxNorm / (norm + 1e-6));
+        return norm;
+    }
+
+    /** The global L2 norm of the gradients. */
+    public static double gradNorm(INDArray grads) {
+        return grads.norm2Number().doubleValue();
+    }
+
+    /** Scales the gradients so that their global L2 norm is at most {@code maxNorm}; returns the norm before. */
+    public static double clipGradNorm(INDArray grads, double maxNorm) {
+        double norm = gradNorm(grads);
+        if (norm > maxNorm) grads.muli(maxNorm / (norm + 1e-6));
+        return norm;
+    }
+
+    static INDArray zerosLike(INDArray a) {
+        return Nd4j.zeros(a.dataType(), a.shape());
+    }
+}

@@ -1,0 +1,278 @@
+package dev.gpt4j.core;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gpt4j.tokenizer.AtomicFiles;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
+ * ({@code {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}}), then
+ * the raw little-endian tensor data, row-major. Reads F32, F16, BF16 and F64 into float or double arrays;
+ * writes F32 or F16.
+ */
+public final class SafeTensors {
+    private SafeTensors() {}
+
+    /** Headers larger than this are refused (the format's own readers use the same limit). */
+    public static final long MAX_HEADER = 100L << 20;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One tensor's entry in the header. */
+    public record Entry(String name, String dtype, long[] shape, long begin, long end) {
+        public long elements() {
+            long n = 1;
+            for (long d : shape) n *= d;
+            return n;
+        }
+    }
+
+    /** An open file: its header and a mapping of its data. */
+    public static final class Reader {
+        private final Path file;
+        private final Map<String, Entry> entries = new LinkedHashMap<>();
+        private final Map<String, String> metadata = new LinkedHashMap<>();
+        private final ByteBuffer data;
+
+        private Reader(Path file) {
+            this.file = file;
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                long size = ch.size();
+                if (size < 8) throw new ModelFileException(file, "truncated: " + size + " bytes, less than the 8-byte header length");
+                ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+                ch.read(lenBuf, 0);
+                long n = lenBuf.getLong(0);
+                if (n < 2 || n > MAX_HEADER) throw new ModelFileException(file, "header length " + n + " is invalid (at most " + MAX_HEADER + ")");
+                if (8 + n > size) throw new ModelFileException(file, "truncated: the header needs " + n + " bytes, the file has " + (size - 8));
+                ByteBuffer hb = ByteBuffer.allocate((int) n);
+                ch.read(hb, 8);
+                JsonNode header;
+                try {
+                    header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
+                } catch (JsonProcessingException e) {
+                    throw new ModelFileException(file, "header is not valid JSON: " + e.getOriginalMessage());
+                }
+                if (header == null || !header.isObject()) throw new ModelFileException(file, "header is not a JSON object");
+                long dataLen = size - 8 - n;
+                for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> f = it.next();
+                    if (f.getKey().equals("__metadata__")) {
+                        f.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                        continue;
+                    }
+                    entries.put(f.getKey(), entry(f.getKey(), f.getValue(), dataLen));
+                }
+                this.data = ch.map(FileChannel.MapMode.READ_ONLY, 8 + n, dataLen).order(ByteOrder.LITTLE_ENDIAN);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+            }
+        }
+
+        private Entry entry(String name, JsonNode e, long dataLen) {
+            JsonNode dt = e.get("dtype"), shape = e.get("shape"), off = e.get("data_offsets");
+            if (dt == null || shape == null || off == null || !shape.isArray() || !off.isArray() || off.size() != 2) {
+                throw new ModelFileException(file, "tensor " + name + ": needs dtype, shape and data_offsets [begin, end]");
+            }
+            long[] s = new long[shape.size()];
+            for (int i = 0; i < s.length; i++) {
+                if (!shape.get(i).canConvertToLong() || shape.get(i).asLong() < 0) {
+                    throw new ModelFileException(file, "tensor " + name + ": bad shape " + shape);
+                }
+                s[i] = shape.get(i).asLong();
+            }
+            Entry en = new Entry(name, dt.asText(), s, off.get(0).asLong(), off.get(1).asLong());
+            int width = width(en.dtype());
+            if (width < 0) throw new ModelFileException(file, "tensor " + name + ": dtype " + en.dtype() + " is not supported (F32, F16, BF16, F64 are)");
+            if (en.begin() < 0 || en.end() < en.begin()) throw new ModelFileException(file, "tensor " + name + ": bad data_offsets " + off);
+            if (en.end() > dataLen) {
+                throw new ModelFileException(file, "truncated: tensor " + name + " ends at byte " + en.end() + " of the data, which has only " + dataLen);
+            }
+            if (en.end() - en.begin() != en.elements() * width) {
+                throw new ModelFileException(file, "tensor " + name + ": " + (en.end() - en.begin()) + " bytes do not hold shape "
+                        + java.util.Arrays.toString(s) + " of " + en.dtype());
+            }
+            return en;
+        }
+
+        public Map<String, Entry> entries() {
+            return entries;
+        }
+
+        public Map<String, String> metadata() {
+            return metadata;
+        }
+
+        public Path file() {
+            return file;
+        }
+
+        /** Copies a tensor into {@code target} (same number of elements, any float dtype), converting the dtype. */
+        public void readInto(String name, INDArray target) {
+            Entry e = entries.get(name);
+            if (e == null) throw new ModelFileException(file, "missing tensor " + name);
+            if (e.elements() != target.length()) {
+                throw new ModelFileException(file, "tensor " + name + " has shape " + java.util.Arrays.toString(e.shape())
+                        + ", expected " + java.util.Arrays.toString(target.shape()));
+            }
+            int n = (int) e.elements();
+            ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            b.position((int) e.begin());
+            INDArray flat = target.reshape(target.length());
+            if (target.dataType() == DataType.DOUBLE) {
+                double[] out = new double[n];
+                for (int i = 0; i < n; i++) out[i] = readValue(b, e.dtype());
+                flat.assign(Nd4j.createFromArray(out));
+            } else {
+                float[] out = new float[n];
+                if (e.dtype().equals("F32")) b.asFloatBuffer().get(out);
+                else for (int i = 0; i < n; i++) out[i] = (float) readValue(b, e.dtype());
+                flat.assign(Nd4j.createFromArray(out));
+            }
+        }
+    }
+
+    private static double readValue(ByteBuffer b, String dtype) {
+        return switch (dtype) {
+            case "F32" -> b.getFloat();
+            case "F64" -> b.getDouble();
+            case "F16" -> Float.intBitsToFloat(halfToFloatBits(b.getShort()));
+            case "BF16" -> Float.intBitsToFloat((b.getShort() & 0xFFFF) << 16);
+            default -> throw new IllegalStateException(dtype);
+        };
+    }
+
+    static int width(String dtype) {
+        return switch (dtype) {
+            case "F32" -> 4;
+            case "F64" -> 8;
+            case "F16", "BF16" -> 2;
+            default -> -1;
+        };
+    }
+
+    /** Opens a file and checks its header; tensor data is read on demand. */
+    public static Reader open(Path file) {
+        if (!Files.isRegularFile(file)) throw new ModelFileException(file, "no such file");
+        return new Reader(file);
+    }
+
+    /** Writes tensors (in the map's order) atomically, as F32 or F16. */
+    public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata, String dtype) {
+        int width = width(dtype);
+        if (!dtype.equals("F32") && !dtype.equals("F16")) throw new IllegalArgumentException("write F32 or F16, not " + dtype);
+        ObjectNode header = JSON.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) {
+            ObjectNode meta = header.putObject("__metadata__");
+            metadata.forEach(meta::put);
+        }
+        long off = 0;
+        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+            ObjectNode t = header.putObject(e.getKey());
+            t.put("dtype", dtype);
+            var shape = t.putArray("shape");
+            for (long d : e.getValue().shape()) shape.add(d);
+            long bytes = e.getValue().length() * width;
+            t.putArray("data_offsets").add(off).add(off + bytes);
+            off += bytes;
+        }
+        byte[] h;
+        try {
+            h = JSON.writeValueAsBytes(header);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        int padded = (h.length + 7) / 8 * 8; // pad with spaces so that the data starts 8-byte aligned
+        byte[] hp = java.util.Arrays.copyOf(h, padded);
+        java.util.Arrays.fill(hp, h.length, padded, (byte) ' ');
+        try {
+            AtomicFiles.write(file, raw -> {
+                OutputStream out = new BufferedOutputStream(raw, 1 << 20);
+                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
+                out.write(len.array());
+                out.write(hp);
+                for (INDArray a : tensors.values()) writeData(out, a, dtype);
+                out.flush();
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeData(OutputStream out, INDArray a, String dtype) throws IOException {
+        long n = a.length();
+        INDArray flat = a.reshape(n);
+        int chunk = 1 << 18;
+        ByteBuffer buf = ByteBuffer.allocate(chunk * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (long start = 0; start < n; start += chunk) {
+            int len = (int) Math.min(chunk, n - start);
+            float[] f = flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(start, start + len)).toFloatVector();
+            buf.clear();
+            if (dtype.equals("F32")) {
+                for (float v : f) buf.putFloat(v);
+            } else {
+                for (float v : f) buf.putShort(floatToHalf(v));
+            }
+            out.write(buf.array(), 0, buf.position());
+        }
+    }
+
+    /** IEEE half-precision bits to float bits. */
+    static int halfToFloatBits(short hbits) {
+        int h = hbits & 0xFFFF;
+        int sign = (h & 0x8000) << 16, exp = (h >>> 10) & 0x1F, mant = h & 0x3FF;
+        if (exp == 0x1F) return sign | 0x7F800000 | (mant << 13);
+        if (exp == 0) {
+            if (mant == 0) return sign;
+            // subnormal: normalise
+            int e = -1;
+            do {
+                mant <<= 1;
+                e++;
+            } while ((mant & 0x400) == 0);
+            mant &= 0x3FF;
+            return sign | ((127 - 15 - e) << 23) | (mant << 13);
+        }
+        return sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    }
+
+    /** Float to IEEE half precision, rounding to nearest even. */
+    static short floatToHalf(float f) {
+        int bits = Float.floatToIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int exp = (bits >>> 23) & 0xFF, mant = bits & 0x7FFFFF;
+        if (exp == 0xFF) return (short) (sign | 0x7C00 | (mant != 0 ? 0x200 : 0));
+        int e = exp - 127 + 15;
+        if (e >= 0x1F) return (short) (sign | 0x7C00);
+        if (e <= 0) {
+            if (e < -10) return (short) sign;
+            mant |= 0x800000;
+            int shift = 14 - e;
+            int half = mant >> shift, rem = mant & ((1 << shift) - 1), mid = 1 << (shift - 1);
+            if (rem > mid || (rem == mid && (half & 1) != 0)) half++;
+            return (short) (sign | half);
+        }
+        int half = (e << 10) | (mant >> 13);
+        int rem = mant & 0x1FFF;
+        if (rem > 0x1000 || (rem == 0x1000 && (half & 1) != 0)) half++;
+        return (short) (sign | half);
+    }
+}
