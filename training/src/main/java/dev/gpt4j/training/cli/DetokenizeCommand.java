@@ -1,6 +1,5 @@
 package dev.gpt4j.training.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpt4j.tokenizer.BpeTokenizer;
@@ -34,13 +33,8 @@ final class DetokenizeCommand implements Callable<Integer> {
         BpeTokenizer tok = Tokenizers.load(vocab);
         ObjectMapper om = new ObjectMapper();
         JsonLines.filter(in, spec.commandLine().getOut(), (line, n) -> {
-            JsonNode node;
-            try {
-                node = om.readTree(line);
-            } catch (JsonProcessingException e) {
-                throw new CliException("standard input line " + n + ": not a JSON array: " + e.getOriginalMessage());
-            }
-            if (node == null || !node.isArray()) {
+            JsonNode node = JsonLines.parse(om, line, n, "a JSON array");
+            if (!node.isArray()) {
                 throw new CliException("standard input line " + n + ": expected a JSON array of token ids such as [46506, 352]");
             }
             int[] ids = new int[node.size()];

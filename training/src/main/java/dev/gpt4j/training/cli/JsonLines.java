@@ -1,5 +1,9 @@
 package dev.gpt4j.training.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,6 +37,17 @@ final class JsonLines {
             }
         } finally {
             out.flush(); // lines done before an error are kept
+        }
+    }
+
+    /** Parses one input line as JSON; a line that is not valid JSON is an error naming the line. */
+    static JsonNode parse(ObjectMapper om, String line, long lineNo, String expected) {
+        try {
+            JsonNode node = om.readTree(line);
+            if (node == null) throw new CliException("standard input line " + lineNo + ": expected " + expected + ", got an empty line");
+            return node;
+        } catch (JsonProcessingException e) {
+            throw new CliException("standard input line " + lineNo + ": not " + expected + ": " + e.getOriginalMessage());
         }
     }
 }

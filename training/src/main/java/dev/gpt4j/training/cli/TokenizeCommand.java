@@ -1,6 +1,5 @@
 package dev.gpt4j.training.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gpt4j.tokenizer.BpeTokenizer;
@@ -41,15 +40,10 @@ final class TokenizeCommand implements Callable<Integer> {
         BpeTokenizer tok = Tokenizers.load(vocab);
         ObjectMapper om = new ObjectMapper();
         JsonLines.filter(in, spec.commandLine().getOut(), (line, n) -> {
-            JsonNode node;
-            try {
-                node = om.readTree(line);
-            } catch (JsonProcessingException e) {
-                throw new CliException("standard input line " + n + ": not a JSON string: " + e.getOriginalMessage());
-            }
-            if (node == null || !node.isTextual()) {
+            JsonNode node = JsonLines.parse(om, line, n, "a JSON string");
+            if (!node.isTextual()) {
                 throw new CliException("standard input line " + n + ": expected a JSON string such as \"SELECT 1\", got "
-                        + (node == null ? "an empty line" : node.getNodeType().toString().toLowerCase()));
+                        + node.getNodeType().toString().toLowerCase());
             }
             int[] ids;
             try {
