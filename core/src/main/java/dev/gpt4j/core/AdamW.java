@@ -109,8 +109,4 @@ public final class AdamW {
         if (norm > maxNorm) grads.muli(maxNorm / (norm + 1e-6));
         return norm;
     }
-
-    static INDArray zerosLike(INDArray a) {
-        return Nd4j.zeros(a.dataType(), a.shape());
-    }
 }

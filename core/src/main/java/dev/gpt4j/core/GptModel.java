@@ -11,7 +11,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-import java.util.Arrays;
 
 /**
  * A GPT-2-family decoder-only transformer (Raschka ch. 4) with an explicit backward pass:
@@ -550,9 +549,5 @@ public final class GptModel implements AutoCloseable {
     public String toString() {
         return "GptModel[" + config + ", " + String.format("%,d", params.size()) + " parameters, " + dtype
                 + (training ? ", train" : ", eval") + "]";
-    }
-
-    static String shape(INDArray a) {
-        return Arrays.toString(a.shape());
     }
 }

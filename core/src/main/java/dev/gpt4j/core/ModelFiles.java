@@ -58,12 +58,9 @@ public final class ModelFiles {
             String ours = name.startsWith("transformer.") ? name.substring("transformer.".length()) : name;
             if (ours.matches("h\\.\\d+\\.attn\\.(bias|masked_bias)")) continue; // HF's causal-mask buffers
             if (ours.equals("lm_head.weight") && cfg.tiedHead()) continue;     // a tied head's copy
-            if (cfg.tiedHead() || !ours.equals("lm_head.weight")) {
-                if (!ours.equals("lm_head.weight") && byOurName.containsKey(ours)) {
-                    throw new ModelFileException(r.file(), "tensor " + ours + " appears twice");
-                }
+            if (byOurName.putIfAbsent(ours, name) != null) {
+                throw new ModelFileException(r.file(), "tensor " + ours + " appears twice (with and without the transformer. prefix)");
             }
-            byOurName.put(ours, name);
             unknown.add(ours);
         }
         GptModel m = GptModel.empty(cfg, dtype, 0);
