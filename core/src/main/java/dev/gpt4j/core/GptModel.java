@@ -150,7 +150,7 @@ public final class GptModel implements AutoCloseable {
         final float[] weights;
         final INDArray weightArr; // the weights above, normalised, on the native side
         int[] tokens;
-        final Integer[] order;
+        final long[] order;
         final double[] embSrc, embAcc;
         final int[] uniqueTokens;
         final INDArray uniqueIdx, embRows;
@@ -208,7 +208,7 @@ public final class GptModel implements AutoCloseable {
             rowTmp = mk(BT); colC = mk(C); col3C = mk(3 * C); col4C = mk(4 * C); rowTC = mk((long) T * C); mean = mk(BT);
             weights = new float[BT];
             weightArr = mk(BT);
-            order = new Integer[BT];
+            order = new long[BT];
             embSrc = new double[BT * C];
             embAcc = new double[BT * C];
             uniqueTokens = new int[BT];
@@ -449,9 +449,9 @@ public final class GptModel implements AutoCloseable {
     private void embeddingBackward(Activations a, INDArray demb) {
         int BT = a.BT, C = a.C;
         int[] tokens = a.tokens;
-        Integer[] order = a.order;
-        for (int i = 0; i < BT; i++) order[i] = i;
-        java.util.Arrays.sort(order, (i, j) -> tokens[i] != tokens[j] ? Integer.compare(tokens[i], tokens[j]) : Integer.compare(i, j));
+        long[] order = a.order; // (token << 32 | position), sorted: by token, then by position
+        for (int i = 0; i < BT; i++) order[i] = ((long) tokens[i] << 32) | i;
+        java.util.Arrays.sort(order, 0, BT);
         java.nio.ByteBuffer in = demb.data().asNio().order(java.nio.ByteOrder.nativeOrder());
         double[] src = a.embSrc, acc = a.embAcc;
         if (dtype == DataType.DOUBLE) in.asDoubleBuffer().get(src, 0, BT * C);
@@ -464,7 +464,7 @@ public final class GptModel implements AutoCloseable {
         java.util.Arrays.fill(uniq, 0);
         int seg = -1, prev = -1;
         for (int k = 0; k < BT; k++) {
-            int pos = order[k];
+            int pos = (int) order[k];
             if (tokens[pos] != prev) {
                 seg++;
                 prev = tokens[pos];
