@@ -1,0 +1,238 @@
+package dev.gpt4j.data;
+
+import dev.gpt4j.tokenizer.BpeTokenizer;
+import dev.gpt4j.tokenizer.SpecialTokens;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The text-to-SQL prompt: {@code <|schema|>} compact schema {@code <|question|>} question {@code <|sql|>} SQL
+ * {@code <|endoftext|>}. Schema, question and SQL are encoded as plain text (a question that contains
+ * {@code <|sql|>} cannot inject a marker). The tokenizer must know the four special tokens
+ * ({@link #SPECIAL_TOKENS}).
+ *
+ * <p><b>Schemas that do not fit</b> the token budget are cut by whole tables, never mid-token: tables the gold
+ * SQL uses are kept first (training only), then tables ranked by how many question words occur in their
+ * table or column names (ties in schema order); kept tables stay in schema order. If the required tables alone
+ * do not fit, there is no example ({@link #example} returns null) and the caller counts it.
+ */
+public final class PromptFormat {
+    public static final String SCHEMA = "<|schema|>";
+    public static final String QUESTION = "<|question|>";
+    public static final String SQL = "<|sql|>";
+    public static final String END = BpeTokenizer.END_OF_TEXT;
+    public static final List<String> SPECIAL_TOKENS = List.of(END, SCHEMA, QUESTION, SQL);
+
+    private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}]+");
+
+    private final BpeTokenizer tokenizer;
+    private final int schemaId;
+    private final int questionId;
+    private final int sqlId;
+    private final int endId;
+
+    public PromptFormat(BpeTokenizer tokenizer) {
+        this.tokenizer = tokenizer;
+        this.schemaId = require(tokenizer, SCHEMA);
+        this.questionId = require(tokenizer, QUESTION);
+        this.sqlId = require(tokenizer, SQL);
+        this.endId = require(tokenizer, END);
+    }
+
+    private static int require(BpeTokenizer tok, String special) {
+        Integer id = tok.specialTokens().get(special);
+        if (id == null) {
+            throw new IllegalArgumentException("the tokenizer has no special token " + special + " (the prompt needs "
+                    + SPECIAL_TOKENS + "; add them with withSpecialTokens or train the vocabulary with them)");
+        }
+        return id;
+    }
+
+    public BpeTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public int endId() {
+        return endId;
+    }
+
+    public int sqlId() {
+        return sqlId;
+    }
+
+    /** The prompt as text (for people and logs). */
+    public static String promptText(Schema schema, String question) {
+        return SCHEMA + schema.compact() + QUESTION + question.strip() + SQL;
+    }
+
+    /**
+     * A training example, or null when even the tables the SQL needs do not fit in {@code maxTokens}. The SQL
+     * is normalized ({@link SqlText#normalizeSpace}).
+     */
+    public Example example(Schema schema, String question, String sql, int maxTokens) {
+        String answer = SqlText.normalizeSpace(sql);
+        int[] answerTokens = encode(answer);
+        int[] questionTokens = encode(question.strip());
+        int fixed = 3 + questionTokens.length + answerTokens.length + 1;
+        Fitted f = fit(schema, question, tablesUsed(schema, answer), maxTokens - fixed);
+        if (f == null) {
+            return null;
+        }
+        int[] tokens = new int[fixed + f.tokens.length];
+        int n = 0;
+        tokens[n++] = schemaId;
+        System.arraycopy(f.tokens, 0, tokens, n, f.tokens.length);
+        n += f.tokens.length;
+        tokens[n++] = questionId;
+        System.arraycopy(questionTokens, 0, tokens, n, questionTokens.length);
+        n += questionTokens.length;
+        tokens[n++] = sqlId;
+        int answerStart = n;
+        System.arraycopy(answerTokens, 0, tokens, n, answerTokens.length);
+        n += answerTokens.length;
+        tokens[n] = endId;
+        return new Example(tokens, answerStart, f.dropped);
+    }
+
+    /**
+     * The prompt tokens for inference (ending in {@code <|sql|>}), leaving {@code reserve} tokens of
+     * {@code maxTokens} for the answer. The schema is cut by the question-overlap rule if needed.
+     *
+     * @throws IllegalArgumentException if the question alone does not fit
+     */
+    public int[] prompt(Schema schema, String question, int maxTokens, int reserve) {
+        int[] questionTokens = encode(question.strip());
+        int budget = maxTokens - reserve - 3 - questionTokens.length;
+        Fitted f = fit(schema, question, Set.of(), budget);
+        if (f == null) {
+            throw new IllegalArgumentException("the question (" + questionTokens.length + " tokens) leaves no room for "
+                    + "the schema in " + maxTokens + " tokens with " + reserve + " reserved for the SQL");
+        }
+        int[] tokens = new int[3 + f.tokens.length + questionTokens.length];
+        int n = 0;
+        tokens[n++] = schemaId;
+        System.arraycopy(f.tokens, 0, tokens, n, f.tokens.length);
+        n += f.tokens.length;
+        tokens[n++] = questionId;
+        System.arraycopy(questionTokens, 0, tokens, n, questionTokens.length);
+        n += questionTokens.length;
+        tokens[n] = sqlId;
+        return tokens;
+    }
+
+    private int[] encode(String text) {
+        return tokenizer.encode(text, SpecialTokens.PLAIN_TEXT);
+    }
+
+    private record Fitted(int[] tokens, int dropped) {}
+
+    /** Chooses tables by the rule in the class comment; null if the required ones do not fit in {@code budget}. */
+    private Fitted fit(Schema schema, String question, Set<String> required, int budget) {
+        if (budget < 0) {
+            return null;
+        }
+        int[] all = encode(schema.compact());
+        if (all.length <= budget) {
+            return new Fitted(all, 0);
+        }
+        List<Table> tables = schema.tables();
+        int[] cost = new int[tables.size()];
+        for (int i = 0; i < cost.length; i++) {
+            cost[i] = encode(schema.compact(tables.get(i))).length + 1;
+        }
+        Set<String> words = words(question);
+        Integer[] order = new Integer[tables.size()];
+        int[] score = new int[tables.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+            Table t = tables.get(i);
+            score[i] = required.contains(t.name().toLowerCase(Locale.ROOT)) ? Integer.MAX_VALUE : overlap(words, t);
+        }
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -score[i]).thenComparingInt(i -> i));
+        List<String> keep = new ArrayList<>();
+        int used = 0;
+        for (int i : order) {
+            boolean isRequired = score[i] == Integer.MAX_VALUE;
+            if (used + cost[i] <= budget) {
+                keep.add(tables.get(i).name());
+                used += cost[i];
+            } else if (isRequired) {
+                return null;
+            }
+        }
+        // The per-table estimate can differ from encoding the joined text: drop the last-ranked table until it fits.
+        while (true) {
+            Schema kept = schema.keep(keep);
+            int[] tokens = encode(kept.compact());
+            if (tokens.length <= budget) {
+                return new Fitted(tokens, tables.size() - keep.size());
+            }
+            if (keep.isEmpty() || required.contains(keep.get(keep.size() - 1).toLowerCase(Locale.ROOT))) {
+                return null;
+            }
+            keep.remove(keep.size() - 1);
+        }
+    }
+
+    private static Set<String> words(String text) {
+        Set<String> out = new HashSet<>();
+        var m = WORD.matcher(text.toLowerCase(Locale.ROOT));
+        while (m.find()) {
+            String w = m.group();
+            if (w.length() >= 3) {
+                out.add(stem(w));
+            }
+        }
+        return out;
+    }
+
+    private static String stem(String w) {
+        if (w.endsWith("ies") && w.length() > 4) {
+            return w.substring(0, w.length() - 3) + "y";
+        }
+        if (w.endsWith("s") && !w.endsWith("ss") && w.length() > 3) {
+            return w.substring(0, w.length() - 1);
+        }
+        return w;
+    }
+
+    private static int overlap(Set<String> questionWords, Table t) {
+        Set<String> names = new HashSet<>(words(t.name().replace('_', ' ')));
+        for (Column c : t.columns()) {
+            names.addAll(words(c.name().replace('_', ' ')));
+        }
+        int n = 0;
+        for (String w : names) {
+            if (questionWords.contains(w)) {
+                n++;
+            }
+        }
+        // the table's own name counts double: "How many singers" should keep table singer
+        for (String w : words(t.name().replace('_', ' '))) {
+            if (questionWords.contains(w)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Lower-cased names of the schema's tables that occur as identifiers in {@code sql} (outside string literals). */
+    public static Set<String> tablesUsed(Schema schema, String sql) {
+        String code = SqlText.withoutStringLiterals(sql).toLowerCase(Locale.ROOT);
+        Set<String> out = new HashSet<>();
+        for (Table t : schema.tables()) {
+            String name = t.name().toLowerCase(Locale.ROOT);
+            Pattern p = Pattern.compile("(?<![\\p{L}\\p{N}_])[\"`\\[]?" + Pattern.quote(name) + "[\"`\\]]?(?![\\p{L}\\p{N}_])");
+            if (p.matcher(code).find()) {
+                out.add(name);
+            }
+        }
+        return out;
+    }
+}

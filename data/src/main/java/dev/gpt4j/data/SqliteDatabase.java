@@ -1,0 +1,201 @@
+package dev.gpt4j.data;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteOpenMode;
+
+/**
+ * A SQLite database opened read-only (open mode, {@code query_only}, and the file marked immutable), with a
+ * time-out per query (the statement is interrupted) and a row limit. {@link #query(String)} runs trusted SQL;
+ * {@link #queryUntrusted(String)} first passes it through {@link SqlGuard}.
+ */
+public final class SqliteDatabase implements AutoCloseable {
+    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "gpt4j-sql-timeout");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final Path file;
+    private final Connection connection;
+    private final Duration timeout;
+    private final int maxRows;
+
+    private SqliteDatabase(Path file, Connection connection, Duration timeout, int maxRows) {
+        this.file = file;
+        this.connection = connection;
+        this.timeout = timeout;
+        this.maxRows = maxRows;
+    }
+
+    /** Opens {@code file} read-only with a 10 s time-out and a 100,000-row limit. */
+    public static SqliteDatabase open(Path file) {
+        return open(file, Duration.ofSeconds(10), 100_000);
+    }
+
+    /** Opens {@code file} read-only; each query is interrupted after {@code timeout} and stops at {@code maxRows} rows. */
+    public static SqliteDatabase open(Path file, Duration timeout, int maxRows) {
+        if (!Files.isRegularFile(file)) {
+            throw new DataFileException(file.toString(), "", "no such database file");
+        }
+        if (maxRows < 1 || timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("maxRows must be >= 1 and timeout > 0, got " + maxRows + ", " + timeout);
+        }
+        SQLiteConfig config = new SQLiteConfig();
+        config.setReadOnly(true);
+        config.setOpenMode(SQLiteOpenMode.READONLY);
+        config.setOpenMode(SQLiteOpenMode.OPEN_URI);
+        config.enableLoadExtension(false);
+        try {
+            String uri = "jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?mode=ro&immutable=1";
+            Connection c = config.createConnection(uri);
+            try (Statement s = c.createStatement()) {
+                s.execute("PRAGMA query_only = 1");
+            }
+            return new SqliteDatabase(file, c, timeout, maxRows);
+        } catch (SQLException e) {
+            throw new DataFileException(file.toString(), "", "cannot open database: " + e.getMessage(), e);
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Checks {@code sql} with {@link SqlGuard}, then runs it; a refusal is a {@link SqlExecutionException} of kind REFUSED. */
+    public QueryResult queryUntrusted(String sql) {
+        SqlCheck check = SqlGuard.check(sql);
+        if (!check.allowed()) {
+            throw new SqlExecutionException(SqlExecutionException.Kind.REFUSED, "refused: " + check.reason(), null);
+        }
+        return query(check.sql());
+    }
+
+    /** Runs a query (on the read-only connection) and returns its rows, up to the row limit. */
+    public QueryResult query(String sql) {
+        long t0 = System.nanoTime();
+        AtomicBoolean timedOut = new AtomicBoolean();
+        try (Statement st = connection.createStatement()) {
+            ScheduledFuture<?> alarm = TIMER.schedule(() -> {
+                timedOut.set(true);
+                try {
+                    st.cancel();
+                } catch (SQLException ignored) {
+                    // the statement finished or closed meanwhile
+                }
+            }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+            try (ResultSet rs = st.executeQuery(sql)) {
+                ResultSetMetaData md = rs.getMetaData();
+                int n = md.getColumnCount();
+                List<String> cols = new ArrayList<>(n);
+                for (int i = 1; i <= n; i++) {
+                    cols.add(md.getColumnLabel(i));
+                }
+                List<List<Object>> rows = new ArrayList<>();
+                boolean truncated = false;
+                while (rs.next()) {
+                    if (rows.size() == maxRows) {
+                        truncated = true;
+                        break;
+                    }
+                    List<Object> row = new ArrayList<>(n);
+                    for (int i = 1; i <= n; i++) {
+                        Object v = rs.getObject(i);
+                        row.add(v instanceof Integer k ? Long.valueOf(k) : v);
+                    }
+                    rows.add(row);
+                }
+                return new QueryResult(cols, rows, truncated, System.nanoTime() - t0);
+            } finally {
+                alarm.cancel(false);
+            }
+        } catch (SQLException e) {
+            if (timedOut.get()) {
+                throw new SqlExecutionException(SqlExecutionException.Kind.TIMEOUT,
+                        "query timed out after " + timeout.toMillis() + " ms", e);
+            }
+            throw new SqlExecutionException(SqlExecutionException.Kind.ERROR, e.getMessage(), e);
+        }
+    }
+
+    /** The schema as SQLite reports it (PRAGMA table_info / foreign_key_list), for user databases. */
+    public Schema schema() {
+        String name = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+        List<Table> tables = new ArrayList<>();
+        List<ForeignKey> fks = new ArrayList<>();
+        try (Statement st = connection.createStatement()) {
+            List<String> names = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid")) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+            for (String t : names) {
+                List<Column> cols = new ArrayList<>();
+                List<int[]> pkOrder = new ArrayList<>();
+                List<String> pkNames = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery("PRAGMA table_info(" + Identifiers.quote(t) + ")")) {
+                    while (rs.next()) {
+                        cols.add(new Column(rs.getString("name"), rs.getString("type")));
+                        int pk = rs.getInt("pk");
+                        if (pk > 0) {
+                            pkOrder.add(new int[] {pk, pkNames.size()});
+                            pkNames.add(rs.getString("name"));
+                        }
+                    }
+                }
+                pkOrder.sort((a, b) -> Integer.compare(a[0], b[0]));
+                List<String> pk = new ArrayList<>();
+                for (int[] p : pkOrder) {
+                    pk.add(pkNames.get(p[1]));
+                }
+                tables.add(new Table(t, cols, pk));
+                try (ResultSet rs = st.executeQuery("PRAGMA foreign_key_list(" + Identifiers.quote(t) + ")")) {
+                    while (rs.next()) {
+                        String to = rs.getString("to");
+                        fks.add(new ForeignKey(t, rs.getString("from"), rs.getString("table"), to));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new DataFileException(file.toString(), "", "cannot read the schema: " + e.getMessage(), e);
+        }
+        List<ForeignKey> resolved = new ArrayList<>();
+        for (ForeignKey fk : fks) {
+            if (fk.refColumn() != null) {
+                resolved.add(fk);
+                continue;
+            }
+            // "REFERENCES t" without a column means t's primary key
+            Table ref = tables.stream().filter(x -> x.name().equalsIgnoreCase(fk.refTable())).findFirst().orElse(null);
+            if (ref != null && ref.primaryKey().size() == 1) {
+                resolved.add(new ForeignKey(fk.table(), fk.column(), fk.refTable(), ref.primaryKey().get(0)));
+            }
+        }
+        return new Schema(name, tables, resolved);
+    }
+
+    @Override
+    public void close() {
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            throw new IllegalStateException("closing " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
