@@ -80,7 +80,7 @@ public final class SqliteDatabase implements AutoCloseable {
     public QueryResult queryUntrusted(String sql) {
         SqlCheck check = SqlGuard.check(sql);
         if (!check.allowed()) {
-            throw new SqlExecutionException(SqlExecutionException.Kind.REFUSED, "refused: " + check.reason(), null);
+            throw new SqlExecutionException(SqlExecutionException.Kind.REFUSED, check.reason(), null);
         }
         return query(check.sql());
     }
