@@ -90,13 +90,18 @@ public record ScoreReport(String dataset, String split, String metric, List<Scor
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%s %s: %d questions scored, %d skipped, %.1f s%n",
                 dataset, split, scored(), skipped.size(), nanos / 1e9));
-        int shown = 0;
+        // the same reason for many questions (a missing database) is one line with a count
+        Map<String, Integer> reasons = new LinkedHashMap<>();
         for (String s : skipped) {
+            reasons.merge(s.replaceFirst("^\\S+#\\d+ ", ""), 1, Integer::sum);
+        }
+        int shown = 0;
+        for (Map.Entry<String, Integer> e : reasons.entrySet()) {
             if (shown++ == 5) {
-                sb.append("  ... ").append(skipped.size() - 5).append(" more skipped\n");
+                sb.append("  ... ").append(reasons.size() - 5).append(" more reasons\n");
                 break;
             }
-            sb.append("  skipped: ").append(s).append('\n');
+            sb.append("  skipped ").append(e.getValue()).append(": ").append(e.getKey()).append('\n');
         }
         for (Map.Entry<String, Double> e : partAccuracy().entrySet()) {
             sb.append(String.format(Locale.ROOT, "  %-8s %6.2f%%%n", e.getKey(), 100 * e.getValue()));
