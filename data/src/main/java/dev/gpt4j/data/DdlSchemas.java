@@ -130,19 +130,10 @@ public final class DdlSchemas {
             throw new DataFileException(source, "", "no CREATE TABLE statement found");
         }
         // A reference without a column means the referenced table's primary key.
-        List<ForeignKey> resolved = new ArrayList<>();
-        for (ForeignKey fk : fks) {
-            if (fk.refColumn() != null) {
-                resolved.add(fk);
-                continue;
-            }
-            Table ref = tables.stream().filter(t -> t.name().equalsIgnoreCase(fk.refTable())).findFirst().orElse(null);
-            if (ref == null || ref.primaryKey().size() != 1) {
-                throw new DataFileException(source, "table " + fk.table(), "column " + fk.column() + " references "
-                        + fk.refTable() + " without naming a column, and " + fk.refTable() + " has no single-column primary key");
-            }
-            resolved.add(new ForeignKey(fk.table(), fk.column(), fk.refTable(), ref.primaryKey().get(0)));
-        }
+        List<ForeignKey> resolved = Schema.resolveReferences(tables, fks, fk -> {
+            throw new DataFileException(source, "table " + fk.table(), "column " + fk.column() + " references "
+                    + fk.refTable() + " without naming a column, and " + fk.refTable() + " has no single-column primary key");
+        });
         return new Schema(schemaName, tables, resolved);
     }
 

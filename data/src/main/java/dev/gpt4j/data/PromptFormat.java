@@ -84,19 +84,8 @@ public final class PromptFormat {
         if (f == null) {
             return null;
         }
-        int[] tokens = new int[fixed + f.tokens.length];
-        int n = 0;
-        tokens[n++] = schemaId;
-        System.arraycopy(f.tokens, 0, tokens, n, f.tokens.length);
-        n += f.tokens.length;
-        tokens[n++] = questionId;
-        System.arraycopy(questionTokens, 0, tokens, n, questionTokens.length);
-        n += questionTokens.length;
-        tokens[n++] = sqlId;
-        int answerStart = n;
-        System.arraycopy(answerTokens, 0, tokens, n, answerTokens.length);
-        n += answerTokens.length;
-        tokens[n] = endId;
+        int[] tokens = assemble(f.tokens, questionTokens, answerTokens);
+        int answerStart = tokens.length - answerTokens.length - 1;
         return new Example(tokens, answerStart, f.dropped);
     }
 
@@ -114,15 +103,25 @@ public final class PromptFormat {
             throw new IllegalArgumentException("the question (" + questionTokens.length + " tokens) leaves no room for "
                     + "the schema in " + maxTokens + " tokens with " + reserve + " reserved for the SQL");
         }
-        int[] tokens = new int[3 + f.tokens.length + questionTokens.length];
+        return assemble(f.tokens, questionTokens, null);
+    }
+
+    /** {@code <|schema|>} schema {@code <|question|>} question {@code <|sql|>}, then answer and end when given. */
+    private int[] assemble(int[] schemaTokens, int[] questionTokens, int[] answerTokens) {
+        int answer = answerTokens == null ? 0 : answerTokens.length + 1;
+        int[] tokens = new int[3 + schemaTokens.length + questionTokens.length + answer];
         int n = 0;
         tokens[n++] = schemaId;
-        System.arraycopy(f.tokens, 0, tokens, n, f.tokens.length);
-        n += f.tokens.length;
+        System.arraycopy(schemaTokens, 0, tokens, n, schemaTokens.length);
+        n += schemaTokens.length;
         tokens[n++] = questionId;
         System.arraycopy(questionTokens, 0, tokens, n, questionTokens.length);
         n += questionTokens.length;
-        tokens[n] = sqlId;
+        tokens[n++] = sqlId;
+        if (answerTokens != null) {
+            System.arraycopy(answerTokens, 0, tokens, n, answerTokens.length);
+            tokens[n + answerTokens.length] = endId;
+        }
         return tokens;
     }
 

@@ -31,6 +31,28 @@ public record Schema(String name, List<Table> tables, List<ForeignKey> foreignKe
         return DdlSchemas.parse(ddl, "DDL text", "schema");
     }
 
+    /**
+     * Foreign keys with a null referenced column ({@code REFERENCES t} alone) completed with {@code t}'s
+     * single-column primary key; a reference that cannot be completed is handed to {@code unresolved}.
+     */
+    static List<ForeignKey> resolveReferences(List<Table> tables, List<ForeignKey> fks,
+                                              java.util.function.Consumer<ForeignKey> unresolved) {
+        List<ForeignKey> out = new ArrayList<>();
+        for (ForeignKey fk : fks) {
+            if (fk.refColumn() != null) {
+                out.add(fk);
+                continue;
+            }
+            Table ref = tables.stream().filter(t -> t.name().equalsIgnoreCase(fk.refTable())).findFirst().orElse(null);
+            if (ref != null && ref.primaryKey().size() == 1) {
+                out.add(new ForeignKey(fk.table(), fk.column(), fk.refTable(), ref.primaryKey().get(0)));
+            } else {
+                unresolved.accept(fk);
+            }
+        }
+        return out;
+    }
+
     /** The table of that name (case-insensitive), or null. */
     public Table table(String tableName) {
         for (Table t : tables) {

@@ -175,18 +175,8 @@ public final class SqliteDatabase implements AutoCloseable {
         } catch (SQLException e) {
             throw new DataFileException(file.toString(), "", "cannot read the schema: " + e.getMessage(), e);
         }
-        List<ForeignKey> resolved = new ArrayList<>();
-        for (ForeignKey fk : fks) {
-            if (fk.refColumn() != null) {
-                resolved.add(fk);
-                continue;
-            }
-            // "REFERENCES t" without a column means t's primary key
-            Table ref = tables.stream().filter(x -> x.name().equalsIgnoreCase(fk.refTable())).findFirst().orElse(null);
-            if (ref != null && ref.primaryKey().size() == 1) {
-                resolved.add(new ForeignKey(fk.table(), fk.column(), fk.refTable(), ref.primaryKey().get(0)));
-            }
-        }
+        // "REFERENCES t" without a column means t's primary key; SQLite accepts dangling ones, so they are dropped
+        List<ForeignKey> resolved = Schema.resolveReferences(tables, fks, fk -> { });
         return new Schema(name, tables, resolved);
     }
 
