@@ -1,7 +1,5 @@
 package dev.gpt4j.data;
 
-import java.nio.file.Path;
-
 /**
  * A data file (or DDL text, or predictions file) that cannot be read: the message names the source, the place
  * in it (line or entry) and the field at fault.
@@ -18,10 +16,6 @@ public final class DataFileException extends RuntimeException {
 
     public DataFileException(String source, String place, String message) {
         this(source, place, message, null);
-    }
-
-    public DataFileException(Path file, String place, String message) {
-        this(file.toString(), place, message, null);
     }
 
     /** The file (or the name given to a text) at fault. */

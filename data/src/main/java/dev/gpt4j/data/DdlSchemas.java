@@ -64,7 +64,7 @@ public final class DdlSchemas {
             try {
                 parsed = SqlParsing.parse(stmt);
             } catch (JSQLParserException e) {
-                throw new DataFileException(source, place, "cannot parse CREATE TABLE: " + firstLine(e), e);
+                throw new DataFileException(source, place, "cannot parse CREATE TABLE: " + SqlParsing.firstLine(e), e);
             }
             if (!(parsed instanceof CreateTable ct)) {
                 throw new DataFileException(source, place, "expected CREATE TABLE, parsed " + parsed.getClass().getSimpleName());
@@ -145,15 +145,5 @@ public final class DdlSchemas {
             }
         }
         return line;
-    }
-
-    static String firstLine(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        String m = String.valueOf(t.getMessage());
-        int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl);
     }
 }

@@ -137,7 +137,7 @@ public record LogicalForm(int sel, int agg, List<Condition> conds) {
         try {
             st = SqlParsing.parse(masked.toString());
         } catch (JSQLParserException | RuntimeException e) {
-            throw new IllegalArgumentException("does not parse: " + DdlSchemas.firstLine(e));
+            throw new IllegalArgumentException("does not parse: " + SqlParsing.firstLine(e));
         }
         if (!(st instanceof PlainSelect ps)) {
             throw new IllegalArgumentException("not a simple SELECT");

@@ -201,22 +201,16 @@ public final class PromptFormat {
         return w;
     }
 
+    /** Question words found in the table's column names, plus twice those in its own name ("How many singers" keeps singer). */
     private static int overlap(Set<String> questionWords, Table t) {
-        Set<String> names = new HashSet<>(words(t.name().replace('_', ' ')));
+        Set<String> tableWords = words(t.name().replace('_', ' '));
+        Set<String> names = new HashSet<>(tableWords);
         for (Column c : t.columns()) {
             names.addAll(words(c.name().replace('_', ' ')));
         }
         int n = 0;
         for (String w : names) {
-            if (questionWords.contains(w)) {
-                n++;
-            }
-        }
-        // the table's own name counts double: "How many singers" should keep table singer
-        for (String w : words(t.name().replace('_', ' '))) {
-            if (questionWords.contains(w)) {
-                n++;
-            }
+            n += questionWords.contains(w) ? (tableWords.contains(w) ? 2 : 1) : 0;
         }
         return n;
     }

@@ -43,7 +43,7 @@ public record ScoreReport(String dataset, String split, String metric, List<Scor
         return items.isEmpty() ? 0 : (double) correct() / items.size();
     }
 
-    /** Accuracy of each part (e.g. select, agg, where), in first-seen order. */
+    /** Accuracy of each part (agg, select, where for WikiSQL), in name order. */
     public Map<String, Double> partAccuracy() {
         Map<String, int[]> counts = new LinkedHashMap<>();
         for (ScoreItem i : items) {

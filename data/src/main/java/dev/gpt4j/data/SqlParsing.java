@@ -9,7 +9,8 @@ import net.sf.jsqlparser.statement.Statement;
 /**
  * JSqlParser with one shared pool of daemon threads. JSqlParser runs each parse on an executor so that it can
  * time out (generated SQL is untrusted, and some inputs make the parser slow); by default it makes a new
- * executor per call, which made parsing 2-4x slower than with a shared one (measured on Spider's gold queries).
+ * executor per call, which made parsing about 1.6x slower than with a shared one (SqlParseBenchmark, on
+ * Spider's train gold queries; BENCHMARKS.md).
  */
 final class SqlParsing {
     private SqlParsing() {}
@@ -23,5 +24,16 @@ final class SqlParsing {
     /** Parses one statement; {@code [x]} is read as a quoted identifier (SQLite and SQL Server style). */
     static Statement parse(String sql) throws JSQLParserException {
         return CCJSqlParserUtil.parse(sql, POOL, p -> p.withSquareBracketQuotation(true));
+    }
+
+    /** The first line of the innermost cause's message: JSqlParser's errors add pages of expected tokens. */
+    static String firstLine(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = String.valueOf(t.getMessage());
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
     }
 }

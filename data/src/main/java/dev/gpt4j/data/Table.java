@@ -1,7 +1,6 @@
 package dev.gpt4j.data;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /** A table: name, columns in their declared order, and the primary-key column names (possibly several). */
@@ -41,7 +40,7 @@ public record Table(String name, List<Column> columns, List<String> primaryKey) 
 
     boolean isPrimaryKey(String columnName) {
         for (String k : primaryKey) {
-            if (k.toLowerCase(Locale.ROOT).equals(columnName.toLowerCase(Locale.ROOT))) {
+            if (k.equalsIgnoreCase(columnName)) {
                 return true;
             }
         }

@@ -18,8 +18,10 @@ public final class Sampler {
     private final int topK;
     private final double topP;
     private final SplittableRandom random;
+    // scratch rows, grown once to the vocabulary size and reused for every token
     private double[] probs = new double[0];
-    private Integer[] order = new Integer[0];
+    private float[] scratch = new float[0];
+    private long[] order = new long[0];
 
     private Sampler(double temperature, int topK, double topP, long seed) {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
@@ -111,32 +113,40 @@ public final class Sampler {
         return last; // rounding left u just above the total
     }
 
-    /** Zeroes all but the smallest most-probable set whose mass reaches topP, then renormalizes. */
+    /**
+     * Zeroes all but the smallest most-probable set whose mass reaches topP, then renormalizes. Candidates are
+     * sorted as primitive keys (probability as float bits, then the inverted id so that lower ids come first on
+     * ties); the masses themselves stay in double.
+     */
     private void applyTopP(int vocab) {
         if (order.length < vocab) {
-            order = new Integer[vocab];
+            order = new long[vocab];
         }
         int n = 0;
         for (int i = 0; i < vocab; i++) {
             if (probs[i] > 0) {
-                order[n++] = i;
+                order[n++] = ((long) Float.floatToIntBits((float) probs[i]) << 32) | (0xFFFFFFFFL - i);
             }
         }
-        Arrays.sort(order, 0, n, (a, b) -> probs[a] != probs[b] ? Double.compare(probs[b], probs[a]) : Integer.compare(a, b));
+        Arrays.sort(order, 0, n); // ascending: the most probable is last
         double acc = 0;
         int keep = 0;
         while (keep < n) {
-            acc += probs[order[keep++]];
+            acc += probs[idAt(n - 1 - keep++)];
             if (acc >= topP) {
                 break;
             }
         }
         for (int j = keep; j < n; j++) {
-            probs[order[j]] = 0;
+            probs[idAt(n - 1 - j)] = 0;
         }
         for (int j = 0; j < keep; j++) {
-            probs[order[j]] /= acc;
+            probs[idAt(n - 1 - j)] /= acc;
         }
+    }
+
+    private int idAt(int k) {
+        return (int) (0xFFFFFFFFL - (order[k] & 0xFFFFFFFFL));
     }
 
     static int argmax(float[] logits, int offset, int vocab) {
@@ -151,11 +161,42 @@ public final class Sampler {
         return best;
     }
 
-    /** The k-th largest value of the row (k >= 1), by sorting a copy: O(V log V), fine at V = 50k once per token. */
-    private static double kthLargest(float[] logits, int offset, int vocab, int k) {
-        float[] copy = Arrays.copyOfRange(logits, offset, offset + vocab);
-        Arrays.sort(copy);
-        return copy[vocab - k];
+    /** The k-th largest value of the row (1 <= k <= vocab), by quickselect on a reused copy: O(V) per token. */
+    double kthLargest(float[] logits, int offset, int vocab, int k) {
+        if (scratch.length < vocab) {
+            scratch = new float[vocab];
+        }
+        float[] a = scratch;
+        System.arraycopy(logits, offset, a, 0, vocab);
+        int target = vocab - k; // index of the k-th largest in ascending order
+        int lo = 0;
+        int hi = vocab - 1;
+        while (lo < hi) {
+            float pivot = a[(lo + hi) >>> 1];
+            int i = lo;
+            int j = hi;
+            while (i <= j) {
+                while (a[i] < pivot) {
+                    i++;
+                }
+                while (a[j] > pivot) {
+                    j--;
+                }
+                if (i <= j) {
+                    float t = a[i];
+                    a[i++] = a[j];
+                    a[j--] = t;
+                }
+            }
+            if (target <= j) {
+                hi = j;
+            } else if (target >= i) {
+                lo = i;
+            } else {
+                break; // a[j+1 .. i-1] all equal the pivot
+            }
+        }
+        return a[target];
     }
 
     @Override

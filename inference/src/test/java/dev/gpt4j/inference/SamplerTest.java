@@ -81,6 +81,21 @@ class SamplerTest {
     }
 
     @Test
+    void topKCutIsTheKthLargestOnRowsWithManyTies() {
+        java.util.Random r = new java.util.Random(5);
+        Sampler s = Sampler.of(1, 3, 1, 0);
+        for (int trial = 0; trial < 500; trial++) {
+            int v = 1 + r.nextInt(300);
+            float[] row = new float[v + 2];
+            for (int i = 0; i < row.length; i++) row[i] = r.nextInt(trial % 2 == 0 ? 5 : 1000) - 2;
+            int k = 1 + r.nextInt(v);
+            float[] sorted = java.util.Arrays.copyOfRange(row, 1, v + 1);
+            java.util.Arrays.sort(sorted);
+            assertEquals(sorted[v - k], s.kthLargest(row, 1, v, k), "v=" + v + " k=" + k);
+        }
+    }
+
+    @Test
     void sameSeedSameTokens() {
         Sampler a = Sampler.of(1.2, 5, 0.9, 42);
         Sampler b = Sampler.of(1.2, 5, 0.9, 42);
