@@ -340,7 +340,8 @@ public final class GptModel implements AutoCloseable {
             a.attDrop[l].assign(a.attProb[l]);
             dropout(a.attDrop[l], a.attMask[l], rng);
         }
-        Layers.batchedMatmul(a.attDrop[l], a.v[l], a.yh[l], false, false);
+        // attDrop is its own buffer whenever the config has dropout: in eval mode it is not filled
+        Layers.batchedMatmul(drop ? a.attDrop[l] : a.attProb[l], a.v[l], a.yh[l], false, false);
         // [B, H, T, hs] → [B, T, H, hs] = [BT, C]
         a.y4[l].assign(a.yhPerm[l]);
     }
@@ -488,7 +489,7 @@ public final class GptModel implements AutoCloseable {
         int B = a.B, T = a.T, H = a.H, hs = a.hs;
         a.dyh.assign(a.dyPerm);
         Layers.batchedMatmul(a.dyh, a.v[l], a.datt, false, true);        // d(attDrop) = dyh v^T
-        Layers.batchedMatmul(a.attDrop[l], a.dyh, a.dv, true, false);    // dv = attDrop^T dyh
+        Layers.batchedMatmul(drop ? a.attDrop[l] : a.attProb[l], a.dyh, a.dv, true, false);    // dv = attDrop^T dyh
         if (drop) a.datt.muli(a.attMask[l]);
         Layers.softmaxBackward(a.attPre[l], a.datt, a.dattPre);
         a.dattPre.muli(1.0 / Math.sqrt(hs));
@@ -531,6 +532,14 @@ public final class GptModel implements AutoCloseable {
     /** Loads a Hugging Face GPT-2 folder in float32. */
     public static GptModel load(java.nio.file.Path dir) {
         return ModelFiles.load(dir);
+    }
+
+    /**
+     * A key/value cache for {@code batch} sequences, for generation one token at a time (see {@link KvCache}).
+     * Float32 models only; always computes in evaluation mode.
+     */
+    public KvCache newKvCache(int batch) {
+        return new KvCache(this, batch);
     }
 
     /** Number of parameters (scalars). */

@@ -59,6 +59,22 @@ class ModelGradientTest {
         checkAll(small(true, true, 0.2), null);
     }
 
+    /** Eval mode with a dropout config computes what the same weights compute without dropout, and its gradient. */
+    @Test
+    void evalModeWithDropoutConfigIsDeterministic() {
+        int[] tokens = {1, 5, 5, 12, 0, 3, 3, 3, 7, 1};
+        int[] targets = {5, 5, 12, 0, 4, 3, 3, 7, 1, 2};
+        try (GptModel a = GptModel.create(small(true, true, 0.3), 4, DataType.DOUBLE).eval();
+             GptModel b = GptModel.create(small(true, true, 0.0), 4, DataType.DOUBLE).eval()) {
+            assertEquals(b.forward(tokens, targets, B, T), a.forward(tokens, targets, B, T), 0.0);
+            a.zeroGrad();
+            a.backward();
+            b.zeroGrad();
+            b.backward();
+            assertArrayEquals(b.params().grads().toDoubleVector(), a.params().grads().toDoubleVector(), 0.0);
+        }
+    }
+
     @Test
     void lossWeightsAsInFineTuning() {
         checkAll(small(true, false, 0.0), new float[] {0, 0, 1, 1, 1, 0, 0.5f, 1, 2, 1});

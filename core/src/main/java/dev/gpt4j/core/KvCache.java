@@ -1,0 +1,366 @@
+package dev.gpt4j.core;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A key/value cache for fast generation (Raschka ch. 5's loop, made incremental): a prompt is run once
+ * ({@link #prefill}), then each new token costs one row through the model ({@link #step}) instead of the whole
+ * sequence. It holds {@code batch} independent sequences, each with its own length, so several prompts can be
+ * generated at once.
+ *
+ * <p>The matrix products run on ND4J (BLAS) into preallocated buffers; the per-row work that is cheap but
+ * would cost an ND4J call each (LayerNorm, GELU, biases, the attention of a few query rows over the cached
+ * keys and values) runs in plain Java on float arrays. The cache always computes in evaluation mode (no
+ * dropout). It reads the model's weights at every call, so it stays valid while the model trains.
+ *
+ * <pre>{@code
+ * try (KvCache cache = model.newKvCache(1)) {
+ *     float[] logits = cache.prefill(0, promptTokens);   // [V] for the last prompt position
+ *     logits = cache.step(new int[] {nextToken});          // [1 * V]
+ * }
+ * }</pre>
+ * Float32 models only. Not thread-safe.
+ */
+public final class KvCache implements AutoCloseable {
+    private final GptModel model;
+    private final int batch, L, C, H, hs, V, Tmax, rmax;
+    private final float[][] keys, values; // per layer: [batch, Tmax, C]
+    private final int[] length;
+    // native scratch: rows of the current call
+    private final INDArray nIn, nQkv, nOut, nFc, nLogits;
+    private final FloatBuffer fIn, fQkv, fOut, fFc, fLogits, fParams;
+    private final Map<Integer, INDArray[]> rowViews = new HashMap<>();
+    // Java scratch
+    private final float[] x, h, qkv, y, fc, scores;
+    private final float[] lnW, lnB, bQkv, bProj, bFc, bProj2;
+    private final Parameters.Slot wte, wpe;
+    private boolean closed;
+
+    KvCache(GptModel model, int batch) {
+        if (model.dataType() != DataType.FLOAT) throw new IllegalArgumentException("the KV cache needs a FLOAT model, not " + model.dataType());
+        if (batch <= 0) throw new IllegalArgumentException("batch must be positive, not " + batch);
+        GptConfig c = model.config();
+        this.model = model;
+        this.batch = batch;
+        this.L = c.layers();
+        this.C = c.embedDim();
+        this.H = c.heads();
+        this.hs = c.headDim();
+        this.V = c.vocabSize();
+        this.Tmax = c.contextLength();
+        this.rmax = Math.max(batch, Tmax);
+        keys = new float[L][batch * Tmax * C];
+        values = new float[L][batch * Tmax * C];
+        length = new int[batch];
+        nIn = Nd4j.create(DataType.FLOAT, rmax, C);
+        nQkv = Nd4j.create(DataType.FLOAT, rmax, 3L * C);
+        nOut = Nd4j.create(DataType.FLOAT, rmax, C);
+        nFc = Nd4j.create(DataType.FLOAT, rmax, 4L * C);
+        nLogits = Nd4j.create(DataType.FLOAT, batch, V);
+        fIn = floats(nIn);
+        fQkv = floats(nQkv);
+        fOut = floats(nOut);
+        fFc = floats(nFc);
+        fLogits = floats(nLogits);
+        fParams = floats(model.params().values());
+        x = new float[rmax * C];
+        h = new float[rmax * C];
+        qkv = new float[rmax * 3 * C];
+        y = new float[rmax * C];
+        fc = new float[rmax * 4 * C];
+        scores = new float[Tmax];
+        lnW = new float[C];
+        lnB = new float[C];
+        bQkv = new float[3 * C];
+        bProj = new float[C];
+        bFc = new float[4 * C];
+        bProj2 = new float[C];
+        wte = model.params().slot("wte.weight");
+        wpe = model.params().slot("wpe.weight");
+    }
+
+    private static FloatBuffer floats(INDArray a) {
+        return a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    /** Number of sequences this cache holds. */
+    public int batch() {
+        return batch;
+    }
+
+    /** Tokens cached so far for sequence {@code seq}. */
+    public int length(int seq) {
+        checkSeq(seq);
+        return length[seq];
+    }
+
+    /** Positions left before sequence {@code seq} reaches the context length. */
+    public int remaining(int seq) {
+        return Tmax - length(seq);
+    }
+
+    /** Forgets sequence {@code seq} (its length becomes 0). */
+    public void reset(int seq) {
+        checkSeq(seq);
+        length[seq] = 0;
+    }
+
+    /** Forgets every sequence. */
+    public void reset() {
+        Arrays.fill(length, 0);
+    }
+
+    /** Keeps only the first {@code newLength} cached tokens of {@code seq}. */
+    public void truncate(int seq, int newLength) {
+        checkSeq(seq);
+        if (newLength < 0 || newLength > length[seq]) {
+            throw new IllegalArgumentException("cannot truncate sequence " + seq + " of length " + length[seq] + " to " + newLength);
+        }
+        length[seq] = newLength;
+    }
+
+    /**
+     * Appends {@code tokens} to sequence {@code seq} (all at once; a longer prompt may be given in several
+     * calls) and returns the logits [V] that predict the token after the last one.
+     */
+    public float[] prefill(int seq, int[] tokens) {
+        checkSeq(seq);
+        if (tokens.length == 0) throw new IllegalArgumentException("prefill needs at least one token");
+        if (length[seq] + tokens.length > Tmax) {
+            throw new IllegalArgumentException("sequence " + seq + " would hold " + (length[seq] + tokens.length)
+                    + " tokens, more than the context length " + Tmax);
+        }
+        int R = tokens.length;
+        int[] seqs = new int[R];
+        int[] pos = new int[R];
+        Arrays.fill(seqs, seq);
+        for (int r = 0; r < R; r++) pos[r] = length[seq] + r;
+        run(seqs, pos, tokens, new int[] {R - 1});
+        length[seq] += R;
+        float[] out = new float[V];
+        fLogits.get(0, out, 0, V);
+        return out;
+    }
+
+    /** One new token for every sequence (token i goes to sequence i); returns the logits [batch * V]. */
+    public float[] step(int[] tokens) {
+        if (tokens.length != batch) throw new IllegalArgumentException("step needs " + batch + " tokens, one per sequence, got " + tokens.length);
+        int[] seqs = new int[batch];
+        for (int i = 0; i < batch; i++) seqs[i] = i;
+        return step(seqs, tokens);
+    }
+
+    /**
+     * One new token for each of the given sequences (distinct ids), e.g. the ones still generating; returns
+     * the logits [seqs.length * V] in the order given.
+     */
+    public float[] step(int[] seqs, int[] tokens) {
+        int n = seqs.length;
+        if (tokens.length != n) throw new IllegalArgumentException(n + " sequences but " + tokens.length + " tokens");
+        if (n == 0) return new float[0];
+        boolean[] seen = new boolean[batch];
+        int[] pos = new int[n];
+        int[] want = new int[n];
+        for (int i = 0; i < n; i++) {
+            checkSeq(seqs[i]);
+            if (seen[seqs[i]]) throw new IllegalArgumentException("sequence " + seqs[i] + " appears twice in one step");
+            seen[seqs[i]] = true;
+            if (length[seqs[i]] >= Tmax) throw new IllegalArgumentException("sequence " + seqs[i] + " is full (context length " + Tmax + ")");
+            pos[i] = length[seqs[i]];
+            want[i] = i;
+        }
+        run(seqs, pos, tokens, want);
+        for (int s : seqs) length[s]++;
+        float[] out = new float[n * V];
+        fLogits.get(0, out, 0, n * V);
+        return out;
+    }
+
+    private void checkSeq(int seq) {
+        if (closed) throw new IllegalStateException("the KV cache is closed");
+        if (seq < 0 || seq >= batch) throw new IllegalArgumentException("sequence " + seq + " is outside [0, " + batch + ")");
+    }
+
+    // ------------------------------------------------------------------------------------------ the pass
+
+    /** Rows r = (sequence seqs[r], position pos[r], token tokens[r]); logits of rows {@code want} into nLogits. */
+    private void run(int[] seqs, int[] pos, int[] tokens, int[] want) {
+        int R = tokens.length;
+        Parameters p = model.params();
+        GptConfig cfg = model.config();
+        double eps = cfg.layerNormEps();
+        INDArray[] rv = rowViews.computeIfAbsent(R, this::views);
+        INDArray in = rv[0], qkvN = rv[1], out = rv[2], fcN = rv[3];
+        // embeddings
+        for (int r = 0; r < R; r++) {
+            int t = tokens[r];
+            if (t < 0 || t >= V) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + V + ")");
+            fParams.get((int) (wte.offset() + (long) t * C), x, r * C, C);
+            int wp = (int) (wpe.offset() + (long) pos[r] * C);
+            for (int c = 0; c < C; c++) x[r * C + c] += fParams.get(wp + c);
+        }
+        for (int l = 0; l < L; l++) {
+            String pre = "h." + l + ".";
+            // attention
+            layerNorm(p, pre + "ln_1", R, eps);
+            fIn.put(0, h, 0, R * C);
+            Nd4j.gemm(in, p.get(pre + "attn.c_attn.weight"), qkvN, false, false, 1.0, 0.0);
+            fQkv.get(0, qkv, 0, R * 3 * C);
+            if (cfg.bias()) {
+                read(p, pre + "attn.c_attn.bias", bQkv);
+                addBias(qkv, R, bQkv);
+            }
+            float[] K = keys[l], Vc = values[l];
+            for (int r = 0; r < R; r++) {
+                int at = (seqs[r] * Tmax + pos[r]) * C;
+                System.arraycopy(qkv, r * 3 * C + C, K, at, C);
+                System.arraycopy(qkv, r * 3 * C + 2 * C, Vc, at, C);
+            }
+            for (int r = 0; r < R; r++) attend(K, Vc, r, seqs[r], pos[r]);
+            fIn.put(0, y, 0, R * C);
+            Nd4j.gemm(in, p.get(pre + "attn.c_proj.weight"), out, false, false, 1.0, 0.0);
+            fOut.get(0, h, 0, R * C);
+            if (cfg.bias()) read(p, pre + "attn.c_proj.bias", bProj);
+            for (int i = 0; i < R * C; i++) x[i] += h[i] + (cfg.bias() ? bProj[i % C] : 0f);
+            // MLP
+            layerNorm(p, pre + "ln_2", R, eps);
+            fIn.put(0, h, 0, R * C);
+            Nd4j.gemm(in, p.get(pre + "mlp.c_fc.weight"), fcN, false, false, 1.0, 0.0);
+            fFc.get(0, fc, 0, R * 4 * C);
+            if (cfg.bias()) {
+                read(p, pre + "mlp.c_fc.bias", bFc);
+                addBias(fc, R, bFc);
+            }
+            gelu(fc, R * 4 * C);
+            fFc.put(0, fc, 0, R * 4 * C);
+            Nd4j.gemm(fcN, p.get(pre + "mlp.c_proj.weight"), out, false, false, 1.0, 0.0);
+            fOut.get(0, h, 0, R * C);
+            if (cfg.bias()) read(p, pre + "mlp.c_proj.bias", bProj2);
+            for (int i = 0; i < R * C; i++) x[i] += h[i] + (cfg.bias() ? bProj2[i % C] : 0f);
+        }
+        // final LayerNorm and the LM head, only on the rows whose logits are wanted
+        layerNorm(p, "ln_f", R, eps);
+        int n = want.length;
+        for (int i = 0; i < n; i++) fIn.put(i * C, h, want[i] * C, C);
+        INDArray head = cfg.tiedHead() ? p.get("wte.weight") : p.get("lm_head.weight");
+        INDArray[] nv = rowViews.computeIfAbsent(n, this::views);
+        Nd4j.gemm(nv[0], head, nv[4], false, true, 1.0, 0.0);
+    }
+
+    /** Views of the first R rows of the native buffers: in, qkv, out, fc, logits (null if R > batch). */
+    private INDArray[] views(int R) {
+        return new INDArray[] {
+                nIn.get(NDArrayIndex.interval(0, R), NDArrayIndex.all()),
+                nQkv.get(NDArrayIndex.interval(0, R), NDArrayIndex.all()),
+                nOut.get(NDArrayIndex.interval(0, R), NDArrayIndex.all()),
+                nFc.get(NDArrayIndex.interval(0, R), NDArrayIndex.all()),
+                R <= batch ? nLogits.get(NDArrayIndex.interval(0, R), NDArrayIndex.all()) : null};
+    }
+
+    /** y[r] = causal attention of query row r (sequence seq, position pos) over the cached keys and values. */
+    private void attend(float[] K, float[] Vc, int r, int seq, int pos) {
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        int base = seq * Tmax * C;
+        for (int head = 0; head < H; head++) {
+            int qo = r * 3 * C + head * hs;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t = 0; t <= pos; t++) {
+                int ko = base + t * C + head * hs;
+                float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                int j = 0;
+                for (; j + 3 < hs; j += 4) {
+                    s0 += qkv[qo + j] * K[ko + j];
+                    s1 += qkv[qo + j + 1] * K[ko + j + 1];
+                    s2 += qkv[qo + j + 2] * K[ko + j + 2];
+                    s3 += qkv[qo + j + 3] * K[ko + j + 3];
+                }
+                for (; j < hs; j++) s0 += qkv[qo + j] * K[ko + j];
+                float s = (s0 + s1 + s2 + s3) * scale;
+                scores[t] = s;
+                if (s > max) max = s;
+            }
+            double sum = 0;
+            for (int t = 0; t <= pos; t++) {
+                float e = (float) Math.exp(scores[t] - max);
+                scores[t] = e;
+                sum += e;
+            }
+            float inv = (float) (1.0 / sum);
+            int yo = r * C + head * hs;
+            Arrays.fill(y, yo, yo + hs, 0f);
+            for (int t = 0; t <= pos; t++) {
+                float a = scores[t] * inv;
+                int vo = base + t * C + head * hs;
+                for (int j = 0; j < hs; j++) y[yo + j] += a * Vc[vo + j];
+            }
+        }
+    }
+
+    /** h[R, C] = LayerNorm(x) with the weights (and bias) named {@code name}. */
+    private void layerNorm(Parameters p, String name, int R, double eps) {
+        read(p, name + ".weight", lnW);
+        boolean bias = model.config().bias();
+        if (bias) read(p, name + ".bias", lnB);
+        for (int r = 0; r < R; r++) {
+            int o = r * C;
+            double mean = 0;
+            for (int c = 0; c < C; c++) mean += x[o + c];
+            mean /= C;
+            double var = 0;
+            for (int c = 0; c < C; c++) {
+                double d = x[o + c] - mean;
+                var += d * d;
+            }
+            float rstd = (float) (1.0 / Math.sqrt(var / C + eps));
+            float m = (float) mean;
+            for (int c = 0; c < C; c++) h[o + c] = (x[o + c] - m) * rstd * lnW[c] + (bias ? lnB[c] : 0f);
+        }
+    }
+
+    private static final double GELU_K = Math.sqrt(2 / Math.PI);
+
+    private static void gelu(float[] a, int n) {
+        for (int i = 0; i < n; i++) {
+            double v = a[i];
+            double u = GELU_K * (v + 0.044715 * v * v * v);
+            // tanh(u) = 1 - 2 / (exp(2u) + 1), exact at the extremes (exp overflows to +inf: tanh = 1)
+            double th = 1.0 - 2.0 / (Math.exp(2 * u) + 1.0);
+            a[i] = (float) (0.5 * v * (1.0 + th));
+        }
+    }
+
+    private static void addBias(float[] a, int rows, float[] b) {
+        int w = b.length;
+        for (int r = 0; r < rows; r++) for (int c = 0; c < w; c++) a[r * w + c] += b[c];
+    }
+
+    private void read(Parameters p, String name, float[] dst) {
+        Parameters.Slot s = p.slot(name);
+        fParams.get((int) s.offset(), dst, 0, (int) s.size());
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        nIn.close();
+        nQkv.close();
+        nOut.close();
+        nFc.close();
+        nLogits.close();
+    }
+
+    @Override
+    public String toString() {
+        return "KvCache[batch " + batch + ", lengths " + Arrays.toString(length) + " of " + Tmax + ", " + L + " layers x " + C + "]";
+    }
+}

@@ -1,0 +1,157 @@
+package dev.gpt4j.core;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The KV cache must not change what the model computes: at every generation step the cached logits equal
+ * the logits of a full uncached forward over the whole sequence (within 1e-5), and greedy decoding picks the
+ * same tokens, over several configs and prompt lengths.
+ */
+class KvCacheTest {
+    static final double TOL = 1e-5;
+
+    static Stream<Arguments> configs() {
+        return Stream.of(
+                // V, T, C, L, H, bias, tied, prompt length
+                Arguments.of(new GptConfig(97, 40, 32, 2, 4, 0.0, 1e-5, true, true), 1),
+                Arguments.of(new GptConfig(97, 40, 32, 2, 4, 0.0, 1e-5, true, true), 7),
+                Arguments.of(new GptConfig(61, 48, 48, 3, 3, 0.1, 1e-5, false, false), 19),
+                Arguments.of(new GptConfig(128, 64, 64, 1, 1, 0.0, 1e-5, true, false), 30),
+                Arguments.of(new GptConfig(200, 32, 24, 2, 6, 0.0, 1e-5, false, true), 2));
+    }
+
+    /** A model whose logits spread over several units (GPT-2's 0.02 init gives nearly flat logits). */
+    static GptModel model(GptConfig cfg, long seed) {
+        GptModel m = GptModel.create(cfg, seed);
+        m.params().values().muli(3.0);
+        return m.eval();
+    }
+
+    static int[] prompt(int n, int V, long seed) {
+        Random r = new Random(seed);
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) p[i] = r.nextInt(V);
+        return p;
+    }
+
+    static float[] uncachedLastRow(GptModel m, int[] seq) {
+        INDArray logits = m.logits(seq, 1, seq.length);
+        return logits.getRow(seq.length - 1).toFloatVector();
+    }
+
+    static int argmax(float[] a, int off, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (a[off + i] > a[off + best]) best = i;
+        return best;
+    }
+
+    @ParameterizedTest
+    @MethodSource("configs")
+    void cachedLogitsEqualUncachedAtEveryStep(GptConfig cfg, int promptLength) {
+        try (GptModel m = model(cfg, 3); KvCache cache = m.newKvCache(1)) {
+            int[] seq = prompt(promptLength, cfg.vocabSize(), promptLength);
+            float[] cached = cache.prefill(0, seq);
+            double spread = 0;
+            int steps = 0;
+            while (true) {
+                float[] full = uncachedLastRow(m, seq);
+                assertEquals(full.length, cached.length);
+                for (int i = 0; i < full.length; i++) {
+                    assertEquals(full[i], cached[i], TOL, "logit " + i + " at length " + seq.length);
+                    spread = Math.max(spread, Math.abs(full[i]));
+                }
+                int next = argmax(full, 0, full.length);
+                assertEquals(next, argmax(cached, 0, cached.length), "greedy token at length " + seq.length);
+                if (seq.length == cfg.contextLength()) break;
+                seq = Arrays.copyOf(seq, seq.length + 1);
+                seq[seq.length - 1] = next;
+                cached = cache.step(new int[] {next});
+                steps++;
+            }
+            assertEquals(cfg.contextLength(), cache.length(0));
+            assertEquals(cfg.contextLength() - promptLength, steps);
+            assertTrue(spread > 1.0, "logits should spread over units for the tolerance to mean something: " + spread);
+            assertThrows(IllegalArgumentException.class, () -> cache.step(new int[] {0}), "full context");
+        }
+    }
+
+    @Test
+    void batchedSequencesMatchSingleOnes() {
+        GptConfig cfg = new GptConfig(97, 40, 32, 2, 4, 0.0, 1e-5, true, true);
+        int[][] prompts = {prompt(3, 97, 1), prompt(11, 97, 2), prompt(1, 97, 3)};
+        try (GptModel m = model(cfg, 5); KvCache batch = m.newKvCache(3); KvCache single = m.newKvCache(1)) {
+            int[] next = new int[3];
+            float[][] singleLogits = new float[3][];
+            for (int b = 0; b < 3; b++) {
+                next[b] = argmax(batch.prefill(b, prompts[b]), 0, 97);
+            }
+            // 6 steps with all three, then 4 with sequences 2 and 0 only (in that order)
+            int[][] generated = new int[3][];
+            for (int b = 0; b < 3; b++) generated[b] = new int[] {next[b]};
+            for (int s = 0; s < 10; s++) {
+                int[] seqs = s < 6 ? new int[] {0, 1, 2} : new int[] {2, 0};
+                int[] toks = new int[seqs.length];
+                for (int i = 0; i < seqs.length; i++) toks[i] = generated[seqs[i]][generated[seqs[i]].length - 1];
+                float[] out = batch.step(seqs, toks);
+                for (int i = 0; i < seqs.length; i++) {
+                    int b = seqs[i];
+                    int t = argmax(out, i * 97, 97);
+                    generated[b] = Arrays.copyOf(generated[b], generated[b].length + 1);
+                    generated[b][generated[b].length - 1] = t;
+                }
+            }
+            for (int b = 0; b < 3; b++) {
+                single.reset();
+                int[] g = new int[generated[b].length];
+                g[0] = argmax(single.prefill(0, prompts[b]), 0, 97);
+                for (int i = 1; i < g.length; i++) g[i] = argmax(single.step(new int[] {g[i - 1]}), 0, 97);
+                assertArrayEquals(g, generated[b], "sequence " + b);
+            }
+            assertEquals(3 + 10, batch.length(0));
+            assertEquals(11 + 6, batch.length(1));
+            assertThrows(IllegalArgumentException.class, () -> batch.step(new int[] {1, 1}, new int[] {0, 0}));
+        }
+    }
+
+    @Test
+    void chunkedPrefillEqualsOnePrefillAndTruncateRewinds() {
+        GptConfig cfg = new GptConfig(97, 40, 32, 2, 4, 0.0, 1e-5, true, true);
+        int[] p = prompt(20, 97, 9);
+        try (GptModel m = model(cfg, 7); KvCache c = m.newKvCache(1)) {
+            float[] whole = c.prefill(0, p);
+            c.reset(0);
+            c.prefill(0, Arrays.copyOf(p, 8));
+            float[] chunked = c.prefill(0, Arrays.copyOfRange(p, 8, 20));
+            assertArrayEquals(whole, chunked, 1e-6f);
+            c.truncate(0, 8);
+            float[] again = c.prefill(0, Arrays.copyOfRange(p, 8, 20));
+            assertArrayEquals(whole, again, 1e-6f);
+            assertThrows(IllegalArgumentException.class, () -> c.prefill(0, new int[21]), "past the context");
+            assertThrows(IllegalArgumentException.class, () -> c.prefill(0, new int[] {97}), "outside the vocabulary");
+        }
+    }
+
+    @Test
+    void followsTheWeightsAsTheyChange() {
+        GptConfig cfg = new GptConfig(97, 40, 32, 2, 4, 0.0, 1e-5, true, true);
+        int[] p = prompt(5, 97, 4);
+        try (GptModel m = model(cfg, 8); KvCache c = m.newKvCache(1)) {
+            float[] before = c.prefill(0, p);
+            m.params().get("h.1.mlp.c_fc.bias").addi(0.5);
+            c.reset(0);
+            float[] after = c.prefill(0, p);
+            assertFalse(Arrays.equals(before, after));
+            assertArrayEquals(uncachedLastRow(m, p), after, (float) TOL);
+        }
+    }
+}
