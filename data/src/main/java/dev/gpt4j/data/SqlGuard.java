@@ -27,6 +27,17 @@ public final class SqlGuard {
     private static final Pattern FORBIDDEN_FUNCTION = Pattern.compile(
             "(?i)\\b(load_extension|readfile|writefile|edit|fts3_tokenizer|zipfile|sqlar_compress|sqlar_uncompress)\\s*\\(");
 
+    /** Whether {@code sql} parses as one statement (safe or not), with SQLite-style quoting. */
+    public static boolean parses(String sql) {
+        if (sql == null || sql.isBlank()) return false;
+        try {
+            SqlParsing.parse(sql);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     /** Checks {@code sql}; never throws for bad SQL (a refusal says why). */
     public static SqlCheck check(String sql) {
         if (sql == null || sql.isBlank()) {

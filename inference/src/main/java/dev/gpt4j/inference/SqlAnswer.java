@@ -1,0 +1,27 @@
+package dev.gpt4j.inference;
+
+import dev.gpt4j.data.SqlCheck;
+
+/**
+ * What {@link TextToSql} answered: the SQL, whether it parses, the safety check (only one read-only query
+ * passes), the prompt and answer sizes in tokens, the time taken, why generation stopped, and how many schema
+ * tables were left out of the prompt to fit the context.
+ */
+public record SqlAnswer(String sql, boolean parses, SqlCheck check, int promptTokens, int sqlTokens, long nanos,
+                        Generation.StopReason stopReason) {
+
+    /** Whether the SQL passed the safety check and may be run (read-only) on a database. */
+    public boolean safe() {
+        return check.allowed();
+    }
+
+    public double seconds() {
+        return nanos / 1e9;
+    }
+
+    @Override
+    public String toString() {
+        return sql + "  -- " + (parses ? "parses" : "does not parse") + ", " + (safe() ? "safe" : "refused: " + check.reason())
+                + String.format(", %d+%d tokens, %.2f s", promptTokens, sqlTokens, seconds());
+    }
+}
