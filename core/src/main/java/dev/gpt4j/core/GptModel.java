@@ -35,10 +35,13 @@ public final class GptModel implements AutoCloseable {
     private final GptConfig config;
     private final DataType dtype;
     private final Parameters params;
-    private final long seed;
+    private long seed;
     private boolean training = true;
     private long dropoutStep;
     private Activations acts;
+    /** Activations by (B, T), least recently used first: batches of a few lengths each keep their buffers. */
+    private final java.util.LinkedHashMap<Long, Activations> shapes = new java.util.LinkedHashMap<>();
+    private int maxShapes = 1;
     private Random dropoutRng;
 
     private GptModel(GptConfig config, DataType dtype, long seed) {
@@ -125,8 +128,27 @@ public final class GptModel implements AutoCloseable {
         this.dropoutStep = step;
     }
 
+    /**
+     * The seed of the dropout masks (by default the seed the model was created with; 0 for a loaded model).
+     * A trainer sets it from its config, so that a run resumed from a checkpoint draws the same masks.
+     */
+    public void setDropoutSeed(long seed) {
+        this.seed = seed;
+    }
+
     public long dropoutStep() {
         return dropoutStep;
+    }
+
+    /**
+     * How many (batch, length) shapes keep their activation buffers (default 1). Training on batches of a few
+     * bucketed lengths (fine-tuning) avoids reallocating buffers on every change of shape by keeping each.
+     */
+    public GptModel keepActivationShapes(int n) {
+        if (n <= 0) throw new IllegalArgumentException("must keep at least one shape, not " + n);
+        maxShapes = n;
+        while (shapes.size() > n) shapes.remove(shapes.keySet().iterator().next());
+        return this;
     }
 
     /** Sets every gradient to zero. */
@@ -251,8 +273,14 @@ public final class GptModel implements AutoCloseable {
         }
         if (B <= 0 || T <= 0) throw new IllegalArgumentException("batch and sequence length must be positive, not " + B + "x" + T);
         if (acts == null || acts.B != B || acts.T != T) {
-            acts = null; // let the old ones go before allocating new ones
-            acts = new Activations(B, T);
+            long key = (long) B << 32 | T;
+            Activations cached = shapes.remove(key);
+            if (cached == null && shapes.size() >= maxShapes) {
+                Long eldest = shapes.keySet().iterator().next();
+                shapes.remove(eldest); // let the least recently used go before allocating new ones
+            }
+            acts = cached != null ? cached : new Activations(B, T);
+            shapes.put(key, acts);
         }
         return acts;
     }
@@ -550,6 +578,7 @@ public final class GptModel implements AutoCloseable {
     @Override
     public void close() {
         acts = null;
+        shapes.clear();
         params.values().close();
         params.grads().close();
     }

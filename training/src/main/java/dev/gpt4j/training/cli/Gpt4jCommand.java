@@ -17,7 +17,8 @@ import java.nio.charset.StandardCharsets;
 @Command(name = "gpt4j", mixinStandardHelpOptions = true, versionProvider = Gpt4jCommand.Version.class,
         description = "A GPT in pure Java on ND4J, and a text-to-SQL assistant built on it.",
         subcommands = {TokenizeCommand.class, DetokenizeCommand.class, TrainTokenizerCommand.class,
-                ScoreCommand.class, GoldCommand.class,
+                ScoreCommand.class, GoldCommand.class, TrainCommands.Pretrain.class, TrainCommands.Finetune.class,
+                GenerateCommand.class, AskCommand.class, EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Gpt4jCommand {
 

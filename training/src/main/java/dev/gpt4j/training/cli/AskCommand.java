@@ -1,0 +1,89 @@
+package dev.gpt4j.training.cli;
+
+import dev.gpt4j.data.DdlSchemas;
+import dev.gpt4j.data.QueryResult;
+import dev.gpt4j.data.Schema;
+import dev.gpt4j.data.SqlExecutionException;
+import dev.gpt4j.data.SqliteDatabase;
+import dev.gpt4j.inference.SqlAnswer;
+import dev.gpt4j.inference.TextToSql;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+@Command(name = "ask", mixinStandardHelpOptions = true,
+        description = {"Writes the SQL for a question about a schema; with --execute, runs it read-only and prints the rows.",
+                "Example: gpt4j ask --schema examples/employees.sql \"Show me the average salary by department\""})
+final class AskCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--schema", paramLabel = "FILE", description = "CREATE TABLE statements (SQL). Without it, the schema of --execute's database is used.")
+    Path schema;
+
+    @Option(names = "--execute", paramLabel = "DB", description = "A SQLite database to run the SQL on (opened read-only, with a time-out).")
+    Path execute;
+
+    @Option(names = "--constrained", description = "Schema-constrained decoding: only names of the schema, only SQL that parses.")
+    boolean constrained;
+
+    @Option(names = "--max-rows", defaultValue = "20", paramLabel = "N", description = "Rows to print with --execute. Default: ${DEFAULT-VALUE}.")
+    int maxRows;
+
+    @Parameters(index = "0", paramLabel = "QUESTION", description = "The question, in English.")
+    String question;
+
+    @Override
+    public Integer call() {
+        if (question == null || question.isBlank()) throw new CliException("the question is empty");
+        if (schema == null && execute == null) throw new CliException("give the schema with --schema FILE (or a database with --execute DB)");
+        if (execute != null && !Files.isRegularFile(execute)) throw new CliException("no database file " + execute);
+        Schema s;
+        if (schema != null) {
+            if (!Files.isRegularFile(schema)) throw new CliException("no schema file " + schema);
+            try {
+                s = DdlSchemas.read(schema);
+            } catch (RuntimeException e) {
+                throw new CliException(e.getMessage(), e);
+            }
+            if (s.tables().isEmpty()) throw new CliException(schema + ": no CREATE TABLE statement");
+        } else {
+            try (SqliteDatabase db = SqliteDatabase.open(execute)) {
+                s = db.schema();
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (TextToSql t = model.load()) {
+            t.options(TextToSql.Options.defaults().withConstrained(constrained));
+            SqlAnswer a = t.ask(s, question);
+            out.println(a.sql());
+            out.flush();
+            if (!a.safe()) {
+                spec.commandLine().getErr().println("note: this SQL would not be run: " + a.check().reason());
+            }
+            if (execute != null) {
+                if (!a.safe()) throw new CliException("refused to run the SQL: " + a.check().reason());
+                try (SqliteDatabase db = SqliteDatabase.open(execute, Duration.ofSeconds(10), 100_000)) {
+                    QueryResult r = db.queryUntrusted(a.sql());
+                    out.println(r.format(maxRows));
+                } catch (SqlExecutionException e) {
+                    throw new CliException("the SQL failed on " + execute + ": " + e.getMessage(), e);
+                }
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,91 @@
+package dev.gpt4j.training.cli;
+
+import dev.gpt4j.data.ScoreReport;
+import dev.gpt4j.data.Spider;
+import dev.gpt4j.data.SpiderExample;
+import dev.gpt4j.data.WikiSql;
+import dev.gpt4j.data.WikiSqlExample;
+import dev.gpt4j.inference.Evaluator;
+import dev.gpt4j.inference.TextToSql;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Scores a model on a dev set: Spider by execution accuracy (with hardness levels), WikiSQL by logical form.",
+                "The last line printed is the accuracy.",
+                "Example: gpt4j eval --dataset wikisql --split dev --limit 500"})
+final class EvalCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--dataset", required = true, paramLabel = "NAME", description = "spider or wikisql.")
+    String dataset;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "The dataset folder (default: ../shared/data/<dataset> beside the project).")
+    Path data;
+
+    @Option(names = "--split", defaultValue = "dev", paramLabel = "SPLIT", description = "Default: ${DEFAULT-VALUE}.")
+    String split;
+
+    @Option(names = "--limit", defaultValue = "0", paramLabel = "N", description = "Only the first N questions (0 = all). Default: ${DEFAULT-VALUE}.")
+    int limit;
+
+    @Option(names = "--constrained", description = "Schema-constrained decoding.")
+    boolean constrained;
+
+    @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "Questions decoded together. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the JSON report with every item.")
+    Path json;
+
+    @Option(names = "--show-wrong", defaultValue = "0", paramLabel = "N", description = "Print the first N wrong items.")
+    int showWrong;
+
+    @Override
+    public Integer call() {
+        if (limit < 0) throw new CliException("--limit must be >= 0, got " + limit);
+        String ds = DataSets.dataset(dataset);
+        Path dir = DataSets.folder(ds, data);
+        PrintWriter out = spec.commandLine().getOut();
+        ScoreReport report;
+        try (TextToSql t = model.load()) {
+            t.options(TextToSql.Options.defaults().withConstrained(constrained).withBatchSize(batchSize));
+            PrintWriter err = spec.commandLine().getErr();
+            if (ds.equals("spider")) {
+                Spider s = Spider.open(dir);
+                List<SpiderExample> ex = Evaluator.first(DataSets.spiderSplit(s, split), limit);
+                report = Evaluator.spider(t, s, ex, split, n -> err.printf("\r%d/%d answered", n, ex.size()).flush());
+            } else {
+                WikiSql w = WikiSql.open(dir);
+                WikiSql.Loaded loaded = DataSets.wikiSplit(w, split);
+                List<WikiSqlExample> ex = Evaluator.first(loaded.examples(), limit);
+                report = Evaluator.wikiSql(t, w, split, ex, loaded.skipped(), n -> err.printf("\r%d/%d answered", n, ex.size()).flush());
+            }
+            err.println();
+        }
+        int shown = 0;
+        for (var i : report.wrong()) {
+            if (shown++ >= showWrong) break;
+            out.println("wrong #" + i.index() + " [" + i.db() + "] " + i.question());
+            out.println("  gold:      " + i.gold());
+            out.println("  predicted: " + i.predicted());
+            out.println("  why:       " + i.error());
+        }
+        if (json != null) report.writeJson(json);
+        out.println(report.summary());
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.gpt4j.training.cli;
+
+import dev.gpt4j.core.GptConfig;
+import dev.gpt4j.core.GptModel;
+import dev.gpt4j.data.PromptFormat;
+import dev.gpt4j.tokenizer.BpeTokenizer;
+import dev.gpt4j.tokenizer.BpeTrainer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** generate, ask and eval on an untrained model folder: the plumbing, the errors and the last line of eval. */
+class ModelCommandsTest {
+    static final Path DATA = Path.of(System.getProperty("gpt4j.data", "../../shared/data"));
+    @TempDir
+    static Path dir;
+    static Path model;
+    String out, err;
+
+    @BeforeAll
+    static void makeModel() {
+        BpeTokenizer tok = new BpeTrainer(400, PromptFormat.SPECIAL_TOKENS).train(List.of(
+                "SELECT count(*) FROM singer", "How many singers are there?", "CREATE TABLE singer (name TEXT, age INT)"));
+        model = dir.resolve("m");
+        try (GptModel m = GptModel.create(new GptConfig(tok.vocabSize(), 256, 32, 1, 2, 0.0, 1e-5, true, true), 1)) {
+            m.save(model);
+        }
+        tok.save(model);
+    }
+
+    int run(String... args) {
+        StringWriter o = new StringWriter(), e = new StringWriter();
+        int rc = Gpt4jCommand.run(args, new PrintWriter(o), new PrintWriter(e));
+        out = o.toString();
+        err = e.toString();
+        return rc;
+    }
+
+    @Test
+    void generateIsSeededAndStopsAtMaxTokens() {
+        assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "SELECT", "--max-tokens", "12", "--temperature", "1",
+                "--top-k", "20", "--seed", "3"), err);
+        String first = out;
+        assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "SELECT", "--max-tokens", "12", "--temperature", "1",
+                "--top-k", "20", "--seed", "3"), err);
+        assertEquals(first, out);
+        assertFalse(first.isBlank());
+        assertEquals(1, run("generate", "--model", model.toString(), "--prompt", "x", "--top-p", "0"));
+        assertTrue(err.contains("top-p") && !err.contains("\tat "), err);
+    }
+
+    @Test
+    void askPrintsOneQueryLineAndErrorsAreOneLine() throws Exception {
+        Path schema = Files.writeString(dir.resolve("s.sql"), "CREATE TABLE singer (name TEXT, age INT);");
+        int rc = run("ask", "--model", model.toString(), "--schema", schema.toString(), "--constrained", "How many singers are there?");
+        assertEquals(0, rc, err);
+        assertEquals(1, out.strip().split("\n").length, out);
+        assertEquals(1, run("ask", "--model", dir.resolve("none").toString(), "--schema", schema.toString(), "q?"));
+        assertTrue(err.contains(dir.resolve("none").toString()) && err.strip().split("\n").length == 1, err);
+        assertEquals(1, run("ask", "--model", model.toString(), "--schema", schema.toString(), "  "));
+        assertTrue(err.contains("question is empty"), err);
+        assertEquals(1, run("ask", "--model", model.toString(), "--schema", dir.resolve("missing.sql").toString(), "q?"));
+        assertTrue(err.contains("missing.sql"), err);
+        Path bad = Files.writeString(dir.resolve("bad.sql"), "CREATE TABLE (;");
+        assertEquals(1, run("ask", "--model", model.toString(), "--schema", bad.toString(), "q?"));
+        assertTrue(err.contains("bad.sql") && !err.contains("\tat "), err);
+    }
+
+    @Test
+    void evalEndsWithTheAccuracyLine() {
+        assertEquals(0, run("eval", "--model", model.toString(), "--dataset", "wikisql", "--data", DATA.resolve("wikisql").toString(),
+                "--limit", "5", "--batch-size", "2"), err);
+        String[] lines = out.strip().split("\n");
+        assertTrue(lines[lines.length - 1].matches(".*accuracy.*\\d.*"), lines[lines.length - 1]);
+        assertTrue(out.contains("5"), out);
+        assertEquals(0, run("eval", "--model", model.toString(), "--dataset", "spider", "--data", DATA.resolve("spider").toString(),
+                "--limit", "3", "--constrained"), err);
+        lines = out.strip().split("\n");
+        assertTrue(lines[lines.length - 1].matches(".*accuracy.*\\d.*"), lines[lines.length - 1]);
+    }
+}
