@@ -41,12 +41,19 @@ public final class PretrainData implements TrainingData {
                 tr[nt++] = end;
             }
         }
-        // a corpus too small to set documents aside (one text, as the-verdict) gives its last tenth to validation
-        if (nv < length + 1 && valPercent > 0 && nt > 10 * (length + 1)) {
-            int cut = nt - Math.max(length + 1, nt * Math.max(valPercent, 10) / 100);
-            va = Arrays.copyOfRange(tr, cut, nt);
-            nv = va.length;
-            nt = cut;
+        // a corpus of too few documents to set whole ones aside (one text, as the-verdict) is split as one
+        // stream instead: the last valPercent (at least a tenth) for validation
+        if ((nv < length + 1 || nt < 10 * (length + 1)) && valPercent > 0) {
+            int[] all = Arrays.copyOf(tr, nt + nv);
+            System.arraycopy(va, 0, all, nt, nv);
+            int n = nt + nv;
+            int cut = n - Math.max(length + 1, n * Math.max(valPercent, 10) / 100);
+            if (cut >= length + 1) {
+                tr = all;
+                va = Arrays.copyOfRange(all, cut, n);
+                nv = va.length;
+                nt = cut;
+            }
         }
         if (nt < length + 1) {
             throw new IllegalArgumentException("the corpus has " + nt + " training tokens, fewer than one window of " + (length + 1));

@@ -156,6 +156,17 @@ public record TrainConfig(
         return m;
     }
 
+    /** Builds a config from {@code key=value} settings, e.g. {@code TrainConfig.of("mode=pretrain", "out=runs/p", "steps=500")}. */
+    public static TrainConfig of(String... settings) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (String s : settings) {
+            int eq = s.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("a setting is key=value, not '" + s + "'");
+            m.put(s.substring(0, eq).strip(), s.substring(eq + 1).strip());
+        }
+        return of(m);
+    }
+
     /** Builds a config from keys and values (strings or numbers), converting and checking each. */
     public static TrainConfig of(Map<String, Object> values) {
         Map<String, Object> all = defaults();
