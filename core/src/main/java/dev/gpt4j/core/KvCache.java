@@ -212,13 +212,7 @@ public final class KvCache implements AutoCloseable {
             String pre = "h." + l + ".";
             // attention
             layerNorm(p, pre + "ln_1", R, eps);
-            fIn.put(0, h, 0, R * C);
-            Nd4j.gemm(in, p.get(pre + "attn.c_attn.weight"), qkvN, false, false, 1.0, 0.0);
-            fQkv.get(0, qkv, 0, R * 3 * C);
-            if (cfg.bias()) {
-                read(p, pre + "attn.c_attn.bias", bQkv);
-                addBias(qkv, R, bQkv);
-            }
+            linear(h, R, in, pre + "attn.c_attn", qkvN, fQkv, qkv, bQkv);
             float[] K = keys[l], Vc = values[l];
             for (int r = 0; r < R; r++) {
                 int at = (seqs[r] * Tmax + pos[r]) * C;
@@ -226,26 +220,16 @@ public final class KvCache implements AutoCloseable {
                 System.arraycopy(qkv, r * 3 * C + 2 * C, Vc, at, C);
             }
             for (int r = 0; r < R; r++) attend(K, Vc, r, seqs[r], pos[r]);
-            fIn.put(0, y, 0, R * C);
-            Nd4j.gemm(in, p.get(pre + "attn.c_proj.weight"), out, false, false, 1.0, 0.0);
-            fOut.get(0, h, 0, R * C);
-            if (cfg.bias()) read(p, pre + "attn.c_proj.bias", bProj);
-            for (int i = 0; i < R * C; i++) x[i] += h[i] + (cfg.bias() ? bProj[i % C] : 0f);
+            linear(y, R, in, pre + "attn.c_proj", out, fOut, h, bProj);
+            for (int i = 0; i < R * C; i++) x[i] += h[i];
             // MLP
             layerNorm(p, pre + "ln_2", R, eps);
-            fIn.put(0, h, 0, R * C);
-            Nd4j.gemm(in, p.get(pre + "mlp.c_fc.weight"), fcN, false, false, 1.0, 0.0);
-            fFc.get(0, fc, 0, R * 4 * C);
-            if (cfg.bias()) {
-                read(p, pre + "mlp.c_fc.bias", bFc);
-                addBias(fc, R, bFc);
-            }
+            linear(h, R, in, pre + "mlp.c_fc", fcN, fFc, fc, bFc);
             gelu(fc, R * 4 * C);
             fFc.put(0, fc, 0, R * 4 * C);
             Nd4j.gemm(fcN, p.get(pre + "mlp.c_proj.weight"), out, false, false, 1.0, 0.0);
-            fOut.get(0, h, 0, R * C);
-            if (cfg.bias()) read(p, pre + "mlp.c_proj.bias", bProj2);
-            for (int i = 0; i < R * C; i++) x[i] += h[i] + (cfg.bias() ? bProj2[i % C] : 0f);
+            readRows(out, fOut, h, R, pre + "mlp.c_proj", bProj2);
+            for (int i = 0; i < R * C; i++) x[i] += h[i];
         }
         // final LayerNorm and the LM head, only on the rows whose logits are wanted
         layerNorm(p, "ln_f", R, eps);
@@ -254,6 +238,26 @@ public final class KvCache implements AutoCloseable {
         INDArray head = cfg.tiedHead() ? p.get("wte.weight") : p.get("lm_head.weight");
         INDArray[] nv = rowViews.computeIfAbsent(n, this::views);
         Nd4j.gemm(nv[0], head, nv[4], false, true, 1.0, 0.0);
+    }
+
+    /**
+     * dst[R, n] = src[R, C] @ weight + bias of the linear layer {@code name}: src goes into the native input
+     * buffer, one BLAS product into {@code outRows}, and the result comes back with the bias added.
+     */
+    private void linear(float[] src, int R, INDArray inRows, String name, INDArray outRows, FloatBuffer outBuf, float[] dst, float[] bias) {
+        fIn.put(0, src, 0, R * C);
+        Nd4j.gemm(inRows, model.params().get(name + ".weight"), outRows, false, false, 1.0, 0.0);
+        readRows(outRows, outBuf, dst, R, name, bias);
+    }
+
+    /** dst = the first R rows of a product's output, plus the bias of {@code name} when the model has biases. */
+    private void readRows(INDArray outRows, FloatBuffer outBuf, float[] dst, int R, String name, float[] bias) {
+        int n = (int) outRows.size(1);
+        outBuf.get(0, dst, 0, R * n);
+        if (model.config().bias()) {
+            read(model.params(), name + ".bias", bias);
+            addBias(dst, R, bias);
+        }
     }
 
     /** Views of the first R rows of the native buffers: in, qkv, out, fc, logits (null if R > batch). */

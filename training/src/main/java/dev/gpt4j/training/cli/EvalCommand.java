@@ -75,17 +75,7 @@ final class EvalCommand implements Callable<Integer> {
             }
             err.println();
         }
-        int shown = 0;
-        for (var i : report.wrong()) {
-            if (shown++ >= showWrong) break;
-            out.println("wrong #" + i.index() + " [" + i.db() + "] " + i.question());
-            out.println("  gold:      " + i.gold());
-            out.println("  predicted: " + i.predicted());
-            out.println("  why:       " + i.error());
-        }
-        if (json != null) report.writeJson(json);
-        out.println(report.summary());
-        out.flush();
+        ScoreCommand.print(report, showWrong, json, out);
         return 0;
     }
 }

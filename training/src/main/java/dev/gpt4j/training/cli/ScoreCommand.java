@@ -73,7 +73,12 @@ final class ScoreCommand implements Callable<Integer> {
             List<String> preds = Predictions.read(predictions, none);
             report = WikiSqlScorer.score(split, loaded.examples(), w.tables(split), preds, loaded.skipped());
         }
-        PrintWriter out = spec.commandLine().getOut();
+        print(report, showWrong, json, spec.commandLine().getOut());
+        return 0;
+    }
+
+    /** The first {@code showWrong} wrong items, the JSON report if asked for, then the summary (accuracy last). */
+    static void print(ScoreReport report, int showWrong, Path json, PrintWriter out) {
         int shown = 0;
         for (ScoreItem i : report.wrong()) {
             if (shown++ >= showWrong) {
@@ -89,6 +94,5 @@ final class ScoreCommand implements Callable<Integer> {
         }
         out.println(report.summary());
         out.flush();
-        return 0;
     }
 }
