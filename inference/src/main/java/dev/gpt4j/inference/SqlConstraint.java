@@ -64,11 +64,19 @@ public final class SqlConstraint implements TokenConstraint {
     @Override
     public boolean allows(int seq, int[] generated, int count, int token) {
         TreeSet<String> known = names.get(names.size() == 1 ? 0 : seq);
-        if (token == endId) return count > 0 && SqlGuard.check(tokenizer.decode(Arrays.copyOf(generated, count))).allowed();
+        if (token == endId) return count > 0 && complete(tokenizer.decode(Arrays.copyOf(generated, count)), known);
         if (tokenizer.specialTokens().containsValue(token)) return false;
         int[] ids = Arrays.copyOf(generated, count + 1);
         ids[count] = token;
         return viable(tokenizer.decode(ids), known);
+    }
+
+    /**
+     * Whether {@code sql} may end here: its last name is a whole name of the schema (not the start of one, as
+     * {@code table_1} of {@code table_12}), and the query passes the guard.
+     */
+    static boolean complete(String sql, TreeSet<String> known) {
+        return viable(sql + " ", known) && SqlGuard.check(sql).allowed();
     }
 
     /** Whether {@code sql} can still be the start of a query over a schema with these (lower-case) names. */

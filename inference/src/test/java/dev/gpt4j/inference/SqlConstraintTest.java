@@ -38,6 +38,15 @@ class SqlConstraintTest {
         }
     }
 
+    @Test
+    void endsOnlyAfterAWholeNameAndAQueryThatParses() {
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer", NAMES));
+        assertFalse(SqlConstraint.complete("SELECT name FROM sing", NAMES), "the start of a table name is not one");
+        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE", NAMES), "does not parse");
+        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE name = 'a", NAMES), "open string");
+        assertTrue(SqlConstraint.complete("SELECT \"No.\" FROM \"big table\"", NAMES));
+    }
+
     /** Constrained greedy decoding of an untrained model: every output stays viable; an ended one is a valid query. */
     @Test
     void constrainedOutputOfARandomModelStaysOnTheSchema() {
