@@ -162,12 +162,28 @@ public final class Generator {
         return out;
     }
 
-    /** The sampler's choice among the tokens the constraint allows (-1 if it allows none it was offered). */
+    /**
+     * The sampler's choice among the tokens the constraint allows. After {@link #MAX_TRIES} refusals the rest of
+     * the vocabulary is searched, most likely first (the allowed token may be a rare one, such as the next
+     * character of a quoted column name); -1 if the constraint allows no token at all.
+     */
     private static int pick(Sampler sampler, float[] row, TokenConstraint constraint, int seq, int[] generated, int count) {
         for (int tries = 0; tries < MAX_TRIES; tries++) {
             int tok = sampler.sample(row);
             if (constraint == null || constraint.allows(seq, generated, count, tok)) return tok;
             row[tok] = Float.NEGATIVE_INFINITY;
+        }
+        long[] order = new long[row.length]; // (descending logit, then id) as one sortable key
+        for (int v = 0; v < row.length; v++) {
+            int bits = Float.floatToIntBits(row[v]);
+            int key = bits < 0 ? bits ^ 0x7fffffff : bits; // monotone in the float's value
+            order[v] = ((long) ~key << 32) | v;
+        }
+        java.util.Arrays.sort(order);
+        for (long o : order) {
+            int tok = (int) o;
+            if (row[tok] == Float.NEGATIVE_INFINITY) break;
+            if (constraint.allows(seq, generated, count, tok)) return tok;
         }
         return -1;
     }

@@ -38,13 +38,14 @@ public final class SqlConstraint implements TokenConstraint {
 
     private final BpeTokenizer tokenizer;
     private final int endId;
-    private final List<TreeSet<String>> names;
+    private final List<TreeSet<String>> names, quotable;
 
     /** One schema per sequence of a batch (sequence i uses {@code schemas.get(i)}). */
     public SqlConstraint(BpeTokenizer tokenizer, List<Schema> schemas) {
         this.tokenizer = tokenizer;
         this.endId = tokenizer.specialTokenId(BpeTokenizer.END_OF_TEXT);
         this.names = schemas.stream().map(SqlConstraint::names).toList();
+        this.quotable = schemas.stream().map(SqlConstraint::schemaNames).toList();
     }
 
     /** The same schema for every sequence. */
@@ -53,7 +54,14 @@ public final class SqlConstraint implements TokenConstraint {
     }
 
     private static TreeSet<String> names(Schema s) {
-        TreeSet<String> set = new TreeSet<>(KEYWORDS);
+        TreeSet<String> set = schemaNames(s);
+        set.addAll(KEYWORDS);
+        return set;
+    }
+
+    /** Table and column names only: what a quoted name may be. */
+    static TreeSet<String> schemaNames(Schema s) {
+        TreeSet<String> set = new TreeSet<>();
         for (Table t : s.tables()) {
             set.add(t.name().toLowerCase(Locale.ROOT));
             for (Column c : t.columns()) set.add(c.name().toLowerCase(Locale.ROOT));
@@ -63,24 +71,28 @@ public final class SqlConstraint implements TokenConstraint {
 
     @Override
     public boolean allows(int seq, int[] generated, int count, int token) {
-        TreeSet<String> known = names.get(names.size() == 1 ? 0 : seq);
-        if (token == endId) return count > 0 && complete(tokenizer.decode(Arrays.copyOf(generated, count)), known);
+        int i = names.size() == 1 ? 0 : seq;
+        TreeSet<String> known = names.get(i), quoted = quotable.get(i);
+        if (token == endId) return count > 0 && complete(tokenizer.decode(Arrays.copyOf(generated, count)), known, quoted);
         if (tokenizer.specialTokens().containsValue(token)) return false;
         int[] ids = Arrays.copyOf(generated, count + 1);
         ids[count] = token;
-        return viable(tokenizer.decode(ids), known);
+        return viable(tokenizer.decode(ids), known, quoted);
     }
 
     /**
      * Whether {@code sql} may end here: its last name is a whole name of the schema (not the start of one, as
      * {@code table_1} of {@code table_12}), and the query passes the guard.
      */
-    static boolean complete(String sql, TreeSet<String> known) {
-        return viable(sql + " ", known) && SqlGuard.check(sql).allowed();
+    static boolean complete(String sql, TreeSet<String> known, TreeSet<String> quoted) {
+        return viable(sql + " ", known, quoted) && SqlGuard.check(sql).allowed();
     }
 
-    /** Whether {@code sql} can still be the start of a query over a schema with these (lower-case) names. */
-    static boolean viable(String sql, TreeSet<String> known) {
+    /**
+     * Whether {@code sql} can still be the start of a query over a schema: {@code known} holds the (lower-case)
+     * words a bare name may be, {@code quoted} the table and column names a quoted name may be.
+     */
+    static boolean viable(String sql, TreeSet<String> known, TreeSet<String> quoted) {
         int n = sql.length();
         int depth = 0;
         boolean afterAs = false;
@@ -103,8 +115,8 @@ public final class SqlConstraint implements TokenConstraint {
                 char close = c == '[' ? ']' : c;
                 int j = sql.indexOf(close, i + 1);
                 String name = sql.substring(i + 1, j < 0 ? n : j).toLowerCase(Locale.ROOT);
-                if (j < 0) return afterAs || startsSomeName(name, known);
-                if (!afterAs && !known.contains(name)) return false;
+                if (j < 0) return afterAs || startsSomeName(name, quoted);
+                if (!afterAs && !quoted.contains(name)) return false;
                 i = j + 1;
                 afterAs = false;
             } else if (Character.isLetter(c) || c == '_') {

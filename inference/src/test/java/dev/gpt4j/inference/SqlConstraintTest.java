@@ -17,6 +17,7 @@ class SqlConstraintTest {
     static final Schema SCHEMA = DdlSchemas.parse(Fixtures.DDL + "\nCREATE TABLE \"big table\" (\"No.\" INT, \"first name\" TEXT);",
             "test", "concerts");
     static final TreeSet<String> NAMES = new TreeSet<>(SqlConstraint.allowedNames(SCHEMA));
+    static final TreeSet<String> QUOTED = SqlConstraint.schemaNames(SCHEMA);
 
     @Test
     void acceptsPrefixesOfQueriesOverTheSchema() {
@@ -26,25 +27,25 @@ class SqlConstraintTest {
                 "SELECT \"first na", "SELECT \"No.\" FROM \"big table\" WHERE \"first name\" = 'x'",
                 "SELECT count(*) FROM singer AS anything WHERE anything.age > 3.5",
                 "SELECT avg(age) FROM (SELECT age FROM singer", "SELECT t")) {
-            assertTrue(SqlConstraint.viable(s, NAMES), s);
+            assertTrue(SqlConstraint.viable(s, NAMES, QUOTED), s);
         }
     }
 
     @Test
     void refusesUnknownNamesAndUnbalancedParentheses() {
         for (String s : List.of("SELECT salary ", "SELECT name FROM singers ", "SELECT name FROM singer WHERE nam = 1",
-                "SELECT \"first nom", "SELECT \"last name\"", "SELECT count(*)) ", "SELECT xq", "FROM employees")) {
-            assertFalse(SqlConstraint.viable(s, NAMES), s);
+                "SELECT \"first nom", "SELECT \"last name\"", "SELECT \"coalesce\" FROM singer", "SELECT \"By", "SELECT count(*)) ", "SELECT xq", "FROM employees")) {
+            assertFalse(SqlConstraint.viable(s, NAMES, QUOTED), s);
         }
     }
 
     @Test
     void endsOnlyAfterAWholeNameAndAQueryThatParses() {
-        assertTrue(SqlConstraint.complete("SELECT name FROM singer", NAMES));
-        assertFalse(SqlConstraint.complete("SELECT name FROM sing", NAMES), "the start of a table name is not one");
-        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE", NAMES), "does not parse");
-        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE name = 'a", NAMES), "open string");
-        assertTrue(SqlConstraint.complete("SELECT \"No.\" FROM \"big table\"", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer", NAMES, QUOTED));
+        assertFalse(SqlConstraint.complete("SELECT name FROM sing", NAMES, QUOTED), "the start of a table name is not one");
+        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE", NAMES, QUOTED), "does not parse");
+        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE name = 'a", NAMES, QUOTED), "open string");
+        assertTrue(SqlConstraint.complete("SELECT \"No.\" FROM \"big table\"", NAMES, QUOTED));
     }
 
     /** Constrained greedy decoding of an untrained model: every output stays viable; an ended one is a valid query. */
@@ -60,13 +61,13 @@ class SqlConstraintTest {
                 for (GenerationOptions o : List.of(GenerationOptions.greedy(40), GenerationOptions.sampled(40, 1.0, 0, 1.0, seed))) {
                     Generation free = gen.generate(List.of(prompt), o, null, 1, format.endId()).get(0);
                     Generation g = gen.generate(List.of(prompt), o, c, 1, format.endId()).get(0);
-                    assertTrue(SqlConstraint.viable(g.text(), NAMES), g.text());
+                    assertTrue(SqlConstraint.viable(g.text(), NAMES, QUOTED), g.text());
                     if (g.stopReason() == Generation.StopReason.STOP_TOKEN) {
 
                         assertTrue(SqlGuard.check(g.text()).allowed(), g.text());
                     }
                     if (seed == 1 && o.temperature() == 0) {
-                        assertFalse(SqlConstraint.viable(free.text(), NAMES), "the unconstrained text should stray: " + free.text());
+                        assertFalse(SqlConstraint.viable(free.text(), NAMES, QUOTED), "the unconstrained text should stray: " + free.text());
                     }
                 }
             }
