@@ -14,7 +14,6 @@ public final class AdamW {
     private final INDArray params, grads, mask;
     private final INDArray m, v, tmp;
     private final double beta1, beta2, eps, weightDecay;
-    private final INDArray normOut;
     private long step;
 
     /** PyTorch's defaults: betas (0.9, 0.999), eps 1e-8; weight decay as given. */
@@ -37,7 +36,6 @@ public final class AdamW {
         this.m = params.like().assign(0);
         this.v = params.like().assign(0);
         this.tmp = params.like();
-        this.normOut = Nd4j.scalar(params.dataType(), 0.0);
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
@@ -92,15 +90,32 @@ public final class AdamW {
      * norm before. Allocates nothing (unlike the static form).
      */
     public double clipGradNorm(double maxNorm) {
-        Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.reduce.floating.Norm2(grads, normOut));
-        double norm = normOut.getDouble(0);
+        double norm = gradNorm(grads);
         if (norm > maxNorm) grads.muli(maxNorm / (norm + 1e-6));
         return norm;
     }
 
     /** The global L2 norm of the gradients. */
     public static double gradNorm(INDArray grads) {
-        return grads.norm2Number().doubleValue();
+        // summed in Java in a fixed order, in double: ND4J's multi-threaded norm2 depends on its thread count
+        java.nio.ByteBuffer b = grads.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        long off = grads.offset(), n = grads.length();
+        if (grads.elementWiseStride() != 1) throw new IllegalArgumentException("gradients must be one contiguous buffer");
+        double sum = 0;
+        if (grads.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE) {
+            java.nio.DoubleBuffer d = b.asDoubleBuffer();
+            for (long i = 0; i < n; i++) {
+                double v = d.get((int) (off + i));
+                sum += v * v;
+            }
+        } else {
+            java.nio.FloatBuffer f = b.asFloatBuffer();
+            for (long i = 0; i < n; i++) {
+                double v = f.get((int) (off + i));
+                sum += v * v;
+            }
+        }
+        return Math.sqrt(sum);
     }
 
     /** Scales the gradients so that their global L2 norm is at most {@code maxNorm}; returns the norm before. */

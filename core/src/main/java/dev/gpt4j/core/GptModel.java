@@ -168,7 +168,7 @@ public final class GptModel implements AutoCloseable {
         final INDArray xL, lnf, lnfHat, lnfRstd, logits, probs, rowMax, rowSum, embMask;
         // backward scratch
         final INDArray dres, dbuf, dtmp, dtmp2, dln, d4a, d4b, dqkv, dqkvh, dq, dk, dv, dyh, datt, dattPre, dy;
-        final INDArray rowTmp, colC, col3C, col4C, rowTC, mean;
+        final INDArray rowTmp, mean;
         final float[] weights;
         final INDArray weightArr; // the weights above, normalised, on the native side
         int[] tokens;
@@ -179,7 +179,7 @@ public final class GptModel implements AutoCloseable {
         int[] targets;
         double weightSum;
         final INDArray causalMask; // [1, T*T]: 0 on and below the diagonal, -inf above
-        final INDArray wpeRow, dwpeRow, embRowsBT, dresRowsBT, rowTC1, dyPerm, dqkv5, dqkvhPerm;
+        final INDArray wpeRow, dwpeFlat, embRowsBT, dresRowsBT, dyPerm, dqkv5, dqkvhPerm;
         final INDArray[] qkvPerm, attPreRows, y4, yhPerm;
 
         Activations(int B, int T) {
@@ -227,7 +227,7 @@ public final class GptModel implements AutoCloseable {
             d4a = mk(BT, 4 * C); d4b = mk(BT, 4 * C); dqkv = mk(BT, 3 * C); dqkvh = mk(3, B, H, T, hs);
             dq = slice(dqkvh, 0); dk = slice(dqkvh, 1); dv = slice(dqkvh, 2);
             dyh = mk(B, H, T, hs); datt = mk(B, H, T, T); dattPre = mk(B, H, T, T); dy = mk(BT, C);
-            rowTmp = mk(BT); colC = mk(C); col3C = mk(3 * C); col4C = mk(4 * C); rowTC = mk((long) T * C); mean = mk(BT);
+            rowTmp = mk(BT); mean = mk(BT);
             weights = new float[BT];
             weightArr = mk(BT);
             order = new long[BT];
@@ -242,10 +242,9 @@ public final class GptModel implements AutoCloseable {
             // Views, made once: a view made in every step costs native shape buffers every step.
             long TC = (long) T * C;
             wpeRow = params.get("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC);
-            dwpeRow = params.grad("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC);
+            dwpeFlat = params.grad("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC).reshape(TC);
             embRowsBT = emb.reshape('c', B, TC);
             dresRowsBT = dres.reshape('c', B, TC);
-            rowTC1 = rowTC.reshape('c', 1, TC);
             qkvPerm = new INDArray[L]; attPreRows = new INDArray[L]; y4 = new INDArray[L]; yhPerm = new INDArray[L];
             for (int l = 0; l < L; l++) {
                 qkvPerm[l] = qkv[l].reshape('c', B, T, 3, H, hs).permute(2, 0, 3, 1, 4);
@@ -436,37 +435,36 @@ public final class GptModel implements AutoCloseable {
         Nd4j.gemm(dlogits, head(), a.dln, false, false, 1.0, 0.0);
         Nd4j.gemm(dlogits, a.lnf, headGrad(), true, false, 1.0, 1.0);
         Layers.layerNormBackward(a.dln, a.lnfHat, a.lnfRstd, p("ln_f.weight"), a.dres, gr("ln_f.weight"), grb("ln_f.bias"),
-                a.dtmp, a.dtmp2, a.rowTmp, a.colC, false);
+                a.dtmp, a.dtmp2, a.rowTmp, false);
         for (int l = L - 1; l >= 0; l--) {
             String h = "h." + l + ".";
             // x[l+1] = xa + drop(proj(gelu(fc(ln_2(xa)))))
             INDArray dproj = a.dres;
             if (drop) dproj = a.dbuf.assign(a.dres).muli(a.mask2[l]);
             Layers.linearBackward(dproj, a.g[l], p(h + "mlp.c_proj.weight"), a.d4a, gr(h + "mlp.c_proj.weight"),
-                    grb(h + "mlp.c_proj.bias"), a.colC, false);
+                    grb(h + "mlp.c_proj.bias"), false);
             // g[l] served its last use in c_proj's weight gradient just above: it is the scratch here
             Layers.geluBackward(a.d4a, a.fc[l], a.th[l], a.d4b, a.g[l]);
             Layers.linearBackward(a.d4b, a.ln2[l], p(h + "mlp.c_fc.weight"), a.dln, gr(h + "mlp.c_fc.weight"),
-                    grb(h + "mlp.c_fc.bias"), a.col4C, false);
+                    grb(h + "mlp.c_fc.bias"), false);
             Layers.layerNormBackward(a.dln, a.ln2Hat[l], a.ln2Rstd[l], p(h + "ln_2.weight"), a.dres, gr(h + "ln_2.weight"),
-                    grb(h + "ln_2.bias"), a.dtmp, a.dtmp2, a.rowTmp, a.colC, true);
+                    grb(h + "ln_2.bias"), a.dtmp, a.dtmp2, a.rowTmp, true);
             // xa = x[l] + drop(c_proj(attn(c_attn(ln_1(x[l])))))
             INDArray dattnOut = a.dres;
             if (drop) dattnOut = a.dbuf.assign(a.dres).muli(a.mask1[l]);
             Layers.linearBackward(dattnOut, a.y[l], p(h + "attn.c_proj.weight"), a.dy, gr(h + "attn.c_proj.weight"),
-                    grb(h + "attn.c_proj.bias"), a.colC, false);
+                    grb(h + "attn.c_proj.bias"), false);
             attentionBackward(a, l, drop);
             Layers.linearBackward(a.dqkv, a.ln1[l], p(h + "attn.c_attn.weight"), a.dln, gr(h + "attn.c_attn.weight"),
-                    grb(h + "attn.c_attn.bias"), a.col3C, false);
+                    grb(h + "attn.c_attn.bias"), false);
             Layers.layerNormBackward(a.dln, a.ln1Hat[l], a.ln1Rstd[l], p(h + "ln_1.weight"), a.dres, gr(h + "ln_1.weight"),
-                    grb(h + "ln_1.bias"), a.dtmp, a.dtmp2, a.rowTmp, a.colC, true);
+                    grb(h + "ln_1.bias"), a.dtmp, a.dtmp2, a.rowTmp, true);
         }
         // embeddings
         INDArray demb = a.dres;
         if (drop) demb.muli(a.embMask);
         embeddingBackward(a, demb);
-        a.dresRowsBT.sum(a.rowTC, 0);
-        a.dwpeRow.addi(a.rowTC1);
+        Layers.addColumnSums(a.dresRowsBT, a.dwpeFlat);
     }
 
     /**

@@ -35,6 +35,8 @@ public final class KvCache implements AutoCloseable {
     private final int batch, L, C, H, hs, V, Tmax, rmax;
     private final float[][] keys, values; // per layer: [batch, Tmax, C]
     private final int[] length;
+    private final int[] rowSeq, rowPos; // sequence and position of each row of the current call
+    private final boolean[] seen;
     // native scratch: rows of the current call
     private final INDArray nIn, nQkv, nOut, nFc, nLogits;
     private final FloatBuffer fIn, fQkv, fOut, fFc, fLogits, fParams;
@@ -61,6 +63,9 @@ public final class KvCache implements AutoCloseable {
         keys = new float[L][batch * Tmax * C];
         values = new float[L][batch * Tmax * C];
         length = new int[batch];
+        rowSeq = new int[rmax];
+        rowPos = new int[rmax];
+        seen = new boolean[batch];
         nIn = Nd4j.create(DataType.FLOAT, rmax, C);
         nQkv = Nd4j.create(DataType.FLOAT, rmax, 3L * C);
         nOut = Nd4j.create(DataType.FLOAT, rmax, C);
@@ -140,11 +145,11 @@ public final class KvCache implements AutoCloseable {
                     + " tokens, more than the context length " + Tmax);
         }
         int R = tokens.length;
-        int[] seqs = new int[R];
-        int[] pos = new int[R];
-        Arrays.fill(seqs, seq);
-        for (int r = 0; r < R; r++) pos[r] = length[seq] + r;
-        run(seqs, pos, tokens, new int[] {R - 1});
+        for (int r = 0; r < R; r++) {
+            rowSeq[r] = seq;
+            rowPos[r] = length[seq] + r;
+        }
+        run(R, tokens, true);
         length[seq] += R;
         float[] out = new float[V];
         fLogits.get(0, out, 0, V);
@@ -164,25 +169,31 @@ public final class KvCache implements AutoCloseable {
      * the logits [seqs.length * V] in the order given.
      */
     public float[] step(int[] seqs, int[] tokens) {
+        return step(seqs, tokens, new float[seqs.length * V]);
+    }
+
+    /**
+     * As {@link #step(int[], int[])}, writing the logits into {@code logits} (at least seqs.length * V long),
+     * which it returns: a generation loop can reuse one array for every token.
+     */
+    public float[] step(int[] seqs, int[] tokens, float[] logits) {
         int n = seqs.length;
         if (tokens.length != n) throw new IllegalArgumentException(n + " sequences but " + tokens.length + " tokens");
-        if (n == 0) return new float[0];
-        boolean[] seen = new boolean[batch];
-        int[] pos = new int[n];
-        int[] want = new int[n];
+        if (logits.length < n * V) throw new IllegalArgumentException("the logits array holds " + logits.length + " floats, need " + n * V);
+        if (n == 0) return logits;
+        Arrays.fill(seen, false);
         for (int i = 0; i < n; i++) {
             checkSeq(seqs[i]);
             if (seen[seqs[i]]) throw new IllegalArgumentException("sequence " + seqs[i] + " appears twice in one step");
             seen[seqs[i]] = true;
             if (length[seqs[i]] >= Tmax) throw new IllegalArgumentException("sequence " + seqs[i] + " is full (context length " + Tmax + ")");
-            pos[i] = length[seqs[i]];
-            want[i] = i;
+            rowSeq[i] = seqs[i];
+            rowPos[i] = length[seqs[i]];
         }
-        run(seqs, pos, tokens, want);
+        run(n, tokens, false);
         for (int s : seqs) length[s]++;
-        float[] out = new float[n * V];
-        fLogits.get(0, out, 0, n * V);
-        return out;
+        fLogits.get(0, logits, 0, n * V);
+        return logits;
     }
 
     private void checkSeq(int seq) {
@@ -192,9 +203,12 @@ public final class KvCache implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------ the pass
 
-    /** Rows r = (sequence seqs[r], position pos[r], token tokens[r]); logits of rows {@code want} into nLogits. */
-    private void run(int[] seqs, int[] pos, int[] tokens, int[] want) {
-        int R = tokens.length;
+    /**
+     * Rows r &lt; R = (sequence rowSeq[r], position rowPos[r], token tokens[r]); the logits of the last row
+     * ({@code lastOnly}, a prefill) or of every row (a step) into nLogits.
+     */
+    private void run(int R, int[] tokens, boolean lastOnly) {
+        int[] seqs = rowSeq, pos = rowPos;
         Parameters p = model.params();
         GptConfig cfg = model.config();
         double eps = cfg.layerNormEps();
@@ -233,8 +247,8 @@ public final class KvCache implements AutoCloseable {
         }
         // final LayerNorm and the LM head, only on the rows whose logits are wanted
         layerNorm(p, "ln_f", R, eps);
-        int n = want.length;
-        for (int i = 0; i < n; i++) fIn.put(i * C, h, want[i] * C, C);
+        int n = lastOnly ? 1 : R;
+        fIn.put(0, h, lastOnly ? (R - 1) * C : 0, n * C);
         INDArray head = cfg.tiedHead() ? p.get("wte.weight") : p.get("lm_head.weight");
         INDArray[] nv = rowViews.computeIfAbsent(n, this::views);
         Nd4j.gemm(nv[0], head, nv[4], false, true, 1.0, 0.0);

@@ -24,16 +24,29 @@ public final class Layers {
 
     /**
      * dx[BT, I] = dout @ w^T (overwritten, or added to when {@code accumulateDx}); dw[I, O] += x^T @ dout;
-     * db[O] += sum over rows of dout. {@code colSum} is scratch of shape [O].
+     * db[O] += sum over rows of dout.
      */
     public static void linearBackward(INDArray dout, INDArray x, INDArray w, INDArray dx, INDArray dw, INDArray db,
-                                      INDArray colSum, boolean accumulateDx) {
+                                      boolean accumulateDx) {
         if (dx != null) Nd4j.gemm(dout, w, dx, false, true, 1.0, accumulateDx ? 1.0 : 0.0);
         Nd4j.gemm(x, dout, dw, true, false, 1.0, 1.0);
-        if (db != null) {
-            dout.sum(colSum, 0);
-            db.addi(colSum);
-        }
+        if (db != null) addColumnSums(dout, db);
+    }
+
+    // ------------------------------------------------------------------------------------------ column sums
+
+    private static final java.util.Map<String, INDArray> ONES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * target[C] += the sum over the rows of x[N, C], as one BLAS matrix-vector product with a vector of ones.
+     * ND4J's own reduction over the rows gives results that depend on how many threads it gets (and it gets
+     * fewer when its pool is busy), which broke bit-exact resume once in a while; BLAS sums each column in
+     * one thread, so the result is the same run after run.
+     */
+    public static void addColumnSums(INDArray x, INDArray target) {
+        long n = x.size(0);
+        INDArray ones = ONES.computeIfAbsent(x.dataType() + ":" + n, k -> Nd4j.ones(x.dataType(), 1, n));
+        Nd4j.gemm(ones, x, target.reshape('c', 1, target.length()), false, false, 1.0, 1.0);
     }
 
     // ------------------------------------------------------------------------------------------ LayerNorm
@@ -60,19 +73,14 @@ public final class Layers {
     /**
      * dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = dout * w (dx overwritten, or
      * added to when {@code accumulateDx}); dw += sum(dout * xhat); db += sum(dout). {@code tmp}, {@code tmp2}
-     * are scratch [BT, C]; {@code rowTmp} [BT]; {@code colTmp} [C].
+     * are scratch [BT, C]; {@code rowTmp} [BT].
      */
     public static void layerNormBackward(INDArray dout, INDArray xhat, INDArray rstd, INDArray w, INDArray dx,
-                                         INDArray dw, INDArray db, INDArray tmp, INDArray tmp2, INDArray rowTmp,
-                                         INDArray colTmp, boolean accumulateDx) {
+                                         INDArray dw, INDArray db, INDArray tmp, INDArray tmp2, INDArray rowTmp, boolean accumulateDx) {
         // parameter gradients
         tmp.assign(dout).muli(xhat);
-        tmp.sum(colTmp, 0);
-        dw.addi(colTmp);
-        if (db != null) {
-            dout.sum(colTmp, 0);
-            db.addi(colTmp);
-        }
+        addColumnSums(tmp, dw);
+        if (db != null) addColumnSums(dout, db);
         // dxhat = dout * w
         tmp.assign(dout).muliRowVector(w);
         // tmp2 = xhat * mean(dxhat * xhat)

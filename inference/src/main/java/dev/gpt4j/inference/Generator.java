@@ -150,7 +150,7 @@ public final class Generator {
             nActive = m;
             if (m == 0) break;
             active = Arrays.copyOf(seqs, m);
-            logits = cache.step(active, Arrays.copyOf(next, m));
+            cache.step(active, Arrays.copyOf(next, m), logits); // one logits array for the whole generation
         }
         long genNanos = System.nanoTime() - t0;
         List<Generation> out = new ArrayList<>(n);

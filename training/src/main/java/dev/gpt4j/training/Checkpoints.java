@@ -43,10 +43,6 @@ public final class Checkpoints {
         this.root = root;
     }
 
-    public Path root() {
-        return root;
-    }
-
     /** Writes a complete checkpoint after {@code state.step()} steps; returns its folder. */
     public Path save(GptModel model, BpeTokenizer tokenizer, AdamW opt, State state) {
         Path dir = root.resolve(String.format("step-%06d", state.step()));

@@ -50,14 +50,6 @@ public final class FinetuneData implements TrainingData {
         if (train.isEmpty()) throw new IllegalArgumentException("no fine-tuning example fits in " + (maxLen + 1) + " tokens");
     }
 
-    public int trainExamples() {
-        return train.size();
-    }
-
-    public int validationExamples() {
-        return val.size();
-    }
-
     /** Micro-batches per epoch. */
     public int batchesPerEpoch() {
         return (train.size() + B - 1) / B;

@@ -65,14 +65,6 @@ public final class PretrainData implements TrainingData {
         this.seed = seed;
     }
 
-    public int trainTokens() {
-        return train.length;
-    }
-
-    public int validationTokens() {
-        return val.length;
-    }
-
     @Override
     public Batch train(long index) {
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index);

@@ -119,10 +119,7 @@ class TrainerTest {
     void survivesKillNine(@TempDir Path dir) throws Exception {
         Path whole = dir.resolve("whole"), killed = dir.resolve("killed");
         Map<String, Object> cfg = pretrain(killed, 150);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dgpt4j.data=" + DATA, "dev.gpt4j.training.cli.Gpt4jCommand", "pretrain"));
-        for (var e : cfg.entrySet()) if (!e.getKey().equals("mode")) cmd.addAll(List.of("--set", e.getKey() + "=" + e.getValue()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+        Process p = child(cfg, dir.resolve("child.log"), Map.of());
         Checkpoints ck = new Checkpoints(killed.resolve("checkpoints"));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (ck.list().size() < 2 && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(20);
@@ -138,6 +135,34 @@ class TrainerTest {
         new Trainer(TrainConfig.of(w), QUIET).run(false);
         assertArrayEquals(weights(whole.resolve("model")), weights(killed.resolve("model")));
         assertEquals(curve(whole.resolve("metrics.jsonl")), curve(killed.resolve("metrics.jsonl")));
+    }
+
+    /**
+     * ND4J's own ops get as many threads as its pool can give at that moment, so a resumed run may get other
+     * counts than the first: the weights must not depend on them. A child JVM limited to one OpenMP thread
+     * ends with the weights this JVM (two threads) ends with.
+     */
+    @Test
+    void sameWeightsWithOneOrTwoNativeThreads(@TempDir Path dir) throws Exception {
+        Path one = dir.resolve("one"), two = dir.resolve("two");
+        Map<String, Object> cfg = pretrain(one, 30);
+        Process p = child(cfg, dir.resolve("child.log"), Map.of("OMP_NUM_THREADS", "1"));
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the child did not finish");
+        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("child.log")));
+        Map<String, Object> w = new HashMap<>(cfg);
+        w.put("out", two.toString());
+        new Trainer(TrainConfig.of(w), QUIET).run(false);
+        assertArrayEquals(weights(two.resolve("model")), weights(one.resolve("model")));
+    }
+
+    /** A JVM running {@code gpt4j pretrain} with this config. */
+    static Process child(Map<String, Object> cfg, Path log, Map<String, String> env) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Dgpt4j.data=" + DATA, "dev.gpt4j.training.cli.Gpt4jCommand", "pretrain"));
+        for (var e : cfg.entrySet()) if (!e.getKey().equals("mode")) cmd.addAll(List.of("--set", e.getKey() + "=" + e.getValue()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     @Test
