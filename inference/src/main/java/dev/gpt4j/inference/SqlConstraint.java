@@ -6,8 +6,12 @@ import dev.gpt4j.data.SqlGuard;
 import dev.gpt4j.data.Table;
 import dev.gpt4j.tokenizer.BpeTokenizer;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -21,11 +25,13 @@ import java.util.TreeSet;
  * when the whole SQL passes {@link SqlGuard} (one read-only statement that parses). Other special tokens are
  * never allowed.
  *
- * <p>This cuts out invented table and column names and unbalanced SQL; it does not check types or that a
- * column belongs to the table it is used with.
+ * <p>Positions are checked too: after FROM or JOIN only a table (or a sub-query), after {@code T1.} or
+ * {@code table.} only a column. To end, every alias used must be defined, a qualified column must belong to
+ * its table (or to the table its alias stands for), and a bare column to one of the tables the query uses.
+ * This cuts out invented names, columns of the wrong table and unbalanced SQL; it does not check types.
  */
 public final class SqlConstraint implements TokenConstraint {
-    private static final List<String> KEYWORDS = List.of(
+    private static final Set<String> KEYWORDS = new HashSet<>(List.of(
             "select", "distinct", "from", "where", "group", "by", "having", "order", "asc", "desc", "limit", "offset",
             "join", "inner", "left", "right", "outer", "cross", "natural", "on", "using", "as", "and", "or", "not", "in",
             "like", "glob", "between", "is", "null", "exists", "union", "intersect", "except", "all", "case", "when",
@@ -34,18 +40,17 @@ public final class SqlConstraint implements TokenConstraint {
             // functions
             "count", "sum", "avg", "min", "max", "total", "group_concat", "lower", "upper", "length", "abs", "round",
             "substr", "substring", "instr", "replace", "trim", "ltrim", "rtrim", "coalesce", "ifnull", "iif", "nullif",
-            "strftime", "date", "time", "datetime", "julianday");
+            "strftime", "date", "time", "datetime", "julianday"));
 
     private final BpeTokenizer tokenizer;
     private final int endId;
-    private final List<TreeSet<String>> names, quotable;
+    private final List<Names> names;
 
     /** One schema per sequence of a batch (sequence i uses {@code schemas.get(i)}). */
     public SqlConstraint(BpeTokenizer tokenizer, List<Schema> schemas) {
         this.tokenizer = tokenizer;
         this.endId = tokenizer.specialTokenId(BpeTokenizer.END_OF_TEXT);
-        this.names = schemas.stream().map(SqlConstraint::names).toList();
-        this.quotable = schemas.stream().map(SqlConstraint::schemaNames).toList();
+        this.names = schemas.stream().map(Names::of).toList();
     }
 
     /** The same schema for every sequence. */
@@ -53,94 +58,223 @@ public final class SqlConstraint implements TokenConstraint {
         this(tokenizer, List.of(schema));
     }
 
-    private static TreeSet<String> names(Schema s) {
-        TreeSet<String> set = schemaNames(s);
-        set.addAll(KEYWORDS);
-        return set;
+    /** What one schema allows, all lower-case. */
+    record Names(TreeSet<String> known, TreeSet<String> quoted, TreeSet<String> tables, TreeSet<String> columns,
+                 Map<String, Set<String>> columnsOf) {
+        static Names of(Schema s) {
+            TreeSet<String> tables = new TreeSet<>(), columns = new TreeSet<>();
+            Map<String, Set<String>> columnsOf = new HashMap<>();
+            for (Table t : s.tables()) {
+                String tn = t.name().toLowerCase(Locale.ROOT);
+                tables.add(tn);
+                Set<String> cs = columnsOf.computeIfAbsent(tn, k -> new HashSet<>());
+                for (Column c : t.columns()) {
+                    String cn = c.name().toLowerCase(Locale.ROOT);
+                    columns.add(cn);
+                    cs.add(cn);
+                }
+            }
+            TreeSet<String> quoted = new TreeSet<>(tables);
+            quoted.addAll(columns);
+            TreeSet<String> known = new TreeSet<>(quoted);
+            known.addAll(KEYWORDS);
+            return new Names(known, quoted, tables, columns, columnsOf);
+        }
     }
 
-    /** Table and column names only: what a quoted name may be. */
-    static TreeSet<String> schemaNames(Schema s) {
-        TreeSet<String> set = new TreeSet<>();
-        for (Table t : s.tables()) {
-            set.add(t.name().toLowerCase(Locale.ROOT));
-            for (Column c : t.columns()) set.add(c.name().toLowerCase(Locale.ROOT));
-        }
-        return set;
+    static Names names(Schema s) {
+        return Names.of(s);
     }
 
     @Override
     public boolean allows(int seq, int[] generated, int count, int token) {
-        int i = names.size() == 1 ? 0 : seq;
-        TreeSet<String> known = names.get(i), quoted = quotable.get(i);
-        if (token == endId) return count > 0 && complete(tokenizer.decode(Arrays.copyOf(generated, count)), known, quoted);
+        Names n = names.get(names.size() == 1 ? 0 : seq);
+        if (token == endId) return count > 0 && complete(tokenizer.decode(Arrays.copyOf(generated, count)), n);
         if (tokenizer.specialTokens().containsValue(token)) return false;
         int[] ids = Arrays.copyOf(generated, count + 1);
         ids[count] = token;
-        return viable(tokenizer.decode(ids), known, quoted);
+        return viable(tokenizer.decode(ids), n);
     }
 
     /**
      * Whether {@code sql} may end here: its last name is a whole name of the schema (not the start of one, as
-     * {@code table_1} of {@code table_12}), and the query passes the guard.
+     * {@code table_1} of {@code table_12}), every qualified column belongs to its table or to the table its
+     * alias names, every bare column to a table the query uses, and the query passes the guard.
      */
-    static boolean complete(String sql, TreeSet<String> known, TreeSet<String> quoted) {
-        return viable(sql + " ", known, quoted) && SqlGuard.check(sql).allowed();
+    static boolean complete(String sql, Names names) {
+        Scan scan = new Scan(names);
+        return scan.run(sql + " ") && scan.consistent() && SqlGuard.check(sql).allowed();
+    }
+
+    /** Whether {@code sql} can still be the start of a query over the schema. */
+    static boolean viable(String sql, Names names) {
+        return new Scan(names).run(sql);
     }
 
     /**
-     * Whether {@code sql} can still be the start of a query over a schema: {@code known} holds the (lower-case)
-     * words a bare name may be, {@code quoted} the table and column names a quoted name may be.
+     * One left-to-right pass over the SQL text. Besides the names, it knows three positions: after FROM or JOIN
+     * comes a table (or a sub-query), after {@code name.} a column, after AS an alias. It records what
+     * {@link #consistent()} checks at the end: aliases, qualified and bare columns, the tables used.
      */
-    static boolean viable(String sql, TreeSet<String> known, TreeSet<String> quoted) {
-        int n = sql.length();
-        int depth = 0;
-        boolean afterAs = false;
-        java.util.Set<String> aliases = new java.util.HashSet<>();
-        int i = 0;
-        while (i < n) {
-            char c = sql.charAt(i);
-            if (c == '\'') {
-                int j = i + 1;
-                while (true) {
-                    if (j >= n) return true; // inside a string literal: anything may follow
-                    if (sql.charAt(j) == '\'') {
-                        if (j + 1 < n && sql.charAt(j + 1) == '\'') j += 2;
-                        else break;
-                    } else j++;
-                }
-                i = j + 1;
-                afterAs = false;
-            } else if (c == '"' || c == '`' || c == '[') {
-                char close = c == '[' ? ']' : c;
-                int j = sql.indexOf(close, i + 1);
-                String name = sql.substring(i + 1, j < 0 ? n : j).toLowerCase(Locale.ROOT);
-                if (j < 0) return afterAs || startsSomeName(name, quoted);
-                if (!afterAs && !quoted.contains(name)) return false;
-                i = j + 1;
-                afterAs = false;
-            } else if (Character.isLetter(c) || c == '_') {
-                int j = i;
-                while (j < n && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_' || sql.charAt(j) == '$')) j++;
-                String w = sql.substring(i, j).toLowerCase(Locale.ROOT);
-                if (j == n) return afterAs || isAlias(w, true) || startsSomeName(w, known) || aliases.stream().anyMatch(a -> a.startsWith(w));
-                if (afterAs) aliases.add(w);
-                else if (!isAlias(w, false) && !known.contains(w) && !aliases.contains(w)) return false;
-                afterAs = w.equals("as");
-                i = j;
-            } else if (Character.isDigit(c)) {
-                int j = i;
-                while (j < n && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '.')) j++;
-                i = j;
-                afterAs = false;
-            } else {
-                if (c == '(') depth++;
-                if (c == ')' && --depth < 0) return false;
-                if (!Character.isWhitespace(c)) afterAs = false;
-                i++;
-            }
+    private static final class Scan {
+        final Names n;
+        final Map<String, Set<String>> aliases = new HashMap<>();
+        final Set<String> tablesUsed = new HashSet<>();
+        final List<String[]> qualified = new ArrayList<>(); // {qualifier, column}
+        final List<String> bare = new ArrayList<>();
+        boolean afterAs, expectTable, afterDot, valuePos, valueList;
+        String qualifier, lastTable, lastName;
+        int lastNameEnd = -1;
+
+        Scan(Names n) {
+            this.n = n;
         }
-        return true;
+
+        boolean run(String sql) {
+            int len = sql.length();
+            int depth = 0;
+            int i = 0;
+            while (i < len) {
+                char c = sql.charAt(i);
+                if (c == '\'' || c == '"' && valuePos) {
+                    // a string literal; Spider writes them in double quotes too (SQLite reads "x" as a string
+                    // where it is no name), so a double-quoted text right after a comparison is a value
+                    if (expectTable || afterDot) return false;
+                    char quote = c;
+                    int j = i + 1;
+                    while (true) {
+                        if (j >= len) return true; // inside a string literal: anything may follow
+                        if (sql.charAt(j) == quote) {
+                            if (j + 1 < len && sql.charAt(j + 1) == quote) j += 2;
+                            else break;
+                        } else j++;
+                    }
+                    i = j + 1;
+                    afterAs = valuePos = false;
+                    lastTable = null;
+                } else if (c == '"' || c == '`' || c == '[') {
+                    char close = c == '[' ? ']' : c;
+                    int j = sql.indexOf(close, i + 1);
+                    String w = sql.substring(i + 1, j < 0 ? len : j).toLowerCase(Locale.ROOT);
+                    if (j < 0) {
+                        if (afterAs) return true;
+                        return startsSomeName(w, expectTable ? n.tables : afterDot ? n.columns : n.quoted);
+                    }
+                    if (!name(w, true)) return false;
+                    i = j + 1;
+                    lastNameEnd = i;
+                } else if (Character.isLetter(c) || c == '_') {
+                    int j = i;
+                    while (j < len && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_' || sql.charAt(j) == '$')) j++;
+                    String w = sql.substring(i, j).toLowerCase(Locale.ROOT);
+                    if (j == len) return partial(w);
+                    if (!name(w, false)) return false;
+                    i = j;
+                    lastNameEnd = i;
+                } else if (Character.isDigit(c)) {
+                    if (expectTable || afterDot) return false;
+                    int j = i;
+                    while (j < len && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '.')) j++;
+                    i = j;
+                    afterAs = valuePos = false;
+                    lastTable = null;
+                } else if (c == '.') {
+                    // a qualifier: a table, or an alias (T1-style ones may be defined later in the query)
+                    if (lastNameEnd != i || lastName == null) return false;
+                    String q = lastName;
+                    if (!n.tables.contains(q) && !aliases.containsKey(q) && !isAlias(q, false)) return false;
+                    qualifier = q;
+                    afterDot = true;
+                    afterAs = false;
+                    expectTable = false;
+                    lastTable = null;
+                    i++;
+                } else {
+                    if (c == '(') depth++;
+                    if (c == ')' && --depth < 0) return false;
+                    if (!Character.isWhitespace(c)) {
+                        if (afterDot && c != '*') return false;
+                        afterAs = expectTable = afterDot = false;
+                        boolean inList = c == '(' && "in".equals(lastName) || c == ',' && valueList;
+                        valueList = inList;
+                        valuePos = c == '=' || c == '<' || c == '>' || c == '!' || inList;
+                        lastTable = null;
+                        lastName = null;
+                    }
+                    i++;
+                }
+            }
+            return true;
+        }
+
+        /** A whole name (bare or quoted) in the current position. */
+        private boolean name(String w, boolean quotedName) {
+            lastName = null;
+            valuePos = valueList = false;
+            if (afterAs) {
+                afterAs = false;
+                Set<String> to = aliases.computeIfAbsent(w, k -> new HashSet<>());
+                if (lastTable != null) to.add(lastTable);
+                lastTable = null;
+                return true;
+            }
+            if (expectTable) {
+                expectTable = false;
+                if (!n.tables.contains(w)) return false;
+                tablesUsed.add(w);
+                lastTable = w;
+                lastName = w;
+                return true;
+            }
+            if (afterDot) {
+                afterDot = false;
+                if (!n.columns.contains(w)) return false;
+                qualified.add(new String[] {qualifier, w});
+                lastTable = null;
+                return true;
+            }
+            boolean keyword = !quotedName && KEYWORDS.contains(w);
+            if (quotedName ? !n.quoted.contains(w) : !isAlias(w, false) && !n.known.contains(w) && !aliases.containsKey(w)) return false;
+            if (w.equals("as") && !quotedName) {
+                afterAs = true; // keeps lastTable: "singer AS T1" names T1 for singer
+                return true;
+            }
+            lastTable = null;
+            if (!keyword && n.tables.contains(w)) {
+                tablesUsed.add(w);
+                lastTable = w;
+            } else if (!keyword && !aliases.containsKey(w) && !isAlias(w, false) && n.columns.contains(w)) {
+                bare.add(w);
+            }
+            expectTable = !quotedName && (w.equals("from") || w.equals("join"));
+            valuePos = !quotedName && (w.equals("like") || w.equals("glob") || w.equals("between"));
+            lastName = w;
+            return true;
+        }
+
+        /** A name still being written at the end of the text. */
+        private boolean partial(String w) {
+            if (afterAs) return true;
+            if (expectTable) return startsSomeName(w, n.tables);
+            if (afterDot) return startsSomeName(w, n.columns);
+            return isAlias(w, true) || startsSomeName(w, n.known) || aliases.keySet().stream().anyMatch(a -> a.startsWith(w));
+        }
+
+        /** Aliases are defined, and columns belong to the tables they are used with. */
+        boolean consistent() {
+            for (String[] ref : qualified) {
+                Set<String> tables = aliases.containsKey(ref[0]) ? aliases.get(ref[0])
+                        : n.tables.contains(ref[0]) ? Set.of(ref[0]) : null;
+                if (tables == null) return false; // an alias never defined
+                if (!tables.isEmpty() && tables.stream().noneMatch(t -> n.columnsOf.get(t).contains(ref[1]))) return false;
+            }
+            if (!tablesUsed.isEmpty()) {
+                for (String col : bare) {
+                    if (tablesUsed.stream().noneMatch(t -> n.columnsOf.get(t).contains(col))) return false;
+                }
+            }
+            return true;
+        }
     }
 
     /** Spider-style aliases: T1, T2, … (or, while still being written, "t"). */
@@ -158,6 +292,6 @@ public final class SqlConstraint implements TokenConstraint {
 
     /** The lower-case names a schema allows (keywords, functions, tables, columns), for tests and tools. */
     public static Set<String> allowedNames(Schema schema) {
-        return names(schema);
+        return java.util.Collections.unmodifiableSet(Names.of(schema).known());
     }
 }

@@ -18,6 +18,17 @@ final class Fixtures {
 
     private static BpeTokenizer tokenizer;
 
+    /** ../shared/data: the gpt4j.data property (set by the build), or found upwards from here. */
+    static java.nio.file.Path dataDir() {
+        String prop = System.getProperty("gpt4j.data");
+        if (prop != null && java.nio.file.Files.isDirectory(java.nio.file.Path.of(prop))) return java.nio.file.Path.of(prop);
+        for (java.nio.file.Path p = java.nio.file.Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            java.nio.file.Path candidate = p.resolve("../shared/data").normalize();
+            if (java.nio.file.Files.isDirectory(candidate.resolve("spider"))) return candidate;
+        }
+        throw new IllegalStateException("cannot find ../shared/data (set -Dgpt4j.data=DIR)");
+    }
+
     static synchronized BpeTokenizer tokenizer() {
         if (tokenizer == null) {
             List<String> texts = new ArrayList<>();

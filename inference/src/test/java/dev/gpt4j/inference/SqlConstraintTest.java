@@ -8,16 +8,23 @@ import dev.gpt4j.data.SqlGuard;
 import dev.gpt4j.tokenizer.BpeTokenizer;
 import org.junit.jupiter.api.Test;
 
+import dev.gpt4j.data.Spider;
+import dev.gpt4j.data.SpiderExample;
+import dev.gpt4j.data.WikiSql;
+import dev.gpt4j.data.WikiSqlExample;
+import dev.gpt4j.data.WikiSqlTable;
+import java.util.Map;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 class SqlConstraintTest {
     static final Schema SCHEMA = DdlSchemas.parse(Fixtures.DDL + "\nCREATE TABLE \"big table\" (\"No.\" INT, \"first name\" TEXT);",
             "test", "concerts");
-    static final TreeSet<String> NAMES = new TreeSet<>(SqlConstraint.allowedNames(SCHEMA));
-    static final TreeSet<String> QUOTED = SqlConstraint.schemaNames(SCHEMA);
+    static final SqlConstraint.Names NAMES = SqlConstraint.names(SCHEMA);
 
     @Test
     void acceptsPrefixesOfQueriesOverTheSchema() {
@@ -27,25 +34,76 @@ class SqlConstraintTest {
                 "SELECT \"first na", "SELECT \"No.\" FROM \"big table\" WHERE \"first name\" = 'x'",
                 "SELECT count(*) FROM singer AS anything WHERE anything.age > 3.5",
                 "SELECT avg(age) FROM (SELECT age FROM singer", "SELECT t")) {
-            assertTrue(SqlConstraint.viable(s, NAMES, QUOTED), s);
+            assertTrue(SqlConstraint.viable(s, NAMES), s);
         }
     }
 
     @Test
     void refusesUnknownNamesAndUnbalancedParentheses() {
         for (String s : List.of("SELECT salary ", "SELECT name FROM singers ", "SELECT name FROM singer WHERE nam = 1",
-                "SELECT \"first nom", "SELECT \"last name\"", "SELECT \"coalesce\" FROM singer", "SELECT \"By", "SELECT count(*)) ", "SELECT xq", "FROM employees")) {
-            assertFalse(SqlConstraint.viable(s, NAMES, QUOTED), s);
+                "SELECT \"first nom", "SELECT \"last name\"", "SELECT \"coalesce\" FROM singer", "SELECT \"By", "SELECT count(*)) ", "SELECT xq", "FROM employees",
+                "SELECT name FROM cast ", "SELECT name FROM name ", "SELECT name FROM sing ", "SELECT name FROM 'singer'", "SELECT T1.concert ",
+                "SELECT T1.singer ", "SELECT count.name", "SELECT T1.'x'", "SELECT name FROM singer AS T1 JOIN cou")) {
+            assertFalse(SqlConstraint.viable(s, NAMES), s);
         }
     }
 
     @Test
     void endsOnlyAfterAWholeNameAndAQueryThatParses() {
-        assertTrue(SqlConstraint.complete("SELECT name FROM singer", NAMES, QUOTED));
-        assertFalse(SqlConstraint.complete("SELECT name FROM sing", NAMES, QUOTED), "the start of a table name is not one");
-        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE", NAMES, QUOTED), "does not parse");
-        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE name = 'a", NAMES, QUOTED), "open string");
-        assertTrue(SqlConstraint.complete("SELECT \"No.\" FROM \"big table\"", NAMES, QUOTED));
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer", NAMES));
+        assertFalse(SqlConstraint.complete("SELECT name FROM sing", NAMES), "the start of a table name is not one");
+        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE", NAMES), "does not parse");
+        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE name = 'a", NAMES), "open string");
+        assertTrue(SqlConstraint.complete("SELECT \"No.\" FROM \"big table\"", NAMES));
+    }
+
+    @Test
+    void endsOnlyWhenAliasesAreDefinedAndColumnsBelongToTheirTables() {
+        assertTrue(SqlConstraint.complete("SELECT T2.name FROM concert AS T1 JOIN singer AS T2 ON T1.singer_id = T2.singer_id", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT singer.name FROM singer JOIN concert ON singer.singer_id = concert.singer_id", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT count(*) AS n FROM singer ORDER BY n", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE age > (SELECT avg(age) FROM singer)", NAMES));
+        assertFalse(SqlConstraint.complete("SELECT T2.name FROM concert AS T1 JOIN singer AS T1 ON T1.singer_id = T1.singer_id", NAMES),
+                "T2 is never defined");
+        assertFalse(SqlConstraint.complete("SELECT T1.name FROM concert AS T1", NAMES), "concert has no column name");
+        assertFalse(SqlConstraint.complete("SELECT singer.concert_name FROM singer", NAMES), "singer has no column concert_name");
+        assertFalse(SqlConstraint.complete("SELECT concert_name FROM singer", NAMES), "a bare column of a table the query does not use");
+    }
+
+    /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */
+    @Test
+    void acceptsEverySpiderDevGoldQueryAndItsPrefixes() {
+        Path dir = Fixtures.dataDir().resolve("spider");
+        Spider spider = Spider.open(dir);
+        List<String> refused = new ArrayList<>();
+        int n = 0;
+        for (SpiderExample e : spider.examples("dev")) {
+            SqlConstraint.Names names = SqlConstraint.names(spider.schema(e.dbId()));
+            String sql = e.query();
+            n++;
+            if (!SqlGuard.check(sql).allowed()) continue; // the guard's own business (tested in data)
+            boolean ok = SqlConstraint.complete(sql, names);
+            for (int k = 0; ok && k < sql.length(); k++) ok = SqlConstraint.viable(sql.substring(0, k), names);
+            if (!ok) refused.add(e.dbId() + ": " + sql);
+        }
+        assertTrue(n > 1000, "Spider dev has 1,034 questions, read " + n);
+        assertEquals(List.of(), refused, refused.size() + " gold queries refused");
+    }
+
+    /** The same for WikiSQL dev's gold logical forms, rendered as the fine-tuning data renders them. */
+    @Test
+    void acceptsWikiSqlDevGoldQueries() {
+        WikiSql wiki = WikiSql.open(Fixtures.dataDir().resolve("wikisql"));
+        Map<String, WikiSqlTable> tables = wiki.tables("dev");
+        List<String> refused = new ArrayList<>();
+        List<WikiSqlExample> examples = wiki.examples("dev").examples();
+        for (WikiSqlExample e : examples.subList(0, 2000)) {
+            WikiSqlTable t = tables.get(e.tableId());
+            String sql = e.sql().toSql(t);
+            if (!SqlGuard.check(sql).allowed()) continue;
+            if (!SqlConstraint.complete(sql, SqlConstraint.names(t.schema()))) refused.add(sql);
+        }
+        assertEquals(List.of(), refused, refused.size() + " gold queries refused");
     }
 
     /** Constrained greedy decoding of an untrained model: every output stays viable; an ended one is a valid query. */
@@ -61,13 +119,13 @@ class SqlConstraintTest {
                 for (GenerationOptions o : List.of(GenerationOptions.greedy(40), GenerationOptions.sampled(40, 1.0, 0, 1.0, seed))) {
                     Generation free = gen.generate(List.of(prompt), o, null, 1, format.endId()).get(0);
                     Generation g = gen.generate(List.of(prompt), o, c, 1, format.endId()).get(0);
-                    assertTrue(SqlConstraint.viable(g.text(), NAMES, QUOTED), g.text());
+                    assertTrue(SqlConstraint.viable(g.text(), NAMES), g.text());
                     if (g.stopReason() == Generation.StopReason.STOP_TOKEN) {
 
                         assertTrue(SqlGuard.check(g.text()).allowed(), g.text());
                     }
                     if (seed == 1 && o.temperature() == 0) {
-                        assertFalse(SqlConstraint.viable(free.text(), NAMES, QUOTED), "the unconstrained text should stray: " + free.text());
+                        assertFalse(SqlConstraint.viable(free.text(), NAMES), "the unconstrained text should stray: " + free.text());
                     }
                 }
             }
