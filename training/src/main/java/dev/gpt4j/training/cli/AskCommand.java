@@ -36,7 +36,8 @@ final class AskCommand implements Callable<Integer> {
     @Option(names = "--execute", paramLabel = "DB", description = "A SQLite database to run the SQL on (opened read-only, with a time-out).")
     Path execute;
 
-    @Option(names = "--constrained", description = "Schema-constrained decoding: only names of the schema, only SQL that parses.")
+    @Option(names = "--constrained", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Schema-constrained decoding: only names of the schema, only SQL that parses. On by default; --no-constrained turns it off.")
     boolean constrained;
 
     @Option(names = "--max-rows", defaultValue = "20", paramLabel = "N", description = "Rows to print with --execute. Default: ${DEFAULT-VALUE}.")

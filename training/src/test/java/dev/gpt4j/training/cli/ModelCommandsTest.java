@@ -86,4 +86,34 @@ class ModelCommandsTest {
         lines = out.strip().split("\n");
         assertTrue(lines[lines.length - 1].matches(".*accuracy.*\\d.*"), lines[lines.length - 1]);
     }
+
+    @Test
+    void convertWritesHalfPrecisionWeightsThatLoadBackRounded() throws Exception {
+        Path half = dir.resolve("half");
+        assertEquals(0, run("convert", "--model", model.toString(), "--out", half.toString(), "--dtype", "f16"), err);
+        assertTrue(out.contains("F16"), out);
+        long before = Files.size(model.resolve("model.safetensors")), after = Files.size(half.resolve("model.safetensors"));
+        assertTrue(after < before * 0.6, before + " -> " + after);
+        assertEquals(Files.readString(model.resolve("merges.txt")), Files.readString(half.resolve("merges.txt")));
+        assertEquals(Files.readString(model.resolve("vocab.json")), Files.readString(half.resolve("vocab.json")));
+        try (GptModel a = GptModel.load(model); GptModel b = GptModel.load(half)) {
+            float[] x = a.params().values().toFloatVector(), y = b.params().values().toFloatVector();
+            assertEquals(x.length, y.length);
+            int changed = 0;
+            for (int i = 0; i < x.length; i++) {
+                // F16 keeps 11 significant bits: the rounding error is at most half a unit in the last place
+                assertEquals(x[i], y[i], Math.abs(x[i]) * 0x1p-11 + 0x1p-25, "parameter " + i);
+                if (x[i] != y[i]) changed++;
+            }
+            assertTrue(changed > 0, "the weights were not rounded: not F16?");
+        }
+        // the target must be new, and nothing is left behind by a failed run
+        assertEquals(1, run("convert", "--model", model.toString(), "--out", half.toString()));
+        assertTrue(err.contains("already exists") && err.strip().split("\n").length == 1, err);
+        assertEquals(1, run("convert", "--model", dir.resolve("none").toString(), "--out", dir.resolve("x").toString()));
+        assertTrue(err.contains("vocab.json"), err);
+        assertFalse(Files.exists(dir.resolve("x")));
+        assertEquals(1, run("convert", "--model", model.toString(), "--out", dir.resolve("y").toString(), "--dtype", "int3"));
+        assertTrue(err.contains("int3"), err);
+    }
 }
