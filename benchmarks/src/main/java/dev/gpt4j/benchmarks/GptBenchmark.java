@@ -37,6 +37,13 @@ public class GptBenchmark {
     @Param({"tiny", "small", "medium"})
     public String preset;
 
+    /**
+     * Share of the positions that carry loss: 1 is pretraining (and PyTorch's script); fine-tuning puts loss on
+     * the SQL only, about a quarter of a text-to-SQL example, and the model skips the LM head on the rest.
+     */
+    @Param({"1.0"})
+    public double lossFraction;
+
     static final int BATCH = 8;
     GptModel model;
     AdamW opt;
@@ -52,9 +59,10 @@ public class GptBenchmark {
         Random r = new Random(1);
         tokens = new int[BATCH * T];
         targets = new int[BATCH * T];
+        int prompt = (int) Math.round(T * (1 - lossFraction)); // the first positions of each row: a prompt
         for (int i = 0; i < tokens.length; i++) {
             tokens[i] = r.nextInt(cfg.vocabSize());
-            targets[i] = r.nextInt(cfg.vocabSize());
+            targets[i] = i % T < prompt ? GptModel.IGNORE : r.nextInt(cfg.vocabSize());
         }
     }
 

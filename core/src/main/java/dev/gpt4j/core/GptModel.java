@@ -169,6 +169,13 @@ public final class GptModel implements AutoCloseable {
         // backward scratch
         final INDArray dres, dbuf, dtmp, dtmp2, dln, d4a, d4b, dqkv, dqkvh, dq, dk, dv, dyh, datt, dattPre, dy;
         final INDArray rowTmp, mean;
+        // the rows that carry loss, packed (fine-tuning puts loss on the SQL only): the LM head and the
+        // cross-entropy run on these R rows instead of all BT
+        final INDArray selIn, selD;
+        final int[] selRows;
+        final float[] packedW;
+        int R;
+        private final java.util.Map<Integer, INDArray[]> firstRows = new java.util.HashMap<>();
         final float[] weights;
         final INDArray weightArr; // the weights above, normalised, on the native side
         int[] tokens;
@@ -228,6 +235,9 @@ public final class GptModel implements AutoCloseable {
             dq = slice(dqkvh, 0); dk = slice(dqkvh, 1); dv = slice(dqkvh, 2);
             dyh = mk(B, H, T, hs); datt = mk(B, H, T, T); dattPre = mk(B, H, T, T); dy = mk(BT, C);
             rowTmp = mk(BT); mean = mk(BT);
+            selIn = mk(BT, C); selD = mk(BT, C);
+            selRows = new int[BT];
+            packedW = new float[BT];
             weights = new float[BT];
             weightArr = mk(BT);
             order = new long[BT];
@@ -259,6 +269,15 @@ public final class GptModel implements AutoCloseable {
 
         private INDArray mk(long... shape) {
             return Nd4j.create(dtype, shape);
+        }
+
+        /** Views of the first R rows: selIn, selD, logits, probs, rowMax, rowSum, weightArr (made once per R). */
+        INDArray[] firstRows(int R) {
+            // arrays over the start of the same buffers, not views: ND4J takes slower paths for views
+            return firstRows.computeIfAbsent(R, r -> new INDArray[] {
+                    Nd4j.create(selIn.data(), r, C), Nd4j.create(selD.data(), r, C),
+                    Nd4j.create(logits.data(), r, V), Nd4j.create(probs.data(), r, V),
+                    Nd4j.create(rowMax.data(), r), Nd4j.create(rowSum.data(), r), Nd4j.create(weightArr.data(), r)});
         }
 
         private INDArray slice(INDArray a, int i) {
@@ -300,12 +319,19 @@ public final class GptModel implements AutoCloseable {
      */
     public double forward(int[] tokens, int[] targets, float[] weights, int B, int T) {
         if (targets == null || targets.length != B * T) throw new IllegalArgumentException("need B*T = " + B * T + " targets");
-        logits(tokens, B, T);
+        body(tokens, B, T);
         return loss(targets, weights);
     }
 
     /** Runs the model and returns the logits [B*T, V] (a buffer the next call overwrites). */
     public INDArray logits(int[] tokens, int B, int T) {
+        Activations a = body(tokens, B, T);
+        Nd4j.gemm(a.lnf, head(), a.logits, false, true, 1.0, 0.0);
+        return a.logits;
+    }
+
+    /** Everything up to the final LayerNorm (lnf); the LM head is left to the caller. */
+    private Activations body(int[] tokens, int B, int T) {
         Activations a = activations(B, T);
         if (tokens.length != a.BT) throw new IllegalArgumentException("need B*T = " + a.BT + " tokens, got " + tokens.length);
         for (int i = 0; i < tokens.length; i++) {
@@ -323,7 +349,7 @@ public final class GptModel implements AutoCloseable {
             dropoutRng.setSeed(seed * 1_000_003L + dropoutStep);
         }
         forwardPass(a, drop, dropoutRng);
-        return a.logits;
+        return a;
     }
 
     private void forwardPass(Activations a, boolean drop, Random rng) {
@@ -350,7 +376,6 @@ public final class GptModel implements AutoCloseable {
             a.x[l + 1].assign(a.xa[l]).addi(a.proj[l]);
         }
         Layers.layerNormForward(a.xL, p("ln_f.weight"), pb("ln_f.bias"), eps, a.lnf, a.lnfHat, a.mean, a.lnfRstd);
-        Nd4j.gemm(a.lnf, head(), a.logits, false, true, 1.0, 0.0);
     }
 
     /** Causal multi-head self-attention of layer l: qkv[BT, 3C] → y[BT, C] (before the output projection). */
@@ -383,9 +408,14 @@ public final class GptModel implements AutoCloseable {
         x.muli(mask);
     }
 
+    /**
+     * The LM head and the cross-entropy, on the rows with a non-zero weight only: a fine-tuning batch with loss
+     * on the SQL alone skips most of the head's [BT, V] work. Rows without loss get no logits.
+     */
     private double loss(int[] targets, float[] weights) {
-        Activations a = activations(acts.B, acts.T);
+        Activations a = acts;
         double wsum = 0;
+        int R = 0;
         for (int i = 0; i < a.BT; i++) {
             int t = targets[i];
             float w = t == IGNORE ? 0f : weights == null ? 1f : weights[i];
@@ -395,22 +425,50 @@ public final class GptModel implements AutoCloseable {
             if (!(w >= 0) || Float.isInfinite(w)) throw new IllegalArgumentException("loss weight " + w + " at position " + i);
             a.weights[i] = w;
             wsum += w;
+            if (w != 0) a.selRows[R++] = i;
         }
         a.targets = targets.clone();
         a.weightSum = wsum;
-        if (wsum == 0) return 0.0;
+        a.R = R;
+        if (R == 0) return 0.0;
+        INDArray logits, probs, rowMax, rowSum;
+        if (R == a.BT) {
+            Nd4j.gemm(a.lnf, head(), a.logits, false, true, 1.0, 0.0);
+            logits = a.logits; probs = a.probs; rowMax = a.rowMax; rowSum = a.rowSum;
+        } else {
+            INDArray[] v = a.firstRows(R);
+            copyRows(a.lnf, a.selRows, a.selIn, null, R, a.C);
+            Nd4j.gemm(v[0], head(), v[2], false, true, 1.0, 0.0);
+            logits = v[2]; probs = v[3]; rowMax = v[4]; rowSum = v[5];
+        }
         // log-sum-exp per row, stably: probs = exp(logits - max); lse = max + log(sum)
-        Nd4j.getExecutioner().exec(new Max(a.logits, a.rowMax, 1));
-        a.probs.assign(a.logits).subiColumnVector(a.rowMax);
-        Transforms.exp(a.probs, false);
-        a.probs.sum(a.rowSum, 1);
+        Nd4j.getExecutioner().exec(new Max(logits, rowMax, 1));
+        probs.assign(logits).subiColumnVector(rowMax);
+        Transforms.exp(probs, false);
+        probs.sum(rowSum, 1);
         double total = 0;
-        for (int i = 0; i < a.BT; i++) {
-            if (a.weights[i] == 0) continue;
-            double lse = a.rowMax.getDouble(i) + Math.log(a.rowSum.getDouble(i));
-            total += a.weights[i] * (lse - a.logits.getDouble(i, targets[i]));
+        for (int r = 0; r < R; r++) {
+            int i = a.selRows[r];
+            double lse = rowMax.getDouble(r) + Math.log(rowSum.getDouble(r));
+            total += a.weights[i] * (lse - logits.getDouble(r, targets[i]));
         }
         return total / wsum;
+    }
+
+    /**
+     * Row copies between [*, C] arrays of this model's dtype: dst row (dstRows == null ? k : dstRows[k]) =
+     * src row (srcRows == null ? k : srcRows[k]), for k &lt; n. Plain Java on the native buffers.
+     */
+    private void copyRows(INDArray src, int[] srcRows, INDArray dst, int[] dstRows, int n, int C) {
+        java.nio.ByteBuffer sb = src.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        java.nio.ByteBuffer db = dst.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        if (dtype == DataType.DOUBLE) {
+            java.nio.DoubleBuffer s = sb.asDoubleBuffer(), d = db.asDoubleBuffer();
+            for (int k = 0; k < n; k++) d.put((dstRows == null ? k : dstRows[k]) * C, s, (srcRows == null ? k : srcRows[k]) * C, C);
+        } else {
+            java.nio.FloatBuffer s = sb.asFloatBuffer(), d = db.asFloatBuffer();
+            for (int k = 0; k < n; k++) d.put((dstRows == null ? k : dstRows[k]) * C, s, (srcRows == null ? k : srcRows[k]) * C, C);
+        }
     }
 
     // ------------------------------------------------------------------------------------------ backward
@@ -422,18 +480,30 @@ public final class GptModel implements AutoCloseable {
         int L = config.layers();
         boolean drop = training && config.dropout() > 0;
         if (a.weightSum == 0) return;
-        // dlogits = (softmax - onehot) * w / sum(w), in the probs buffer
-        a.probs.diviColumnVector(a.rowSum);
-        for (int i = 0; i < a.BT; i++) {
-            if (a.weights[i] != 0) a.probs.putScalar(i, a.targets[i], a.probs.getDouble(i, a.targets[i]) - 1.0);
-            a.weights[i] /= (float) a.weightSum;
+        // dlogits = (softmax - onehot) * w / sum(w), in the probs buffer, on the R rows with loss
+        int R = a.R;
+        boolean dense = R == a.BT;
+        INDArray[] v = dense ? null : a.firstRows(R);
+        INDArray probs = dense ? a.probs : v[3], rowSum = dense ? a.rowSum : v[5], weightArr = dense ? a.weightArr : v[6];
+        probs.diviColumnVector(rowSum);
+        for (int r = 0; r < R; r++) {
+            int i = a.selRows[r];
+            probs.putScalar(r, a.targets[i], probs.getDouble(r, a.targets[i]) - 1.0);
+            a.packedW[r] = (float) (a.weights[i] / a.weightSum);
         }
-        a.weightArr.data().setData(a.weights);
-        a.probs.muliColumnVector(a.weightArr);
-        INDArray dlogits = a.probs;
-        // logits = lnf @ head^T
-        Nd4j.gemm(dlogits, head(), a.dln, false, false, 1.0, 0.0);
-        Nd4j.gemm(dlogits, a.lnf, headGrad(), true, false, 1.0, 1.0);
+        a.weightArr.data().setData(a.packedW);
+        probs.muliColumnVector(weightArr);
+        INDArray dlogits = probs;
+        // logits = lnf @ head^T (rows without loss have no gradient)
+        if (dense) {
+            Nd4j.gemm(dlogits, head(), a.dln, false, false, 1.0, 0.0);
+            Nd4j.gemm(dlogits, a.lnf, headGrad(), true, false, 1.0, 1.0);
+        } else {
+            Nd4j.gemm(dlogits, head(), v[1], false, false, 1.0, 0.0);
+            a.dln.assign(0);
+            copyRows(a.selD, null, a.dln, a.selRows, R, a.C);
+            Nd4j.gemm(dlogits, v[0], headGrad(), true, false, 1.0, 1.0);
+        }
         Layers.layerNormBackward(a.dln, a.lnfHat, a.lnfRstd, p("ln_f.weight"), a.dres, gr("ln_f.weight"), grb("ln_f.bias"),
                 a.dtmp, a.dtmp2, a.rowTmp, false);
         for (int l = L - 1; l >= 0; l--) {
