@@ -48,9 +48,22 @@ public final class SqlConstraint implements TokenConstraint {
 
     /** One schema per sequence of a batch (sequence i uses {@code schemas.get(i)}). */
     public SqlConstraint(BpeTokenizer tokenizer, List<Schema> schemas) {
+        this(tokenizer, schemas, null);
+    }
+
+    /**
+     * As {@link #SqlConstraint(BpeTokenizer, List)}; with {@code questions} (one per schema, or null), every
+     * string literal must also occur in its question, ignoring case (the {@code %} of LIKE patterns aside).
+     */
+    public SqlConstraint(BpeTokenizer tokenizer, List<Schema> schemas, List<String> questions) {
+        if (questions != null && questions.size() != schemas.size()) {
+            throw new IllegalArgumentException(schemas.size() + " schemas but " + questions.size() + " questions");
+        }
         this.tokenizer = tokenizer;
         this.endId = tokenizer.specialTokenId(BpeTokenizer.END_OF_TEXT);
-        this.names = schemas.stream().map(Names::of).toList();
+        List<Names> n = new ArrayList<>(schemas.size());
+        for (int i = 0; i < schemas.size(); i++) n.add(Names.of(schemas.get(i), questions == null ? null : questions.get(i)));
+        this.names = List.copyOf(n);
     }
 
     /** The same schema for every sequence. */
@@ -60,8 +73,13 @@ public final class SqlConstraint implements TokenConstraint {
 
     /** What one schema allows, all lower-case. */
     record Names(TreeSet<String> known, TreeSet<String> quoted, TreeSet<String> tables, TreeSet<String> columns,
-                 Map<String, Set<String>> columnsOf) {
+                 Map<String, Set<String>> columnsOf, String question) {
         static Names of(Schema s) {
+            return of(s, null);
+        }
+
+        /** With a question: string literals must occur in it (lower-cased here). */
+        static Names of(Schema s, String question) {
             TreeSet<String> tables = new TreeSet<>(), columns = new TreeSet<>();
             Map<String, Set<String>> columnsOf = new HashMap<>();
             for (Table t : s.tables()) {
@@ -78,12 +96,16 @@ public final class SqlConstraint implements TokenConstraint {
             quoted.addAll(columns);
             TreeSet<String> known = new TreeSet<>(quoted);
             known.addAll(KEYWORDS);
-            return new Names(known, quoted, tables, columns, columnsOf);
+            return new Names(known, quoted, tables, columns, columnsOf, question == null ? null : question.toLowerCase(Locale.ROOT));
         }
     }
 
     static Names names(Schema s) {
         return Names.of(s);
+    }
+
+    static Names names(Schema s, String question) {
+        return Names.of(s, question);
     }
 
     @Override
@@ -142,13 +164,20 @@ public final class SqlConstraint implements TokenConstraint {
                     if (expectTable || afterDot) return false;
                     char quote = c;
                     int j = i + 1;
+                    StringBuilder value = n.question == null ? null : new StringBuilder();
                     while (true) {
-                        if (j >= len) return true; // inside a string literal: anything may follow
+                        if (j >= len) return value == null || inQuestion(value); // inside a string literal
                         if (sql.charAt(j) == quote) {
-                            if (j + 1 < len && sql.charAt(j + 1) == quote) j += 2;
-                            else break;
-                        } else j++;
+                            if (j + 1 < len && sql.charAt(j + 1) == quote) {
+                                if (value != null) value.append(quote);
+                                j += 2;
+                            } else break;
+                        } else {
+                            if (value != null) value.append(sql.charAt(j));
+                            j++;
+                        }
                     }
+                    if (value != null && !inQuestion(value)) return false;
                     i = j + 1;
                     afterAs = valuePos = false;
                     lastTable = null;
@@ -203,6 +232,14 @@ public final class SqlConstraint implements TokenConstraint {
                     }
                     i++;
                 }
+            }
+            return true;
+        }
+
+        /** Whether a string value (or the start of one) occurs in the question; LIKE's % separates pieces. */
+        private boolean inQuestion(CharSequence value) {
+            for (String piece : value.toString().toLowerCase(Locale.ROOT).split("%")) {
+                if (!n.question.contains(piece)) return false;
             }
             return true;
         }

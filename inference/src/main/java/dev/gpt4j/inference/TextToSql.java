@@ -32,27 +32,38 @@ import java.util.List;
  */
 public final class TextToSql implements AutoCloseable {
 
-    /** Decoding settings, whether to constrain to the schema, and how many questions run as one batch. */
-    public record Options(GenerationOptions decoding, boolean constrained, int batchSize) {
+    /**
+     * Decoding settings, whether to constrain to the schema, whether string values must be copied from the
+     * question (a further constraint, on top of {@code constrained}), and how many questions run as one batch.
+     */
+    public record Options(GenerationOptions decoding, boolean constrained, boolean valuesFromQuestion, int batchSize) {
         public Options {
             if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
         }
 
         /** Greedy, up to 128 SQL tokens, unconstrained, batches of 8. */
         public static Options defaults() {
-            return new Options(GenerationOptions.greedy(128), false, 8);
+            return new Options(GenerationOptions.greedy(128), false, false, 8);
         }
 
         public Options withConstrained(boolean c) {
-            return new Options(decoding, c, batchSize);
+            return new Options(decoding, c, valuesFromQuestion, batchSize);
+        }
+
+        /**
+         * With {@code true} (and {@code constrained}), every string literal must occur in the question (ignoring
+         * case; LIKE's % aside), as WikiSQL's values always do. Wrong for values the question only implies.
+         */
+        public Options withValuesFromQuestion(boolean v) {
+            return new Options(decoding, constrained, v, batchSize);
         }
 
         public Options withDecoding(GenerationOptions d) {
-            return new Options(d, constrained, batchSize);
+            return new Options(d, constrained, valuesFromQuestion, batchSize);
         }
 
         public Options withBatchSize(int b) {
-            return new Options(decoding, constrained, b);
+            return new Options(decoding, constrained, valuesFromQuestion, b);
         }
     }
 
@@ -133,7 +144,8 @@ public final class TextToSql implements AutoCloseable {
             if (q == null || q.isBlank()) throw new IllegalArgumentException("question " + i + " is empty");
             prompts.add(format.prompt(schemas.get(i), q, ctx, reserve));
         }
-        TokenConstraint constraint = options.constrained() ? new SqlConstraint(tokenizer, schemas) : null;
+        TokenConstraint constraint = !options.constrained() ? null
+                : new SqlConstraint(tokenizer, schemas, options.valuesFromQuestion() ? questions : null);
         long t0 = System.nanoTime();
         List<Generation> gens = generator.generate(prompts, options.decoding(), constraint, options.batchSize(), format.endId());
         long each = (System.nanoTime() - t0) / Math.max(1, prompts.size());

@@ -95,15 +95,33 @@ class SqlConstraintTest {
     void acceptsWikiSqlDevGoldQueries() {
         WikiSql wiki = WikiSql.open(Fixtures.dataDir().resolve("wikisql"));
         Map<String, WikiSqlTable> tables = wiki.tables("dev");
-        List<String> refused = new ArrayList<>();
+        List<String> refused = new ArrayList<>(), notCopied = new ArrayList<>();
         List<WikiSqlExample> examples = wiki.examples("dev").examples();
         for (WikiSqlExample e : examples.subList(0, 2000)) {
             WikiSqlTable t = tables.get(e.tableId());
             String sql = e.sql().toSql(t);
             if (!SqlGuard.check(sql).allowed()) continue;
             if (!SqlConstraint.complete(sql, SqlConstraint.names(t.schema()))) refused.add(sql);
+            if (!SqlConstraint.complete(sql, SqlConstraint.names(t.schema(), e.question()))) notCopied.add(e.question() + " -> " + sql);
         }
         assertEquals(List.of(), refused, refused.size() + " gold queries refused");
+        // WikiSQL's values come from the question, nearly always verbatim (the rest differ in spacing or form)
+        System.out.println("values not in the question: " + notCopied.size() + " of 2000, e.g. " + notCopied.subList(0, Math.min(3, notCopied.size())));
+        assertTrue(notCopied.size() < 100, notCopied.size() + " of 2000 gold queries have a value that is not in the question: " + notCopied);
+    }
+
+    @Test
+    void valuesFromTheQuestion() {
+        SqlConstraint.Names q = SqlConstraint.names(SCHEMA, "Which singers are from the United States?");
+        String head = "SELECT name FROM singer WHERE country = ";
+        assertTrue(SqlConstraint.viable(head + "'United", q));
+        assertTrue(SqlConstraint.complete(head + "'united states'", q), "case does not matter");
+        assertTrue(SqlConstraint.complete(head + "\"United States\"", q), "Spider's double-quoted values too");
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE country LIKE '%States%'", q));
+        assertFalse(SqlConstraint.viable(head + "'United K", q));
+        assertFalse(SqlConstraint.complete(head + "'France'", q));
+        assertTrue(SqlConstraint.complete(head + "'France'", NAMES), "without a question any value goes");
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE age > 30", q), "numbers are not checked");
     }
 
     /** Constrained greedy decoding of an untrained model: every output stays viable; an ended one is a valid query. */

@@ -40,6 +40,9 @@ final class AskCommand implements Callable<Integer> {
             description = "Schema-constrained decoding: only names of the schema, only SQL that parses. On by default; --no-constrained turns it off.")
     boolean constrained;
 
+    @Option(names = "--values-from-question", description = "String values in the SQL must occur in the question (needs constrained decoding).")
+    boolean valuesFromQuestion;
+
     @Option(names = "--max-rows", defaultValue = "20", paramLabel = "N", description = "Rows to print with --execute. Default: ${DEFAULT-VALUE}.")
     int maxRows;
 
@@ -67,7 +70,8 @@ final class AskCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (TextToSql t = model.load()) {
-            t.options(TextToSql.Options.defaults().withConstrained(constrained));
+            if (valuesFromQuestion && !constrained) throw new CliException("--values-from-question needs constrained decoding");
+            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion));
             SqlAnswer a = t.ask(s, question);
             out.println(a.sql());
             out.flush();

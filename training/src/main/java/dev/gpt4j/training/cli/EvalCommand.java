@@ -44,6 +44,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--constrained", description = "Schema-constrained decoding.")
     boolean constrained;
 
+    @Option(names = "--values-from-question", description = "With --constrained: string values must occur in the question (as WikiSQL's always do).")
+    boolean valuesFromQuestion;
+
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "Questions decoded together. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
@@ -61,7 +64,8 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ScoreReport report;
         try (TextToSql t = model.load()) {
-            t.options(TextToSql.Options.defaults().withConstrained(constrained).withBatchSize(batchSize));
+            if (valuesFromQuestion && !constrained) throw new CliException("--values-from-question needs --constrained");
+            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withBatchSize(batchSize));
             PrintWriter err = spec.commandLine().getErr();
             if (ds.equals("spider")) {
                 Spider s = Spider.open(dir);
