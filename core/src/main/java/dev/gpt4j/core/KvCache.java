@@ -17,7 +17,8 @@ import java.util.Map;
  * sequence. It holds {@code batch} independent sequences, each with its own length, so several prompts can be
  * generated at once.
  *
- * <p>The matrix products run on ND4J (BLAS) into preallocated buffers; the per-row work that is cheap but
+ * <p>The matrix products run on ND4J (BLAS) into preallocated buffers, one-row products through OpenBLAS's
+ * sgemv directly when it is available ({@code Gemv}); the per-row work that is cheap but
  * would cost an ND4J call each (LayerNorm, GELU, biases, the attention of a few query rows over the cached
  * keys and values) runs in plain Java on float arrays. The cache always computes in evaluation mode (no
  * dropout). It reads the model's weights at every call, so it stays valid while the model trains.
@@ -45,6 +46,8 @@ public final class KvCache implements AutoCloseable {
     private final float[] x, h, qkv, y, fc, scores;
     private final float[] lnW, lnB, bQkv, bProj, bFc, bProj2;
     private final Parameters.Slot wte, wpe;
+    // one-row products through sgemv (null when it is not available): pointers to the native buffers
+    private final org.bytedeco.javacpp.FloatPointer pIn, pQkv, pOut, pFc, pLogits;
     private boolean closed;
 
     KvCache(GptModel model, int batch) {
@@ -91,6 +94,12 @@ public final class KvCache implements AutoCloseable {
         bProj2 = new float[C];
         wte = model.params().slot("wte.weight");
         wpe = model.params().slot("wpe.weight");
+        boolean gemv = Gemv.available();
+        pIn = gemv ? Gemv.pointer(nIn, 0) : null;
+        pQkv = gemv ? Gemv.pointer(nQkv, 0) : null;
+        pOut = gemv ? Gemv.pointer(nOut, 0) : null;
+        pFc = gemv ? Gemv.pointer(nFc, 0) : null;
+        pLogits = gemv ? Gemv.pointer(nLogits, 0) : null;
     }
 
     private static FloatBuffer floats(INDArray a) {
@@ -226,7 +235,7 @@ public final class KvCache implements AutoCloseable {
             String pre = "h." + l + ".";
             // attention
             layerNorm(p, pre + "ln_1", R, eps);
-            linear(h, R, in, pre + "attn.c_attn", qkvN, fQkv, qkv, bQkv);
+            linear(h, R, in, pre + "attn.c_attn", qkvN, pQkv, fQkv, qkv, bQkv);
             float[] K = keys[l], Vc = values[l];
             for (int r = 0; r < R; r++) {
                 int at = (seqs[r] * Tmax + pos[r]) * C;
@@ -234,14 +243,14 @@ public final class KvCache implements AutoCloseable {
                 System.arraycopy(qkv, r * 3 * C + 2 * C, Vc, at, C);
             }
             for (int r = 0; r < R; r++) attend(K, Vc, r, seqs[r], pos[r]);
-            linear(y, R, in, pre + "attn.c_proj", out, fOut, h, bProj);
+            linear(y, R, in, pre + "attn.c_proj", out, pOut, fOut, h, bProj);
             for (int i = 0; i < R * C; i++) x[i] += h[i];
             // MLP
             layerNorm(p, pre + "ln_2", R, eps);
-            linear(h, R, in, pre + "mlp.c_fc", fcN, fFc, fc, bFc);
+            linear(h, R, in, pre + "mlp.c_fc", fcN, pFc, fFc, fc, bFc);
             gelu(fc, R * 4 * C);
             fFc.put(0, fc, 0, R * 4 * C);
-            Nd4j.gemm(fcN, p.get(pre + "mlp.c_proj.weight"), out, false, false, 1.0, 0.0);
+            product(R, fcN, pFc, pre + "mlp.c_proj.weight", out, pOut);
             readRows(out, fOut, h, R, pre + "mlp.c_proj", bProj2);
             for (int i = 0; i < R * C; i++) x[i] += h[i];
         }
@@ -249,18 +258,35 @@ public final class KvCache implements AutoCloseable {
         layerNorm(p, "ln_f", R, eps);
         int n = lastOnly ? 1 : R;
         fIn.put(0, h, lastOnly ? (R - 1) * C : 0, n * C);
-        INDArray head = cfg.tiedHead() ? p.get("wte.weight") : p.get("lm_head.weight");
-        INDArray[] nv = rowViews.computeIfAbsent(n, this::views);
-        Nd4j.gemm(nv[0], head, nv[4], false, true, 1.0, 0.0);
+        String head = cfg.tiedHead() ? "wte.weight" : "lm_head.weight";
+        if (n == 1 && pIn != null) {
+            Gemv.wTimesX(Gemv.pointer(p.values(), p.slot(head).offset()), V, C, pIn, pLogits);
+        } else {
+            INDArray[] nv = rowViews.computeIfAbsent(n, this::views);
+            Nd4j.gemm(nv[0], p.get(head), nv[4], false, true, 1.0, 0.0);
+        }
+    }
+
+    /** outRows = inRows @ weight: sgemv for one row when available, else ND4J's gemm. */
+    private void product(int R, INDArray inRows, org.bytedeco.javacpp.FloatPointer inPtr, String weight, INDArray outRows,
+                         org.bytedeco.javacpp.FloatPointer outPtr) {
+        Parameters p = model.params();
+        if (R == 1 && inPtr != null) {
+            Parameters.Slot s = p.slot(weight);
+            Gemv.xTimesW(inPtr, Gemv.pointer(p.values(), s.offset()), (int) s.shape()[0], (int) s.shape()[1], outPtr);
+        } else {
+            Nd4j.gemm(inRows, p.get(weight), outRows, false, false, 1.0, 0.0);
+        }
     }
 
     /**
      * dst[R, n] = src[R, C] @ weight + bias of the linear layer {@code name}: src goes into the native input
      * buffer, one BLAS product into {@code outRows}, and the result comes back with the bias added.
      */
-    private void linear(float[] src, int R, INDArray inRows, String name, INDArray outRows, FloatBuffer outBuf, float[] dst, float[] bias) {
+    private void linear(float[] src, int R, INDArray inRows, String name, INDArray outRows, org.bytedeco.javacpp.FloatPointer outPtr,
+                        FloatBuffer outBuf, float[] dst, float[] bias) {
         fIn.put(0, src, 0, R * C);
-        Nd4j.gemm(inRows, model.params().get(name + ".weight"), outRows, false, false, 1.0, 0.0);
+        product(R, inRows, pIn, name + ".weight", outRows, outPtr);
         readRows(outRows, outBuf, dst, R, name, bias);
     }
 
