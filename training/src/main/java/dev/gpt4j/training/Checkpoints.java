@@ -135,7 +135,8 @@ public final class Checkpoints {
         opt.restore(m, v, Long.parseLong(step));
     }
 
-    static void deleteTree(Path p) {
+    /** Deletes a folder and everything in it (nothing if it does not exist). */
+    public static void deleteTree(Path p) {
         if (!Files.exists(p)) return;
         try (Stream<Path> s = Files.walk(p)) {
             for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);

@@ -2,6 +2,7 @@ package dev.gpt4j.training.cli;
 
 import dev.gpt4j.core.GptModel;
 import dev.gpt4j.core.ModelFiles;
+import dev.gpt4j.training.Checkpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -12,7 +13,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -87,10 +87,9 @@ final class ConvertCommand implements Callable<Integer> {
     }
 
     private static void deleteQuietly(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
+        try {
+            Checkpoints.deleteTree(dir);
+        } catch (UncheckedIOException ignored) {
             // best effort: the folder has a temporary name
         }
     }
