@@ -17,7 +17,7 @@ import java.util.List;
 
 /**
  * The metrics log: one JSON object per line ({@code step}, {@code tokens}, {@code loss}, {@code lr},
- * {@code grad_norm}, {@code tokens_per_s}, and at evaluations {@code val_loss} / {@code accuracy}). On resume
+ * {@code grad_norm}, {@code tokens_per_s} (of the training steps since the previous row, evaluations not counted), and at evaluations {@code val_loss} / {@code accuracy}). On resume
  * the lines after the checkpoint's step are dropped, so the file reads as one uninterrupted run.
  */
 public final class MetricsLog implements AutoCloseable {

@@ -161,10 +161,12 @@ public final class Trainer {
         ProgressBar bar = progressBar ? new ProgressBarBuilder().setTaskName(cfg.mode()).setInitialMax(cfg.steps())
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate().build() : null;
         if (bar != null) bar.stepTo(step);
-        long t0 = System.nanoTime(), tokens0 = tokens, step0 = step;
+        long t0 = System.nanoTime(), step0 = step;
+        long windowNanos = 0, windowTokens = 0; // training steps only (no evaluation) since the last metrics row
         try (MetricsLog metrics = new MetricsLog(out.resolve("metrics.jsonl"), from.isPresent() ? step : -1)) {
             while (step < cfg.steps() && step < stopAfter) {
                 double rate = lr.at(step);
+                long stepStart = System.nanoTime(), tokensBefore = tokens;
                 model.zeroGrad();
                 double loss = 0;
                 for (int micro = 0; micro < cfg.accumSteps(); micro++) {
@@ -184,6 +186,8 @@ public final class Trainer {
                             Double.isFinite(loss) ? norm : loss, ckpts.latest().map(Path::toString).orElse("(none yet)"), cfg.lr()));
                 }
                 opt.step(rate);
+                windowNanos += System.nanoTime() - stepStart;
+                windowTokens += tokens - tokensBefore;
                 step++;
                 lastLoss = loss;
                 boolean logNow = step % cfg.logEvery() == 0 || step == cfg.steps();
@@ -192,7 +196,9 @@ public final class Trainer {
                 if (logNow || evalNow || accNow) {
                     double secs = (System.nanoTime() - t0) / 1e9;
                     ObjectNode row = metrics.row(step).put("tokens", tokens).put("loss", loss).put("lr", rate).put("grad_norm", norm)
-                            .put("tokens_per_s", Math.round((tokens - tokens0) / Math.max(1e-9, secs)));
+                            .put("tokens_per_s", Math.round(windowTokens / Math.max(1e-9, windowNanos / 1e9)));
+                    windowNanos = 0;
+                    windowTokens = 0;
                     if (evalNow) row.put("val_loss", validationLoss(model, data));
                     if (accNow) {
                         double[] a = acc.score(model, tok);
