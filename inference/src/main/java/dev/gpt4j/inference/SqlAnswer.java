@@ -4,11 +4,12 @@ import dev.gpt4j.data.SqlCheck;
 
 /**
  * What {@link TextToSql} answered: the SQL, whether it parses, the safety check (only one read-only query
- * passes), the prompt and answer sizes in tokens, the time taken, why generation stopped, and how many schema
- * tables were left out of the prompt to fit the context.
+ * passes), the prompt and answer sizes in tokens, the time taken, why generation stopped, and whether the SQL
+ * was cut back ({@code cut}): under constrained decoding, a generation that ran out of tokens without ending
+ * is cut to its longest prefix that was a complete query (where the end token was allowed), if it has one.
  */
 public record SqlAnswer(String sql, boolean parses, SqlCheck check, int promptTokens, int sqlTokens, long nanos,
-                        Generation.StopReason stopReason) {
+                        Generation.StopReason stopReason, boolean cut) {
 
     /** Whether the SQL passed the safety check and may be run (read-only) on a database. */
     public boolean safe() {
@@ -22,6 +23,6 @@ public record SqlAnswer(String sql, boolean parses, SqlCheck check, int promptTo
     @Override
     public String toString() {
         return sql + "  -- " + (parses ? "parses" : "does not parse") + ", " + (safe() ? "safe" : "refused: " + check.reason())
-                + String.format(", %d+%d tokens, %.2f s", promptTokens, sqlTokens, seconds());
+                + String.format(", %d+%d tokens, %.2f s", promptTokens, sqlTokens, seconds()) + (cut ? ", cut back to a complete query" : "");
     }
 }

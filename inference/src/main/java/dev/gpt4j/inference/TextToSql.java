@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -150,12 +151,29 @@ public final class TextToSql implements AutoCloseable {
         List<Generation> gens = generator.generate(prompts, options.decoding(), constraint, options.batchSize(), format.endId());
         long each = (System.nanoTime() - t0) / Math.max(1, prompts.size());
         List<SqlAnswer> out = new ArrayList<>(gens.size());
-        for (Generation g : gens) {
-            String sql = g.text().strip();
-            out.add(new SqlAnswer(sql, SqlGuard.parses(sql), SqlGuard.check(sql), g.promptTokens(), g.tokens().length,
-                    prompts.size() == 1 ? g.prefillNanos() + g.generateNanos() : each, g.stopReason()));
+        for (int i = 0; i < gens.size(); i++) {
+            Generation g = gens.get(i);
+            int[] toks = g.tokens();
+            int used = completePrefix(constraint, i, toks, g.stopReason(), format.endId());
+            boolean cut = used < toks.length;
+            String sql = (cut ? tokenizer.decode(Arrays.copyOf(toks, used)) : g.text()).strip();
+            out.add(new SqlAnswer(sql, SqlGuard.parses(sql), SqlGuard.check(sql), g.promptTokens(), used,
+                    prompts.size() == 1 ? g.prefillNanos() + g.generateNanos() : each, g.stopReason(), cut));
         }
         return out;
+    }
+
+    /**
+     * How many of sequence i's tokens to keep: all of them, unless a constrained generation stopped without its
+     * end token (out of tokens, or of context); then the longest prefix after which the constraint would have
+     * allowed the end, i.e. the last point where the text was a complete query (all tokens if there is none).
+     */
+    static int completePrefix(TokenConstraint constraint, int i, int[] toks, Generation.StopReason why, int endId) {
+        if (constraint == null || why == Generation.StopReason.STOP_TOKEN) return toks.length;
+        for (int n = toks.length - 1; n > 0; n--) {
+            if (constraint.allows(i, toks, n, endId)) return n;
+        }
+        return toks.length;
     }
 
     @Override

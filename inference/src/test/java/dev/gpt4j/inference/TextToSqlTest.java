@@ -43,6 +43,28 @@ class TextToSqlTest {
         }
     }
 
+    /**
+     * A constrained answer that ran out of tokens is cut back to its longest prefix that was a complete query;
+     * one that ended, or an unconstrained one, is kept whole.
+     */
+    @Test
+    void answersThatDoNotEndAreCutToTheLastCompleteQuery() {
+        Schema schema = DdlSchemas.parse(Fixtures.DDL, "t", "t");
+        var tok = Fixtures.tokenizer();
+        SqlConstraint c = new SqlConstraint(tok, schema);
+        int end = tok.specialTokenId(dev.gpt4j.tokenizer.BpeTokenizer.END_OF_TEXT);
+        int[] ids = tok.encode("SELECT name FROM singer WHERE age > 3 AND name");
+        int n = TextToSql.completePrefix(c, 0, ids, Generation.StopReason.MAX_TOKENS, end);
+        assertEquals("SELECT name FROM singer WHERE age > 3", tok.decode(java.util.Arrays.copyOf(ids, n)).strip());
+        assertEquals(ids.length, TextToSql.completePrefix(c, 0, ids, Generation.StopReason.STOP_TOKEN, end), "it ended: keep it");
+        assertEquals(ids.length, TextToSql.completePrefix(null, 0, ids, Generation.StopReason.MAX_TOKENS, end), "unconstrained");
+        int[] partial = tok.encode("SELECT name FROM sing");
+        n = TextToSql.completePrefix(c, 0, partial, Generation.StopReason.MAX_TOKENS, end);
+        assertEquals("SELECT name", tok.decode(java.util.Arrays.copyOf(partial, n)).strip(), "a query without FROM is complete");
+        int[] never = tok.encode("SELECT (");
+        assertEquals(never.length, TextToSql.completePrefix(c, 0, never, Generation.StopReason.MAX_TOKENS, end), "no complete prefix");
+    }
+
     @Test
     void missingDirectoryOrFileIsNamed(@TempDir Path dir) throws Exception {
         Path nowhere = dir.resolve("nope");

@@ -75,6 +75,9 @@ final class AskCommand implements Callable<Integer> {
             SqlAnswer a = t.ask(s, question);
             out.println(a.sql());
             out.flush();
+            if (a.cut()) {
+                spec.commandLine().getErr().println("note: the model did not end its query; this is its last complete prefix");
+            }
             if (!a.safe()) {
                 spec.commandLine().getErr().println("note: this SQL would not be run: " + a.check().reason());
             }
