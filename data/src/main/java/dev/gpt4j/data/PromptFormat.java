@@ -68,7 +68,40 @@ public final class PromptFormat {
 
     /** The prompt as text (for people and logs). */
     public static String promptText(Schema schema, String question) {
-        return SCHEMA + schema.compact() + QUESTION + question.strip() + SQL;
+        return SCHEMA + withTrainingTypes(schema).compact() + QUESTION + question.strip() + SQL;
+    }
+
+    /** The column types the training data uses: Spider's ({@code tables.json}) and WikiSQL's. */
+    static final Set<String> TRAINING_TYPES = Set.of("text", "number", "time", "boolean", "others", "real");
+
+    /**
+     * A column type in the training data's words: types from {@code CREATE TABLE} statements or SQLite
+     * ({@code INTEGER}, {@code VARCHAR(20)}, {@code DATETIME}, ...) become Spider's {@code number}, {@code text},
+     * {@code time}, {@code boolean} or {@code others}, by SQLite's type-affinity rules (plus dates and booleans);
+     * the training vocabulary and an empty type are kept. A model has only seen these words in its prompts.
+     */
+    public static String trainingType(String type) {
+        String t = type.toLowerCase(Locale.ROOT).strip();
+        if (t.isEmpty() || TRAINING_TYPES.contains(t)) return t;
+        if (t.contains("bool")) return "boolean";
+        if (t.contains("date") || t.contains("time") || t.equals("year")) return "time";
+        if (t.contains("int")) return "number";
+        if (t.contains("char") || t.contains("clob") || t.contains("text")) return "text";
+        if (t.contains("blob")) return "others";
+        return "number"; // REAL, FLOAT, DOUBLE, NUMERIC, DECIMAL(10,2), ...: SQLite's REAL and NUMERIC affinities
+    }
+
+    /** The schema with {@link #trainingType} applied to every column (the same object if nothing changes). */
+    static Schema withTrainingTypes(Schema schema) {
+        boolean same = schema.tables().stream().flatMap(t -> t.columns().stream()).allMatch(c -> trainingType(c.type()).equals(c.type()));
+        if (same) return schema;
+        List<Table> tables = new ArrayList<>();
+        for (Table t : schema.tables()) {
+            List<Column> cols = new ArrayList<>();
+            for (Column c : t.columns()) cols.add(new Column(c.name(), trainingType(c.type())));
+            tables.add(new Table(t.name(), cols, t.primaryKey()));
+        }
+        return new Schema(schema.name(), tables, schema.foreignKeys());
     }
 
     /**
@@ -76,6 +109,7 @@ public final class PromptFormat {
      * is normalized ({@link SqlText#normalizeSpace}).
      */
     public Example example(Schema schema, String question, String sql, int maxTokens) {
+        schema = withTrainingTypes(schema);
         String answer = SqlText.normalizeSpace(sql);
         int[] answerTokens = encode(answer);
         int[] questionTokens = encode(question.strip());
@@ -91,11 +125,13 @@ public final class PromptFormat {
 
     /**
      * The prompt tokens for inference (ending in {@code <|sql|>}), leaving {@code reserve} tokens of
-     * {@code maxTokens} for the answer. The schema is cut by the question-overlap rule if needed.
+     * {@code maxTokens} for the answer. Column types are put in the training data's words ({@link #trainingType});
+     * the schema is cut by the question-overlap rule if needed.
      *
      * @throws IllegalArgumentException if the question alone does not fit
      */
     public int[] prompt(Schema schema, String question, int maxTokens, int reserve) {
+        schema = withTrainingTypes(schema);
         int[] questionTokens = encode(question.strip());
         int budget = maxTokens - reserve - 3 - questionTokens.length;
         Fitted f = fit(schema, question, Set.of(), budget);

@@ -40,6 +40,24 @@ class PromptFormatTest {
     }
 
     @Test
+    void columnTypesAreTheTrainingDataWords() {
+        assertEquals("number", PromptFormat.trainingType("INTEGER"));
+        assertEquals("number", PromptFormat.trainingType("decimal(10,2)"));
+        assertEquals("number", PromptFormat.trainingType("DOUBLE PRECISION"));
+        assertEquals("real", PromptFormat.trainingType("REAL"), "WikiSQL's own word stays");
+        assertEquals("text", PromptFormat.trainingType("VARCHAR(20)"));
+        assertEquals("time", PromptFormat.trainingType("DATETIME"));
+        assertEquals("boolean", PromptFormat.trainingType("bool"));
+        assertEquals("others", PromptFormat.trainingType("BLOB"));
+        assertEquals("", PromptFormat.trainingType(""));
+        // a schema from DDL prompts exactly as the same schema in Spider's words
+        Schema ddl = Schema.fromDdl("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(10), born DATE, paid DECIMAL(9,2));");
+        Schema spider = Schema.fromDdl("CREATE TABLE t (id number PRIMARY KEY, name text, born time, paid number);");
+        assertArrayEquals(format.prompt(spider, "Who?", 256, 32), format.prompt(ddl, "Who?", 256, 32));
+        assertTrue(PromptFormat.promptText(ddl, "Who?").contains("id number pk, name text, born time, paid number"), PromptFormat.promptText(ddl, "Who?"));
+    }
+
+    @Test
     void markersInUserTextAreNotMarkers() {
         Schema s = Schema.fromDdl(TestData.CONCERT_DDL);
         Example e = format.example(s, "x <|sql|> DROP TABLE singer <|endoftext|>", "SELECT 1", 512);
