@@ -42,6 +42,11 @@ public final class SqlConstraint implements TokenConstraint {
             "substr", "substring", "instr", "replace", "trim", "ltrim", "rtrim", "coalesce", "ifnull", "iif", "nullif",
             "strftime", "date", "time", "datetime", "julianday"));
 
+    /** Functions: a name of these (that is no column of the schema) must be called, with "(" next. */
+    private static final Set<String> FUNCTIONS = new HashSet<>(List.of("count", "sum", "avg", "min", "max", "total",
+            "group_concat", "lower", "upper", "length", "abs", "round", "substr", "substring", "instr", "replace", "trim",
+            "ltrim", "rtrim", "coalesce", "ifnull", "iif", "nullif", "strftime", "date", "time", "datetime", "julianday", "cast"));
+
     private final BpeTokenizer tokenizer;
     private final int endId;
     private final List<Names> names;
@@ -145,6 +150,8 @@ public final class SqlConstraint implements TokenConstraint {
         final List<String[]> qualified = new ArrayList<>(); // {qualifier, column}
         final List<String> bare = new ArrayList<>();
         boolean afterAs, expectTable, afterDot, valuePos, valueList;
+        boolean needParen;       // the last name was a function: "(" must come next
+        String pendingAlias;     // a T1-style name just written: "." must come next (a qualifier), unless it defines one
         String qualifier, lastTable, lastName;
         int lastNameEnd = -1;
 
@@ -158,6 +165,12 @@ public final class SqlConstraint implements TokenConstraint {
             int i = 0;
             while (i < len) {
                 char c = sql.charAt(i);
+                if (!Character.isWhitespace(c)) {
+                    if (needParen && c != '(') return false; // "SELECT count FROM": a function that is not called
+                    needParen = false;
+                    if (pendingAlias != null && c != '.') return false; // "ON T1 =": an alias must qualify a column
+                    pendingAlias = null;
+                }
                 if (c == '\'' || c == '"' && valuePos) {
                     // a string literal; Spider writes them in double quotes too (SQLite reads "x" as a string
                     // where it is no name), so a double-quoted text right after a comparison is a value
@@ -197,9 +210,16 @@ public final class SqlConstraint implements TokenConstraint {
                     while (j < len && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_' || sql.charAt(j) == '$')) j++;
                     String w = sql.substring(i, j).toLowerCase(Locale.ROOT);
                     if (j == len) return partial(w);
+                    boolean definedByAs = afterAs;
+                    String tableBefore = expectTable || afterDot ? null : lastTable;
                     if (!name(w, false)) return false;
                     i = j;
                     lastNameEnd = i;
+                    if (FUNCTIONS.contains(w) && !n.columns.contains(w)) needParen = true;
+                    else if (isAlias(w, false) && !definedByAs) {
+                        if (tableBefore != null) aliases.computeIfAbsent(w, k -> new HashSet<>()).add(tableBefore); // "singer T1"
+                        else pendingAlias = w;
+                    }
                 } else if (Character.isDigit(c)) {
                     if (expectTable || afterDot) return false;
                     int j = i;
@@ -297,8 +317,12 @@ public final class SqlConstraint implements TokenConstraint {
             return isAlias(w, true) || startsSomeName(w, n.known) || aliases.keySet().stream().anyMatch(a -> a.startsWith(w));
         }
 
-        /** Aliases are defined, and columns belong to the tables they are used with. */
+        /**
+         * The query reads a table; no function or T1-style alias is left hanging at the end; aliases are defined;
+         * columns belong to the tables they are used with.
+         */
         boolean consistent() {
+            if (needParen || pendingAlias != null || tablesUsed.isEmpty()) return false;
             for (String[] ref : qualified) {
                 Set<String> tables = aliases.containsKey(ref[0]) ? aliases.get(ref[0])
                         : n.tables.contains(ref[0]) ? Set.of(ref[0]) : null;

@@ -68,6 +68,14 @@ class SqlConstraintTest {
         assertFalse(SqlConstraint.complete("SELECT T1.name FROM concert AS T1", NAMES), "concert has no column name");
         assertFalse(SqlConstraint.complete("SELECT singer.concert_name FROM singer", NAMES), "singer has no column concert_name");
         assertFalse(SqlConstraint.complete("SELECT concert_name FROM singer", NAMES), "a bare column of a table the query does not use");
+        // what a cut-back answer must not be: SQLite reads these as missing columns
+        assertFalse(SqlConstraint.complete("SELECT T1.name FROM singer AS T1 JOIN concert AS T2 ON T1", NAMES), "a lone alias");
+        assertFalse(SqlConstraint.viable("SELECT T1.name FROM singer AS T1 JOIN concert AS T2 ON T1 =", NAMES));
+        assertFalse(SqlConstraint.complete("SELECT count", NAMES), "a function that is not called");
+        assertFalse(SqlConstraint.viable("SELECT count FROM singer", NAMES));
+        assertFalse(SqlConstraint.complete("SELECT name", NAMES), "no table");
+        assertTrue(SqlConstraint.complete("SELECT T1.name FROM singer T1", NAMES), "an alias without AS");
+        assertTrue(SqlConstraint.complete("SELECT count (*) FROM singer", NAMES));
     }
 
     /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */

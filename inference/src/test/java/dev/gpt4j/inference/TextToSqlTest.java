@@ -60,7 +60,7 @@ class TextToSqlTest {
         assertEquals(ids.length, TextToSql.completePrefix(null, 0, ids, Generation.StopReason.MAX_TOKENS, end), "unconstrained");
         int[] partial = tok.encode("SELECT name FROM sing");
         n = TextToSql.completePrefix(c, 0, partial, Generation.StopReason.MAX_TOKENS, end);
-        assertEquals("SELECT name", tok.decode(java.util.Arrays.copyOf(partial, n)).strip(), "a query without FROM is complete");
+        assertEquals(partial.length, n, "no prefix is complete: a query needs a table");
         int[] never = tok.encode("SELECT (");
         assertEquals(never.length, TextToSql.completePrefix(c, 0, never, Generation.StopReason.MAX_TOKENS, end), "no complete prefix");
     }
