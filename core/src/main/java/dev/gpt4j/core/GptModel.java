@@ -271,7 +271,10 @@ public final class GptModel implements AutoCloseable {
             return Nd4j.create(dtype, shape);
         }
 
-        /** Views of the first R rows: selIn, selD, logits, probs, rowMax, rowSum, weightArr (made once per R). */
+        /**
+         * The first R rows of selIn, selD, logits, probs, rowMax, rowSum, weightArr, made once per R (R = BT:
+         * the whole buffers). At most BT entries of a few array headers each.
+         */
         INDArray[] firstRows(int R) {
             // arrays over the start of the same buffers, not views: ND4J takes slower paths for views
             return firstRows.computeIfAbsent(R, r -> new INDArray[] {
@@ -431,16 +434,9 @@ public final class GptModel implements AutoCloseable {
         a.weightSum = wsum;
         a.R = R;
         if (R == 0) return 0.0;
-        INDArray logits, probs, rowMax, rowSum;
-        if (R == a.BT) {
-            Nd4j.gemm(a.lnf, head(), a.logits, false, true, 1.0, 0.0);
-            logits = a.logits; probs = a.probs; rowMax = a.rowMax; rowSum = a.rowSum;
-        } else {
-            INDArray[] v = a.firstRows(R);
-            copyRows(a.lnf, a.selRows, a.selIn, null, R, a.C);
-            Nd4j.gemm(v[0], head(), v[2], false, true, 1.0, 0.0);
-            logits = v[2]; probs = v[3]; rowMax = v[4]; rowSum = v[5];
-        }
+        INDArray[] v = a.firstRows(R);
+        INDArray logits = v[2], probs = v[3], rowMax = v[4], rowSum = v[5];
+        Nd4j.gemm(headInput(a, v), head(), logits, false, true, 1.0, 0.0);
         // log-sum-exp per row, stably: probs = exp(logits - max); lse = max + log(sum)
         Nd4j.getExecutioner().exec(new Max(logits, rowMax, 1));
         probs.assign(logits).subiColumnVector(rowMax);
@@ -453,6 +449,13 @@ public final class GptModel implements AutoCloseable {
             total += a.weights[i] * (lse - logits.getDouble(r, targets[i]));
         }
         return total / wsum;
+    }
+
+    /** The rows of lnf that carry loss, packed: lnf itself when every row does, else selIn (filled here). */
+    private INDArray headInput(Activations a, INDArray[] v) {
+        if (a.R == a.BT) return a.lnf;
+        copyRows(a.lnf, a.selRows, a.selIn, null, a.R, a.C);
+        return v[0];
     }
 
     /**
@@ -483,27 +486,24 @@ public final class GptModel implements AutoCloseable {
         // dlogits = (softmax - onehot) * w / sum(w), in the probs buffer, on the R rows with loss
         int R = a.R;
         boolean dense = R == a.BT;
-        INDArray[] v = dense ? null : a.firstRows(R);
-        INDArray probs = dense ? a.probs : v[3], rowSum = dense ? a.rowSum : v[5], weightArr = dense ? a.weightArr : v[6];
-        probs.diviColumnVector(rowSum);
+        INDArray[] v = a.firstRows(R);
+        INDArray probs = v[3];
+        probs.diviColumnVector(v[5]);
         for (int r = 0; r < R; r++) {
             int i = a.selRows[r];
             probs.putScalar(r, a.targets[i], probs.getDouble(r, a.targets[i]) - 1.0);
             a.packedW[r] = (float) (a.weights[i] / a.weightSum);
         }
         a.weightArr.data().setData(a.packedW);
-        probs.muliColumnVector(weightArr);
+        probs.muliColumnVector(v[6]);
         INDArray dlogits = probs;
-        // logits = lnf @ head^T (rows without loss have no gradient)
-        if (dense) {
-            Nd4j.gemm(dlogits, head(), a.dln, false, false, 1.0, 0.0);
-            Nd4j.gemm(dlogits, a.lnf, headGrad(), true, false, 1.0, 1.0);
-        } else {
-            Nd4j.gemm(dlogits, head(), v[1], false, false, 1.0, 0.0);
+        // logits = lnf[rows] @ head^T; rows without loss have no gradient
+        Nd4j.gemm(dlogits, head(), dense ? a.dln : v[1], false, false, 1.0, 0.0);
+        if (!dense) {
             a.dln.assign(0);
             copyRows(a.selD, null, a.dln, a.selRows, R, a.C);
-            Nd4j.gemm(dlogits, v[0], headGrad(), true, false, 1.0, 1.0);
         }
+        Nd4j.gemm(dlogits, dense ? a.lnf : v[0], headGrad(), true, false, 1.0, 1.0);
         Layers.layerNormBackward(a.dln, a.lnfHat, a.lnfRstd, p("ln_f.weight"), a.dres, gr("ln_f.weight"), grb("ln_f.bias"),
                 a.dtmp, a.dtmp2, a.rowTmp, false);
         for (int l = L - 1; l >= 0; l--) {

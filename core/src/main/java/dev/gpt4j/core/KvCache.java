@@ -1,5 +1,6 @@
 package dev.gpt4j.core;
 
+import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -47,7 +48,9 @@ public final class KvCache implements AutoCloseable {
     private final float[] lnW, lnB, bQkv, bProj, bFc, bProj2;
     private final Parameters.Slot wte, wpe;
     // one-row products through sgemv (null when it is not available): pointers to the native buffers
-    private final org.bytedeco.javacpp.FloatPointer pIn, pQkv, pOut, pFc, pLogits;
+    private final FloatPointer pIn, pQkv, pOut, pFc, pLogits;
+    // pointers to each weight inside the flat parameter buffer (which the model keeps for its lifetime), made once
+    private final Map<String, FloatPointer> weightPointers = new HashMap<>();
     private boolean closed;
 
     KvCache(GptModel model, int batch) {
@@ -260,20 +263,24 @@ public final class KvCache implements AutoCloseable {
         fIn.put(0, h, lastOnly ? (R - 1) * C : 0, n * C);
         String head = cfg.tiedHead() ? "wte.weight" : "lm_head.weight";
         if (n == 1 && pIn != null) {
-            Gemv.wTimesX(Gemv.pointer(p.values(), p.slot(head).offset()), V, C, pIn, pLogits);
+            Gemv.wTimesX(weightPointer(head), V, C, pIn, pLogits);
         } else {
             INDArray[] nv = rowViews.computeIfAbsent(n, this::views);
             Nd4j.gemm(nv[0], p.get(head), nv[4], false, true, 1.0, 0.0);
         }
     }
 
+    private FloatPointer weightPointer(String name) {
+        return weightPointers.computeIfAbsent(name, w -> Gemv.pointer(model.params().values(), model.params().slot(w).offset()));
+    }
+
     /** outRows = inRows @ weight: sgemv for one row when available, else ND4J's gemm. */
-    private void product(int R, INDArray inRows, org.bytedeco.javacpp.FloatPointer inPtr, String weight, INDArray outRows,
-                         org.bytedeco.javacpp.FloatPointer outPtr) {
+    private void product(int R, INDArray inRows, FloatPointer inPtr, String weight, INDArray outRows,
+                         FloatPointer outPtr) {
         Parameters p = model.params();
         if (R == 1 && inPtr != null) {
             Parameters.Slot s = p.slot(weight);
-            Gemv.xTimesW(inPtr, Gemv.pointer(p.values(), s.offset()), (int) s.shape()[0], (int) s.shape()[1], outPtr);
+            Gemv.xTimesW(inPtr, weightPointer(weight), (int) s.shape()[0], (int) s.shape()[1], outPtr);
         } else {
             Nd4j.gemm(inRows, p.get(weight), outRows, false, false, 1.0, 0.0);
         }
@@ -283,7 +290,7 @@ public final class KvCache implements AutoCloseable {
      * dst[R, n] = src[R, C] @ weight + bias of the linear layer {@code name}: src goes into the native input
      * buffer, one BLAS product into {@code outRows}, and the result comes back with the bias added.
      */
-    private void linear(float[] src, int R, INDArray inRows, String name, INDArray outRows, org.bytedeco.javacpp.FloatPointer outPtr,
+    private void linear(float[] src, int R, INDArray inRows, String name, INDArray outRows, FloatPointer outPtr,
                         FloatBuffer outBuf, float[] dst, float[] bias) {
         fIn.put(0, src, 0, R * C);
         product(R, inRows, pIn, name + ".weight", outRows, outPtr);

@@ -26,26 +26,31 @@ import java.util.TreeSet;
  * never allowed.
  *
  * <p>Positions are checked too: after FROM or JOIN only a table (or a sub-query), after {@code T1.} or
- * {@code table.} only a column. To end, every alias used must be defined, a qualified column must belong to
- * its table (or to the table its alias stands for), and a bare column to one of the tables the query uses.
+ * {@code table.} only a column, after a function "(", after a {@code T1}-style alias "." (unless it is being
+ * defined). To end, the query must read a table, every alias used must be defined, a qualified column must
+ * belong to its table (or to the table its alias stands for), and a bare column to one of the tables the query
+ * uses.
  * This cuts out invented names, columns of the wrong table and unbalanced SQL; it does not check types.
  */
 public final class SqlConstraint implements TokenConstraint {
-    private static final Set<String> KEYWORDS = new HashSet<>(List.of(
+    /** Functions: a name of these (that is no column of the schema) must be called, with "(" next. */
+    private static final Set<String> FUNCTIONS = Set.of("count", "sum", "avg", "min", "max", "total",
+            "group_concat", "lower", "upper", "length", "abs", "round", "substr", "substring", "instr", "replace", "trim",
+            "ltrim", "rtrim", "coalesce", "ifnull", "iif", "nullif", "strftime", "date", "time", "datetime", "julianday", "cast");
+
+    /** The bare words a query may use besides the schema's names: SQL keywords and {@link #FUNCTIONS}. */
+    private static final Set<String> KEYWORDS = union(FUNCTIONS, List.of(
             "select", "distinct", "from", "where", "group", "by", "having", "order", "asc", "desc", "limit", "offset",
             "join", "inner", "left", "right", "outer", "cross", "natural", "on", "using", "as", "and", "or", "not", "in",
             "like", "glob", "between", "is", "null", "exists", "union", "intersect", "except", "all", "case", "when",
-            "then", "else", "end", "cast", "with", "values", "escape", "collate", "nocase", "true", "false", "integer",
-            "text", "real", "numeric",
-            // functions
-            "count", "sum", "avg", "min", "max", "total", "group_concat", "lower", "upper", "length", "abs", "round",
-            "substr", "substring", "instr", "replace", "trim", "ltrim", "rtrim", "coalesce", "ifnull", "iif", "nullif",
-            "strftime", "date", "time", "datetime", "julianday"));
+            "then", "else", "end", "with", "values", "escape", "collate", "nocase", "true", "false", "integer",
+            "text", "real", "numeric"));
 
-    /** Functions: a name of these (that is no column of the schema) must be called, with "(" next. */
-    private static final Set<String> FUNCTIONS = new HashSet<>(List.of("count", "sum", "avg", "min", "max", "total",
-            "group_concat", "lower", "upper", "length", "abs", "round", "substr", "substring", "instr", "replace", "trim",
-            "ltrim", "rtrim", "coalesce", "ifnull", "iif", "nullif", "strftime", "date", "time", "datetime", "julianday", "cast"));
+    private static Set<String> union(Set<String> a, List<String> b) {
+        Set<String> all = new HashSet<>(a);
+        all.addAll(b);
+        return Set.copyOf(all);
+    }
 
     private final BpeTokenizer tokenizer;
     private final int endId;
@@ -103,14 +108,6 @@ public final class SqlConstraint implements TokenConstraint {
             known.addAll(KEYWORDS);
             return new Names(known, quoted, tables, columns, columnsOf, question == null ? null : question.toLowerCase(Locale.ROOT));
         }
-    }
-
-    static Names names(Schema s) {
-        return Names.of(s);
-    }
-
-    static Names names(Schema s, String question) {
-        return Names.of(s, question);
     }
 
     @Override
@@ -329,10 +326,8 @@ public final class SqlConstraint implements TokenConstraint {
                 if (tables == null) return false; // an alias never defined
                 if (!tables.isEmpty() && tables.stream().noneMatch(t -> n.columnsOf.get(t).contains(ref[1]))) return false;
             }
-            if (!tablesUsed.isEmpty()) {
-                for (String col : bare) {
-                    if (tablesUsed.stream().noneMatch(t -> n.columnsOf.get(t).contains(col))) return false;
-                }
+            for (String col : bare) {
+                if (tablesUsed.stream().noneMatch(t -> n.columnsOf.get(t).contains(col))) return false;
             }
             return true;
         }
@@ -349,10 +344,5 @@ public final class SqlConstraint implements TokenConstraint {
     private static boolean startsSomeName(String prefix, TreeSet<String> known) {
         String next = known.ceiling(prefix);
         return next != null && next.startsWith(prefix);
-    }
-
-    /** The lower-case names a schema allows (keywords, functions, tables, columns), for tests and tools. */
-    public static Set<String> allowedNames(Schema schema) {
-        return java.util.Collections.unmodifiableSet(Names.of(schema).known());
     }
 }

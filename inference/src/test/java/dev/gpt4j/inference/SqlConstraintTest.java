@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class SqlConstraintTest {
     static final Schema SCHEMA = DdlSchemas.parse(Fixtures.DDL + "\nCREATE TABLE \"big table\" (\"No.\" INT, \"first name\" TEXT);",
             "test", "concerts");
-    static final SqlConstraint.Names NAMES = SqlConstraint.names(SCHEMA);
+    static final SqlConstraint.Names NAMES = SqlConstraint.Names.of(SCHEMA);
 
     @Test
     void acceptsPrefixesOfQueriesOverTheSchema() {
@@ -86,7 +86,7 @@ class SqlConstraintTest {
         List<String> refused = new ArrayList<>();
         int n = 0;
         for (SpiderExample e : spider.examples("dev")) {
-            SqlConstraint.Names names = SqlConstraint.names(spider.schema(e.dbId()));
+            SqlConstraint.Names names = SqlConstraint.Names.of(spider.schema(e.dbId()));
             String sql = e.query();
             n++;
             if (!SqlGuard.check(sql).allowed()) continue; // the guard's own business (tested in data)
@@ -109,8 +109,8 @@ class SqlConstraintTest {
             WikiSqlTable t = tables.get(e.tableId());
             String sql = e.sql().toSql(t);
             if (!SqlGuard.check(sql).allowed()) continue;
-            if (!SqlConstraint.complete(sql, SqlConstraint.names(t.schema()))) refused.add(sql);
-            if (!SqlConstraint.complete(sql, SqlConstraint.names(t.schema(), e.question()))) notCopied.add(e.question() + " -> " + sql);
+            if (!SqlConstraint.complete(sql, SqlConstraint.Names.of(t.schema()))) refused.add(sql);
+            if (!SqlConstraint.complete(sql, SqlConstraint.Names.of(t.schema(), e.question()))) notCopied.add(e.question() + " -> " + sql);
         }
         assertEquals(List.of(), refused, refused.size() + " gold queries refused");
         // WikiSQL's values come from the question, nearly always verbatim (the rest differ in spacing or form)
@@ -120,7 +120,7 @@ class SqlConstraintTest {
 
     @Test
     void valuesFromTheQuestion() {
-        SqlConstraint.Names q = SqlConstraint.names(SCHEMA, "Which singers are from the United States?");
+        SqlConstraint.Names q = SqlConstraint.Names.of(SCHEMA, "Which singers are from the United States?");
         String head = "SELECT name FROM singer WHERE country = ";
         assertTrue(SqlConstraint.viable(head + "'United", q));
         assertTrue(SqlConstraint.complete(head + "'united states'", q), "case does not matter");

@@ -38,7 +38,7 @@ class TextToSqlTest {
             // constrained: the answer stays on the schema
             t2s.options(TextToSql.Options.defaults().withConstrained(true));
             SqlAnswer c = t2s.ask(schema, "How many singers are there?");
-            assertTrue(SqlConstraint.viable(c.sql(), SqlConstraint.names(schema)), c.sql());
+            assertTrue(SqlConstraint.viable(c.sql(), SqlConstraint.Names.of(schema)), c.sql());
             assertThrows(IllegalArgumentException.class, () -> t2s.ask(schema, "  "));
         }
     }
