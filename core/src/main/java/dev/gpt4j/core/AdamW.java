@@ -46,6 +46,10 @@ public final class AdamW {
     public void step(double lr) {
         step++;
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        if (Kernels.fits(params, grads, m, v, mask)) {
+            Kernels.adamW(params, grads, m, v, mask, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+            return;
+        }
         // m = b1 m + (1 - b1) g ; v = b2 v + (1 - b2) g^2
         tmp.assign(grads).muli(1 - beta1);
         m.muli(beta1).addi(tmp);

@@ -174,6 +174,7 @@ public final class GptModel implements AutoCloseable {
         final INDArray selIn, selD;
         final int[] selRows;
         final float[] packedW;
+        final int[] packedTargets;
         int R;
         private final java.util.Map<Integer, INDArray[]> firstRows = new java.util.HashMap<>();
         final float[] weights;
@@ -238,6 +239,7 @@ public final class GptModel implements AutoCloseable {
             selIn = mk(BT, C); selD = mk(BT, C);
             selRows = new int[BT];
             packedW = new float[BT];
+            packedTargets = new int[BT];
             weights = new float[BT];
             weightArr = mk(BT);
             order = new long[BT];
@@ -384,6 +386,15 @@ public final class GptModel implements AutoCloseable {
     /** Causal multi-head self-attention of layer l: qkv[BT, 3C] → y[BT, C] (before the output projection). */
     private void attentionForward(Activations a, int l, boolean drop, Random rng) {
         int B = a.B, T = a.T, H = a.H, hs = a.hs;
+        if (CausalAttention.available() && Kernels.fits(a.qkv[l], a.attProb[l], a.attDrop[l], a.y[l])) {
+            CausalAttention.probabilities(a.qkv[l], B, T, H, a.attProb[l]);
+            if (drop) {
+                a.attDrop[l].assign(a.attProb[l]);
+                dropout(a.attDrop[l], a.attMask[l], rng);
+            }
+            CausalAttention.mix(drop ? a.attDrop[l] : a.attProb[l], a.qkv[l], B, T, H, a.y[l]);
+            return;
+        }
         // [B, T, 3, H, hs] → [3, B, H, T, hs]
         a.qkvh[l].assign(a.qkvPerm[l]);
         // scores = q k^T / sqrt(hs), -inf above the diagonal
@@ -438,10 +449,14 @@ public final class GptModel implements AutoCloseable {
         INDArray logits = v[2], probs = v[3], rowMax = v[4], rowSum = v[5];
         Nd4j.gemm(headInput(a, v), head(), logits, false, true, 1.0, 0.0);
         // log-sum-exp per row, stably: probs = exp(logits - max); lse = max + log(sum)
-        Nd4j.getExecutioner().exec(new Max(logits, rowMax, 1));
-        probs.assign(logits).subiColumnVector(rowMax);
-        Transforms.exp(probs, false);
-        probs.sum(rowSum, 1);
+        if (Kernels.fits(logits, probs, rowMax, rowSum)) {
+            Kernels.softmaxRows(logits, probs, rowMax, rowSum);
+        } else {
+            Nd4j.getExecutioner().exec(new Max(logits, rowMax, 1));
+            probs.assign(logits).subiColumnVector(rowMax);
+            Transforms.exp(probs, false);
+            probs.sum(rowSum, 1);
+        }
         double total = 0;
         for (int r = 0; r < R; r++) {
             int i = a.selRows[r];
@@ -488,14 +503,19 @@ public final class GptModel implements AutoCloseable {
         boolean dense = R == a.BT;
         INDArray[] v = a.firstRows(R);
         INDArray probs = v[3];
-        probs.diviColumnVector(v[5]);
         for (int r = 0; r < R; r++) {
             int i = a.selRows[r];
-            probs.putScalar(r, a.targets[i], probs.getDouble(r, a.targets[i]) - 1.0);
             a.packedW[r] = (float) (a.weights[i] / a.weightSum);
+            a.packedTargets[r] = a.targets[i];
         }
-        a.weightArr.data().setData(a.packedW);
-        probs.muliColumnVector(v[6]);
+        if (Kernels.fits(probs, v[5])) {
+            Kernels.crossEntropyBackward(probs, v[5], a.packedTargets, a.packedW);
+        } else {
+            probs.diviColumnVector(v[5]);
+            for (int r = 0; r < R; r++) probs.putScalar(r, a.packedTargets[r], probs.getDouble(r, a.packedTargets[r]) - 1.0);
+            a.weightArr.data().setData(a.packedW);
+            probs.muliColumnVector(v[6]);
+        }
         INDArray dlogits = probs;
         // logits = lnf[rows] @ head^T; rows without loss have no gradient
         Nd4j.gemm(dlogits, head(), dense ? a.dln : v[1], false, false, 1.0, 0.0);
@@ -583,6 +603,11 @@ public final class GptModel implements AutoCloseable {
 
     private void attentionBackward(Activations a, int l, boolean drop) {
         int B = a.B, T = a.T, H = a.H, hs = a.hs;
+        if (CausalAttention.available() && Kernels.fits(a.qkv[l], a.attProb[l], a.attDrop[l], a.attMask[l], a.dy, a.dattPre, a.dqkv)) {
+            CausalAttention.backward(a.qkv[l], a.attProb[l], drop ? a.attDrop[l] : null, drop ? a.attMask[l] : null, a.dy, B, T, H,
+                    a.dattPre, a.dqkv);
+            return;
+        }
         a.dyh.assign(a.dyPerm);
         Layers.batchedMatmul(a.dyh, a.v[l], a.datt, false, true);        // d(attDrop) = dyh v^T
         Layers.batchedMatmul(drop ? a.attDrop[l] : a.attProb[l], a.dyh, a.dv, true, false);    // dv = attDrop^T dyh

@@ -19,7 +19,7 @@ import java.util.Map;
  * generated at once.
  *
  * <p>The matrix products run on ND4J (BLAS) into preallocated buffers, one-row products through OpenBLAS's
- * sgemv directly when it is available ({@code Gemv}); the per-row work that is cheap but
+ * sgemv directly when it is available ({@code Blas}); the per-row work that is cheap but
  * would cost an ND4J call each (LayerNorm, GELU, biases, the attention of a few query rows over the cached
  * keys and values) runs in plain Java on float arrays. The cache always computes in evaluation mode (no
  * dropout). It reads the model's weights at every call, so it stays valid while the model trains.
@@ -97,12 +97,12 @@ public final class KvCache implements AutoCloseable {
         bProj2 = new float[C];
         wte = model.params().slot("wte.weight");
         wpe = model.params().slot("wpe.weight");
-        boolean gemv = Gemv.available();
-        pIn = gemv ? Gemv.pointer(nIn, 0) : null;
-        pQkv = gemv ? Gemv.pointer(nQkv, 0) : null;
-        pOut = gemv ? Gemv.pointer(nOut, 0) : null;
-        pFc = gemv ? Gemv.pointer(nFc, 0) : null;
-        pLogits = gemv ? Gemv.pointer(nLogits, 0) : null;
+        boolean gemv = Blas.available();
+        pIn = gemv ? Blas.pointer(nIn, 0) : null;
+        pQkv = gemv ? Blas.pointer(nQkv, 0) : null;
+        pOut = gemv ? Blas.pointer(nOut, 0) : null;
+        pFc = gemv ? Blas.pointer(nFc, 0) : null;
+        pLogits = gemv ? Blas.pointer(nLogits, 0) : null;
     }
 
     private static FloatBuffer floats(INDArray a) {
@@ -263,7 +263,7 @@ public final class KvCache implements AutoCloseable {
         fIn.put(0, h, lastOnly ? (R - 1) * C : 0, n * C);
         String head = cfg.tiedHead() ? "wte.weight" : "lm_head.weight";
         if (n == 1 && pIn != null) {
-            Gemv.wTimesX(weightPointer(head), V, C, pIn, pLogits);
+            Blas.wTimesX(weightPointer(head), V, C, pIn, pLogits);
         } else {
             INDArray[] nv = rowViews.computeIfAbsent(n, this::views);
             Nd4j.gemm(nv[0], p.get(head), nv[4], false, true, 1.0, 0.0);
@@ -271,7 +271,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     private FloatPointer weightPointer(String name) {
-        return weightPointers.computeIfAbsent(name, w -> Gemv.pointer(model.params().values(), model.params().slot(w).offset()));
+        return weightPointers.computeIfAbsent(name, w -> Blas.pointer(model.params().values(), model.params().slot(w).offset()));
     }
 
     /** outRows = inRows @ weight: sgemv for one row when available, else ND4J's gemm. */
@@ -280,7 +280,7 @@ public final class KvCache implements AutoCloseable {
         Parameters p = model.params();
         if (R == 1 && inPtr != null) {
             Parameters.Slot s = p.slot(weight);
-            Gemv.xTimesW(inPtr, weightPointer(weight), (int) s.shape()[0], (int) s.shape()[1], outPtr);
+            Blas.xTimesW(inPtr, weightPointer(weight), (int) s.shape()[0], (int) s.shape()[1], outPtr);
         } else {
             Nd4j.gemm(inRows, p.get(weight), outRows, false, false, 1.0, 0.0);
         }
@@ -341,7 +341,7 @@ public final class KvCache implements AutoCloseable {
             }
             double sum = 0;
             for (int t = 0; t <= pos; t++) {
-                float e = (float) Math.exp(scores[t] - max);
+                float e = Kernels.exp(scores[t] - max);
                 scores[t] = e;
                 sum += e;
             }
@@ -377,15 +377,10 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    private static final double GELU_K = Math.sqrt(2 / Math.PI);
-
     private static void gelu(float[] a, int n) {
         for (int i = 0; i < n; i++) {
-            double v = a[i];
-            double u = GELU_K * (v + 0.044715 * v * v * v);
-            // tanh(u) = 1 - 2 / (exp(2u) + 1), exact at the extremes (exp overflows to +inf: tanh = 1)
-            double th = 1.0 - 2.0 / (Math.exp(2 * u) + 1.0);
-            a[i] = (float) (0.5 * v * (1.0 + th));
+            float v = a[i];
+            a[i] = 0.5f * v * (1f + Kernels.geluTanh(v));
         }
     }
 

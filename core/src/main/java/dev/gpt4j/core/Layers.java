@@ -38,15 +38,20 @@ public final class Layers {
     private static final java.util.Map<String, INDArray> ONES = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * target[C] += the sum over the rows of x[N, C], as one BLAS matrix-vector product with a vector of ones.
-     * ND4J's own reduction over the rows gives results that depend on how many threads it gets (and it gets
-     * fewer when its pool is busy), which broke bit-exact resume once in a while; BLAS sums each column in
-     * one thread, so the result is the same run after run.
+     * target[C] += the sum over the rows of x[N, C]: in float32 by {@link Kernels#addColumnSums}, otherwise as one
+     * BLAS product with a vector of ones. ND4J's own reduction over the rows gives results that depend on how many
+     * threads it gets (and it gets fewer when its pool is busy), which broke bit-exact resume once in a while;
+     * both ways here sum each column in one thread, so the result is the same run after run.
      */
     public static void addColumnSums(INDArray x, INDArray target) {
-        long n = x.size(0);
-        INDArray ones = ONES.computeIfAbsent(x.dataType() + ":" + n, k -> Nd4j.ones(x.dataType(), 1, n));
-        Nd4j.gemm(ones, x, target.reshape('c', 1, target.length()), false, false, 1.0, 1.0);
+        if (Kernels.fits(x, target) && x.rank() == 2 && x.size(1) == target.length()) {
+            // not ND4J's gemm: an sgemm with M = 1 packs all of x first, and cost 6-13x more here
+            Kernels.addColumnSums(x, target);
+        } else {
+            long n = x.size(0);
+            INDArray ones = ONES.computeIfAbsent(x.dataType() + ":" + n, k -> Nd4j.ones(x.dataType(), 1, n));
+            Nd4j.gemm(ones, x, target.reshape('c', 1, target.length()), false, false, 1.0, 1.0);
+        }
     }
 
     // ------------------------------------------------------------------------------------------ LayerNorm
@@ -57,6 +62,13 @@ public final class Layers {
      */
     public static void layerNormForward(INDArray x, INDArray w, INDArray b, double eps, INDArray out, INDArray xhat,
                                         INDArray mean, INDArray rstd) {
+        if (Kernels.fits(x, w, b, out, xhat, rstd)) Kernels.layerNormForward(x, w, b, eps, out, xhat, rstd);
+        else layerNormForwardNd4j(x, w, b, eps, out, xhat, mean, rstd);
+    }
+
+    /** {@link #layerNormForward} composed of ND4J ops: the reference for the fused kernel, and the DOUBLE path. */
+    static void layerNormForwardNd4j(INDArray x, INDArray w, INDArray b, double eps, INDArray out, INDArray xhat,
+                                     INDArray mean, INDArray rstd) {
         x.mean(mean, 1);
         xhat.assign(x).subiColumnVector(mean);
         // rstd = 1 / sqrt(mean(xhat^2) + eps); out is scratch for xhat^2 here
@@ -77,6 +89,18 @@ public final class Layers {
      */
     public static void layerNormBackward(INDArray dout, INDArray xhat, INDArray rstd, INDArray w, INDArray dx,
                                          INDArray dw, INDArray db, INDArray tmp, INDArray tmp2, INDArray rowTmp, boolean accumulateDx) {
+        if (Kernels.fits(dout, xhat, rstd, w, dx, tmp)) {
+            Kernels.layerNormBackward(dout, xhat, rstd, w, dx, tmp, accumulateDx);
+            addColumnSums(tmp, dw);
+            if (db != null) addColumnSums(dout, db);
+        } else {
+            layerNormBackwardNd4j(dout, xhat, rstd, w, dx, dw, db, tmp, tmp2, rowTmp, accumulateDx);
+        }
+    }
+
+    /** {@link #layerNormBackward} composed of ND4J ops: the reference for the fused kernel, and the DOUBLE path. */
+    static void layerNormBackwardNd4j(INDArray dout, INDArray xhat, INDArray rstd, INDArray w, INDArray dx,
+                                      INDArray dw, INDArray db, INDArray tmp, INDArray tmp2, INDArray rowTmp, boolean accumulateDx) {
         // parameter gradients
         tmp.assign(dout).muli(xhat);
         addColumnSums(tmp, dw);
@@ -96,10 +120,16 @@ public final class Layers {
 
     // ------------------------------------------------------------------------------------------ GELU (tanh form)
 
-    private static final double GELU_K = Math.sqrt(2 / Math.PI);
+    private static final double GELU_K = Kernels.GELU_K;
 
     /** out = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); saves th = that tanh for backward. */
     public static void geluForward(INDArray x, INDArray out, INDArray th) {
+        if (Kernels.fits(x, out, th)) Kernels.geluForward(x, out, th);
+        else geluForwardNd4j(x, out, th);
+    }
+
+    /** {@link #geluForward} composed of ND4J ops: the reference for the fused kernel, and the DOUBLE path. */
+    static void geluForwardNd4j(INDArray x, INDArray out, INDArray th) {
         th.assign(x).muli(x).muli(x).muli(0.044715).addi(x).muli(GELU_K);
         Transforms.tanh(th, false);
         out.assign(th).addi(1.0).muli(x).muli(0.5);
@@ -110,6 +140,12 @@ public final class Layers {
      * of x's shape. Overwrites dx.
      */
     public static void geluBackward(INDArray dout, INDArray x, INDArray th, INDArray dx, INDArray tmp) {
+        if (Kernels.fits(dout, x, th, dx)) Kernels.geluBackward(dout, x, th, dx);
+        else geluBackwardNd4j(dout, x, th, dx, tmp);
+    }
+
+    /** {@link #geluBackward} composed of ND4J ops: the reference for the fused kernel, and the DOUBLE path. */
+    static void geluBackwardNd4j(INDArray dout, INDArray x, INDArray th, INDArray dx, INDArray tmp) {
         // tmp = sqrt(2/pi) * (1 + 0.134145 x^2) * 0.5 x
         tmp.assign(x).muli(x).muli(3 * 0.044715).addi(1.0).muli(x).muli(0.5 * GELU_K);
         // dx = 1 - th^2

@@ -8,17 +8,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Matrix-vector products straight through OpenBLAS's {@code cblas_sgemv}, on the native buffers of ND4J
- * arrays. For one row, ND4J's gemm is a BLAS sgemm with M = 1, and the OpenBLAS that ND4J 1.0.0-M2.1 ships
+ * BLAS calls straight through OpenBLAS's CBLAS on the native buffers of ND4J arrays, with leading dimensions
+ * ND4J's gemm does not take (a head's slice of the fused qkv projection is a matrix with row stride 3C).
+ *
+ * <p>Matrix-vector products: {@code cblas_sgemv}. For one row, ND4J's gemm is a BLAS sgemm with M = 1, and the OpenBLAS that ND4J 1.0.0-M2.1 ships
  * (0.3.19) packs the weight matrix for it: a second pass over the weights for every generated token. sgemv
  * reads them once. Used only on the CPU backend, and only when the OpenBLAS natives load; the system property
  * {@code gpt4j.gemv=false} turns it off (to compare the two in a benchmark).
  */
-final class Gemv {
+final class Blas {
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
     private static final boolean AVAILABLE = probe();
 
-    private Gemv() {}
+    private Blas() {}
 
     static boolean available() {
         return AVAILABLE;
@@ -41,7 +43,11 @@ final class Gemv {
         }
     }
 
-    /** A pointer to element {@code offset} of a contiguous FLOAT array whose own offset is 0. */
+    /**
+     * A pointer to element {@code offset} of a FLOAT array's data, counted from the array's own first element:
+     * a view's buffer already starts at the view (unlike {@code data().asNio()}, which starts at the viewed
+     * array's first element).
+     */
     static FloatPointer pointer(INDArray base, long offset) {
         if (base.dataType() != DataType.FLOAT) throw new IllegalArgumentException("sgemv needs FLOAT data, not " + base.dataType());
         Pointer p = base.data().addressPointer();
@@ -51,6 +57,16 @@ final class Gemv {
     /** y[out] = x[in] @ W, with W row-major [in, out] at {@code w}. */
     static void xTimesW(FloatPointer x, FloatPointer w, int in, int out, FloatPointer y) {
         openblas_nolapack.cblas_sgemv(ROW_MAJOR, TRANS, in, out, 1f, w, out, x, 1, 0f, y, 1);
+    }
+
+    /**
+     * c = alpha op(a) op(b) + beta c, all row-major with leading dimensions lda, ldb, ldc; op(a) is [m, k] and
+     * op(b) [k, n].
+     */
+    static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, FloatPointer a, int lda, FloatPointer b,
+                     int ldb, float beta, FloatPointer c, int ldc) {
+        openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb,
+                beta, c, ldc);
     }
 
     /** y[rows] = W @ x, with W row-major [rows, cols] at {@code w}. */

@@ -1,0 +1,115 @@
+package dev.gpt4j.core;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Causal multi-head attention on the fused projection qkv[B*T, 3C] as it is: each (batch, head) pair's q, k and v
+ * are matrices with row stride 3C inside it, which CBLAS takes as they are ({@link Blas#gemm} with a leading
+ * dimension), so there are no permuted copies in or out; y[B*T, C] and the gradient dqkv[B*T, 3C] are written in
+ * place the same way. The softmax, the causal mask, the 1/sqrt(hs) and the softmax's backward are one Java pass
+ * over the rows, on the lower triangle only (ND4J's softmax_bp over [B, H, T, T] cost more than the products).
+ *
+ * <p>Every output element is written by one BLAS call or one row pass, so the result does not depend on the
+ * number of threads. Attention dropout, when the model has it, is applied by the caller between
+ * {@link #probabilities} and {@link #mix}.
+ */
+final class CausalAttention {
+    private CausalAttention() {}
+
+    static boolean available() {
+        return Blas.available();
+    }
+
+    /** P[b, h, t, :] = softmax over j &lt;= t of q_t . k_j / sqrt(hs), zero for j &gt; t; into p [B, H, T, T]. */
+    static void probabilities(INDArray qkv, int B, int T, int H, INDArray p) {
+        int C = (int) qkv.size(1) / 3, hs = C / H;
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                long bh = (long) b * H + h;
+                Blas.gemm(false, true, T, T, hs, scale, head(qkv, b, h, 0, T, C, hs), 3 * C, head(qkv, b, h, 1, T, C, hs), 3 * C,
+                        0f, Blas.pointer(p, bh * T * T), T);
+            }
+        }
+        FloatBuffer fp = Kernels.buf(p);
+        int op = (int) p.offset();
+        Kernels.parallel(B * H * T, 64, (from, to) -> {
+            float[] row = new float[T];
+            for (int r = from; r < to; r++) {
+                int t = r % T, n = t + 1, at = op + r * T;
+                fp.get(at, row, 0, n);
+                Kernels.softmaxInPlace(row, n);
+                java.util.Arrays.fill(row, n, T, 0f);
+                fp.put(at, row, 0, T);
+            }
+        });
+    }
+
+    /** y[b*T + t, h*hs:(h+1)*hs] = sum over j of w[b, h, t, j] v_j, with w = P (or P after dropout). */
+    static void mix(INDArray w, INDArray qkv, int B, int T, int H, INDArray y) {
+        int C = (int) qkv.size(1) / 3, hs = C / H;
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                long bh = (long) b * H + h;
+                Blas.gemm(false, false, T, hs, T, 1f, Blas.pointer(w, bh * T * T), T, head(qkv, b, h, 2, T, C, hs), 3 * C,
+                        0f, Blas.pointer(y, (long) b * T * C + (long) h * hs), C);
+            }
+        }
+    }
+
+    /**
+     * The gradient through {@link #probabilities} and {@link #mix}: from dy [B*T, C] to dqkv [B*T, 3C]
+     * (overwritten). {@code pd} and {@code mask} are the probabilities after dropout and the dropout mask
+     * (scaled by 1/(1-p)), or null without dropout; {@code ds} [B, H, T, T] is scratch.
+     */
+    static void backward(INDArray qkv, INDArray p, INDArray pd, INDArray mask, INDArray dy, int B, int T, int H, INDArray ds,
+                         INDArray dqkv) {
+        int C = (int) qkv.size(1) / 3, hs = C / H;
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        boolean drop = pd != null;
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                long bh = (long) b * H + h;
+                FloatPointer dyh = Blas.pointer(dy, (long) b * T * C + (long) h * hs);
+                // dP = dy v^T ; dv = Pd^T dy
+                Blas.gemm(false, true, T, T, hs, 1f, dyh, C, head(qkv, b, h, 2, T, C, hs), 3 * C, 0f, Blas.pointer(ds, bh * T * T), T);
+                Blas.gemm(true, false, T, hs, T, 1f, Blas.pointer(drop ? pd : p, bh * T * T), T, dyh, C, 0f, head(dqkv, b, h, 2, T, C, hs), 3 * C);
+            }
+        }
+        // dS = P (dP - sum(P dP)) / sqrt(hs) on the lower triangle, zero above; the dropout mask first
+        FloatBuffer fp = Kernels.buf(p), fd = Kernels.buf(ds), fm = drop ? Kernels.buf(mask) : null;
+        int op = (int) p.offset(), od = (int) ds.offset(), om = drop ? (int) mask.offset() : 0;
+        Kernels.parallel(B * H * T, 64, (from, to) -> {
+            float[] pr = new float[T], dr = new float[T], mr = drop ? new float[T] : null;
+            for (int r = from; r < to; r++) {
+                int t = r % T, n = t + 1;
+                fp.get(op + r * T, pr, 0, n);
+                fd.get(od + r * T, dr, 0, n);
+                if (drop) {
+                    fm.get(om + r * T, mr, 0, n);
+                    for (int j = 0; j < n; j++) dr[j] *= mr[j];
+                }
+                float dt = (float) Kernels.dot(pr, dr, n);
+                for (int j = 0; j < n; j++) dr[j] = pr[j] * (dr[j] - dt) * scale;
+                java.util.Arrays.fill(dr, n, T, 0f);
+                fd.put(od + r * T, dr, 0, T);
+            }
+        });
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                FloatPointer dsh = Blas.pointer(ds, ((long) b * H + h) * T * T);
+                // dq = dS k ; dk = dS^T q
+                Blas.gemm(false, false, T, hs, T, 1f, dsh, T, head(qkv, b, h, 1, T, C, hs), 3 * C, 0f, head(dqkv, b, h, 0, T, C, hs), 3 * C);
+                Blas.gemm(true, false, T, hs, T, 1f, dsh, T, head(qkv, b, h, 0, T, C, hs), 3 * C, 0f, head(dqkv, b, h, 1, T, C, hs), 3 * C);
+            }
+        }
+    }
+
+    /** Head h's q (which = 0), k (1) or v (2) of batch row b inside a [B*T, 3C] array: [T, hs] with row stride 3C. */
+    private static FloatPointer head(INDArray qkv, int b, int h, int which, int T, int C, int hs) {
+        return Blas.pointer(qkv, (long) b * T * 3 * C + (long) which * C + (long) h * hs);
+    }
+}

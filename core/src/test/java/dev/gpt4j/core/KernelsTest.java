@@ -1,0 +1,157 @@
+package dev.gpt4j.core;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The fused float32 kernels ({@link Kernels}, {@link CausalAttention}) against the ND4J composition they replace:
+ * the same model and the same optimizer run both ways, in float32. The ND4J path is the one the finite-difference
+ * checks cover (in double), so this closes the loop for the path training actually takes.
+ */
+class KernelsTest {
+    @AfterEach
+    void restore() {
+        Kernels.setEnabled(true);
+    }
+
+    @Test
+    void expIsWithinTwoUlpsOfMathExp() {
+        double worst = 0;
+        float at = 0;
+        for (float x = -87.3f; x <= 88.7f; x += 0.00037f) {
+            double ref = Math.exp(x);
+            double ulps = Math.abs(Kernels.exp(x) - ref) / Math.ulp((float) ref);
+            if (ulps > worst) {
+                worst = ulps;
+                at = x;
+            }
+        }
+        assertTrue(worst <= 2, "worst error " + worst + " ulp at x = " + at);
+        assertEquals(0f, Kernels.exp(Float.NEGATIVE_INFINITY)); // a masked score
+        assertEquals(0f, Kernels.exp(-1000f));
+        assertEquals(Float.POSITIVE_INFINITY, Kernels.exp(89f));
+        assertEquals(1f, Kernels.exp(0f));
+        assertTrue(Float.isNaN(Kernels.exp(Float.NaN)), "NaN must reach the loss, where the trainer stops on it");
+        // 2^128 is not a float: just below e^88.72 the result is still finite
+        assertEquals(Math.exp((double) 88.7f), Kernels.exp(88.7f), Math.ulp((float) Math.exp((double) 88.7f)) * 2);
+    }
+
+    @Test
+    void rowReductionsMatchPlainLoops() {
+        Random r = new Random(4);
+        for (int n : new int[] {0, 1, 3, 4, 7, 256, 1001}) {
+            float[] a = new float[n], b = new float[n];
+            double sum = 0, dot = 0;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                a[i] = (float) r.nextGaussian();
+                b[i] = (float) r.nextGaussian();
+                sum += a[i];
+                dot += (double) (a[i] * b[i]);
+                max = Math.max(max, a[i]);
+            }
+            assertEquals(sum, Kernels.sum(a, n), 1e-9, "sum of " + n);
+            assertEquals(dot, Kernels.dot(a, b, n), 1e-9, "dot of " + n);
+            assertEquals(max, Kernels.max(a, n), "max of " + n);
+        }
+    }
+
+    /** Loss and every gradient of one forward/backward, with the kernels on or off. */
+    private static double[][] run(GptConfig cfg, boolean kernels, int B, int T, float[] weights) {
+        Kernels.setEnabled(kernels);
+        try (GptModel m = GptModel.create(cfg, 3)) {
+            Random rnd = new Random(8);
+            INDArray flat = m.params().values();
+            // larger weights than GPT-2's 0.02, so that attention is not uniform and every path carries gradient
+            INDArray noise = Nd4j.create(DataType.FLOAT, flat.length());
+            for (long i = 0; i < flat.length(); i++) noise.putScalar(i, (float) (rnd.nextGaussian() * 0.2));
+            flat.addi(noise.reshape(flat.shape()));
+            int[] tokens = new int[B * T], targets = new int[B * T];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = rnd.nextInt(cfg.vocabSize());
+                targets[i] = i % 7 == 3 ? GptModel.IGNORE : rnd.nextInt(cfg.vocabSize());
+            }
+            m.train();
+            m.setDropoutStep(5);
+            double loss = m.forward(tokens, targets, weights, B, T);
+            m.zeroGrad();
+            m.backward();
+            return new double[][] {{loss}, m.params().grads().toDoubleVector()};
+        }
+    }
+
+    private static void assertSamePaths(GptConfig cfg, int B, int T, float[] weights) {
+        double[][] fused = run(cfg, true, B, T, weights), nd4j = run(cfg, false, B, T, weights);
+        assertEquals(nd4j[0][0], fused[0][0], 1e-5 * Math.abs(nd4j[0][0]), "loss");
+        double maxAbs = 0, maxDiff = 0;
+        int worst = -1;
+        for (int i = 0; i < nd4j[1].length; i++) {
+            maxAbs = Math.max(maxAbs, Math.abs(nd4j[1][i]));
+            double d = Math.abs(nd4j[1][i] - fused[1][i]);
+            if (d > maxDiff) {
+                maxDiff = d;
+                worst = i;
+            }
+        }
+        assertTrue(maxAbs > 0, "some gradient");
+        assertTrue(maxDiff <= 1e-4 * maxAbs, cfg + ": gradient " + worst + " differs by " + maxDiff + " (largest gradient " + maxAbs
+                + "): fused " + fused[1][worst] + ", ND4J " + nd4j[1][worst]);
+    }
+
+    @Test
+    void modelMatchesTheNd4jPathWithTiedHeadAndBias() {
+        assertSamePaths(new GptConfig(97, 24, 32, 2, 4, 0.0, 1e-5, true, true), 3, 24, null);
+    }
+
+    @Test
+    void modelMatchesTheNd4jPathWithSeparateHeadNoBiasAndLossWeights() {
+        float[] w = new float[2 * 17];
+        for (int i = 0; i < w.length; i++) w[i] = i % 3 == 0 ? 0f : 0.5f + i % 4;
+        assertSamePaths(new GptConfig(61, 17, 24, 3, 3, 0.0, 1e-5, false, false), 2, 17, w);
+    }
+
+    @Test
+    void modelMatchesTheNd4jPathWithDropout() {
+        // the masks come from one RNG stream in one order on both paths, so they are the same masks
+        assertSamePaths(new GptConfig(50, 16, 16, 2, 2, 0.2, 1e-5, true, true), 2, 16, null);
+    }
+
+    @Test
+    void adamWMatchesTheNd4jPath() {
+        int n = 50_001; // more than one chunk, not a multiple of one
+        Random r = new Random(2);
+        float[] p0 = new float[n], g0 = new float[n], mask = new float[n];
+        for (int i = 0; i < n; i++) {
+            p0[i] = (float) r.nextGaussian();
+            g0[i] = (float) (r.nextGaussian() * 0.1);
+            mask[i] = i % 3 == 0 ? 0 : 1;
+        }
+        double[][] out = new double[2][];
+        for (int k = 0; k < 2; k++) {
+            Kernels.setEnabled(k == 0);
+            INDArray p = Nd4j.createFromArray(p0.clone()), g = Nd4j.createFromArray(g0.clone()), m = Nd4j.createFromArray(mask);
+            AdamW opt = new AdamW(p, g, m, 0.9, 0.95, 1e-8, 0.1);
+            for (int step = 0; step < 3; step++) {
+                opt.step(1e-2);
+                g.muli(-0.7); // a different gradient each step
+            }
+            out[k] = p.toDoubleVector();
+        }
+        for (int i = 0; i < n; i++) assertEquals(out[1][i], out[0][i], 2e-6 * Math.max(1, Math.abs(out[1][i])), "parameter " + i);
+    }
+
+    @Test
+    void resultsDoNotDependOnTheRun() {
+        GptConfig cfg = new GptConfig(97, 24, 32, 2, 4, 0.1, 1e-5, true, true);
+        double[][] a = run(cfg, true, 3, 24, null), b = run(cfg, true, 3, 24, null);
+        assertArrayEquals(a[0], b[0]);
+        assertArrayEquals(a[1], b[1], "bit for bit: exact resume depends on it");
+    }
+}
