@@ -19,8 +19,58 @@ import org.nd4j.linalg.factory.Nd4j;
 final class Blas {
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
     private static final boolean AVAILABLE = probe();
+    /**
+     * Whether OpenBLAS runs each call on one thread and gpt4j splits its products over its own pool (see
+     * {@link #gemm(boolean, boolean, double, INDArray, INDArray, double, INDArray)}); set when the library loads.
+     */
+    private static final boolean OWN_THREADS = AVAILABLE && ownThreads();
 
     private Blas() {}
+
+    /**
+     * OpenBLAS's worker threads wait for work by spinning on sched_yield for about 0.1 s after every call. Between
+     * the products of a training step that is always, so on two cores they took the core that gpt4j's own
+     * kernels run their second half on: perf counted 15-20% of the step's CPU time in sched_yield and the
+     * scheduler. With OpenBLAS on one thread and the products split over gpt4j's pool instead, nothing spins.
+     * This sets OpenBLAS's thread count for the whole process; {@code -Dgpt4j.blas.threads=openblas} leaves it.
+     */
+    private static boolean ownThreads() {
+        if ("openblas".equalsIgnoreCase(System.getProperty("gpt4j.blas.threads"))) return false;
+        Nd4j.factory().blas().setMaxThreads(1); // openblas_set_num_threads
+        return Nd4j.factory().blas().getMaxThreads() == 1;
+    }
+
+    /**
+     * c = alpha op(a) op(b) + beta c for dense row-major FLOAT matrices, as ND4J's gemm; the rows (or columns,
+     * whichever are more) of c split over {@link Kernels#parallel}'s fixed parts when OpenBLAS runs single-threaded.
+     * Falls back to ND4J's gemm for anything else (DOUBLE, views with strides, other backends).
+     */
+    static void gemm(boolean transA, boolean transB, double alpha, INDArray a, INDArray b, double beta, INDArray c) {
+        if (!OWN_THREADS || !Kernels.fits(a, b, c) || a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {
+            Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
+            return;
+        }
+        int m = (int) c.size(0), n = (int) c.size(1), k = (int) (transA ? a.size(0) : a.size(1));
+        int lda = (int) a.size(1), ldb = (int) b.size(1);
+        if ((transB ? b.size(1) : b.size(0)) != k || (transA ? a.size(1) : a.size(0)) != m || (transB ? b.size(0) : b.size(1)) != n) {
+            throw new IllegalArgumentException("gemm shapes do not match: " + java.util.Arrays.toString(a.shape()) + (transA ? "^T" : "")
+                    + " x " + java.util.Arrays.toString(b.shape()) + (transB ? "^T" : "") + " -> " + java.util.Arrays.toString(c.shape()));
+        }
+        float al = (float) alpha, be = (float) beta;
+        if (m >= n) {
+            Kernels.parallel(m, 32, (m0, m1) -> gemm(transA, transB, m1 - m0, n, k, al, pointer(a, transA ? m0 : (long) m0 * lda), lda,
+                    pointer(b, 0), ldb, be, pointer(c, (long) m0 * n), n));
+        } else {
+            Kernels.parallel(n, 32, (n0, n1) -> gemm(transA, transB, m, n1 - n0, k, al, pointer(a, 0), lda,
+                    pointer(b, transB ? (long) n0 * ldb : n0), ldb, be, pointer(c, n0), n));
+        }
+    }
+
+    /** Runs {@code body} over [0, n) split over gpt4j's threads when OpenBLAS is single-threaded, else in one go. */
+    static void split(int n, int grain, Kernels.Range body) {
+        if (OWN_THREADS) Kernels.parallel(n, grain, body);
+        else body.run(0, n);
+    }
 
     static boolean available() {
         return AVAILABLE;
@@ -54,9 +104,14 @@ final class Blas {
         return new FloatPointer(p).position(offset);
     }
 
-    /** y[out] = x[in] @ W, with W row-major [in, out] at {@code w}. */
+    /** y[out] = x[in] @ W, with W row-major [in, out] at {@code w}; the outputs split over the threads. */
     static void xTimesW(FloatPointer x, FloatPointer w, int in, int out, FloatPointer y) {
-        openblas_nolapack.cblas_sgemv(ROW_MAJOR, TRANS, in, out, 1f, w, out, x, 1, 0f, y, 1);
+        split(out, 256, (j0, j1) -> openblas_nolapack.cblas_sgemv(ROW_MAJOR, TRANS, in, j1 - j0, 1f, at(w, j0), out, x, 1, 0f, at(y, j0), 1));
+    }
+
+    /** A pointer {@code offset} elements after {@code p} (a new object: p is shared between threads). */
+    private static FloatPointer at(FloatPointer p, long offset) {
+        return new FloatPointer(p).position(p.position() + offset);
     }
 
     /**
@@ -71,6 +126,7 @@ final class Blas {
 
     /** y[rows] = W @ x, with W row-major [rows, cols] at {@code w}. */
     static void wTimesX(FloatPointer w, int rows, int cols, FloatPointer x, FloatPointer y) {
-        openblas_nolapack.cblas_sgemv(ROW_MAJOR, NO_TRANS, rows, cols, 1f, w, cols, x, 1, 0f, y, 1);
+        split(rows, 256, (r0, r1) -> openblas_nolapack.cblas_sgemv(ROW_MAJOR, NO_TRANS, r1 - r0, cols, 1f, at(w, (long) r0 * cols), cols, x, 1, 0f,
+                at(y, r0), 1));
     }
 }

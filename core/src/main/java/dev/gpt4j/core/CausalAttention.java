@@ -27,13 +27,14 @@ final class CausalAttention {
     static void probabilities(INDArray qkv, int B, int T, int H, INDArray p) {
         int C = (int) qkv.size(1) / 3, hs = C / H;
         float scale = (float) (1.0 / Math.sqrt(hs));
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
-                long bh = (long) b * H + h;
+        Blas.split(B * H, 1, (from, to) -> {
+            for (int bh0 = from; bh0 < to; bh0++) {
+                int b = bh0 / H, h = bh0 % H;
+                long bh = bh0;
                 Blas.gemm(false, true, T, T, hs, scale, head(qkv, b, h, 0, T, C, hs), 3 * C, head(qkv, b, h, 1, T, C, hs), 3 * C,
                         0f, Blas.pointer(p, bh * T * T), T);
             }
-        }
+        });
         FloatBuffer fp = Kernels.buf(p);
         int op = (int) p.offset();
         Kernels.parallel(B * H * T, 64, (from, to) -> {
@@ -51,13 +52,13 @@ final class CausalAttention {
     /** y[b*T + t, h*hs:(h+1)*hs] = sum over j of w[b, h, t, j] v_j, with w = P (or P after dropout). */
     static void mix(INDArray w, INDArray qkv, int B, int T, int H, INDArray y) {
         int C = (int) qkv.size(1) / 3, hs = C / H;
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
-                long bh = (long) b * H + h;
-                Blas.gemm(false, false, T, hs, T, 1f, Blas.pointer(w, bh * T * T), T, head(qkv, b, h, 2, T, C, hs), 3 * C,
+        Blas.split(B * H, 1, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / H, h = bh % H;
+                Blas.gemm(false, false, T, hs, T, 1f, Blas.pointer(w, (long) bh * T * T), T, head(qkv, b, h, 2, T, C, hs), 3 * C,
                         0f, Blas.pointer(y, (long) b * T * C + (long) h * hs), C);
             }
-        }
+        });
     }
 
     /**
@@ -70,15 +71,16 @@ final class CausalAttention {
         int C = (int) qkv.size(1) / 3, hs = C / H;
         float scale = (float) (1.0 / Math.sqrt(hs));
         boolean drop = pd != null;
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
-                long bh = (long) b * H + h;
+        Blas.split(B * H, 1, (from, to) -> {
+            for (int bh0 = from; bh0 < to; bh0++) {
+                int b = bh0 / H, h = bh0 % H;
+                long bh = bh0;
                 FloatPointer dyh = Blas.pointer(dy, (long) b * T * C + (long) h * hs);
                 // dP = dy v^T ; dv = Pd^T dy
                 Blas.gemm(false, true, T, T, hs, 1f, dyh, C, head(qkv, b, h, 2, T, C, hs), 3 * C, 0f, Blas.pointer(ds, bh * T * T), T);
                 Blas.gemm(true, false, T, hs, T, 1f, Blas.pointer(drop ? pd : p, bh * T * T), T, dyh, C, 0f, head(dqkv, b, h, 2, T, C, hs), 3 * C);
             }
-        }
+        });
         // dS = P (dP - sum(P dP)) / sqrt(hs) on the lower triangle, zero above; the dropout mask first
         FloatBuffer fp = Kernels.buf(p), fd = Kernels.buf(ds), fm = drop ? Kernels.buf(mask) : null;
         int op = (int) p.offset(), od = (int) ds.offset(), om = drop ? (int) mask.offset() : 0;
@@ -98,14 +100,15 @@ final class CausalAttention {
                 fd.put(od + r * T, dr, 0, T);
             }
         });
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
-                FloatPointer dsh = Blas.pointer(ds, ((long) b * H + h) * T * T);
+        Blas.split(B * H, 1, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / H, h = bh % H;
+                FloatPointer dsh = Blas.pointer(ds, (long) bh * T * T);
                 // dq = dS k ; dk = dS^T q
                 Blas.gemm(false, false, T, hs, T, 1f, dsh, T, head(qkv, b, h, 1, T, C, hs), 3 * C, 0f, head(dqkv, b, h, 0, T, C, hs), 3 * C);
                 Blas.gemm(true, false, T, hs, T, 1f, dsh, T, head(qkv, b, h, 0, T, C, hs), 3 * C, 0f, head(dqkv, b, h, 1, T, C, hs), 3 * C);
             }
-        }
+        });
     }
 
     /** Head h's q (which = 0), k (1) or v (2) of batch row b inside a [B*T, 3C] array: [T, hs] with row stride 3C. */

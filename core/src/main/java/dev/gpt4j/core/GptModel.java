@@ -331,7 +331,7 @@ public final class GptModel implements AutoCloseable {
     /** Runs the model and returns the logits [B*T, V] (a buffer the next call overwrites). */
     public INDArray logits(int[] tokens, int B, int T) {
         Activations a = body(tokens, B, T);
-        Nd4j.gemm(a.lnf, head(), a.logits, false, true, 1.0, 0.0);
+        Blas.gemm(false, true, 1.0, a.lnf, head(), 0.0, a.logits);
         return a.logits;
     }
 
@@ -363,7 +363,7 @@ public final class GptModel implements AutoCloseable {
         // embeddings: emb = wte[idx] + wpe[0..T)
         Nd4j.exec(DynamicCustomOp.builder("gather").addInputs(params.get("wte.weight"), a.idx).addOutputs(a.emb)
                 .addIntegerArguments(0).build());
-        a.embRowsBT.addiRowVector(a.wpeRow);
+        Layers.addRowVector(a.embRowsBT, a.wpeRow);
         if (drop) dropout(a.emb, a.embMask, rng);
         for (int l = 0; l < L; l++) {
             String h = "h." + l + ".";
@@ -372,13 +372,13 @@ public final class GptModel implements AutoCloseable {
             attentionForward(a, l, drop, rng);
             Layers.linearForward(a.y[l], p(h + "attn.c_proj.weight"), pb(h + "attn.c_proj.bias"), a.attnOut[l]);
             if (drop) dropout(a.attnOut[l], a.mask1[l], rng);
-            a.xa[l].assign(a.x[l]).addi(a.attnOut[l]);
+            Layers.add(a.x[l], a.attnOut[l], a.xa[l]);
             Layers.layerNormForward(a.xa[l], p(h + "ln_2.weight"), pb(h + "ln_2.bias"), eps, a.ln2[l], a.ln2Hat[l], a.mean, a.ln2Rstd[l]);
             Layers.linearForward(a.ln2[l], p(h + "mlp.c_fc.weight"), pb(h + "mlp.c_fc.bias"), a.fc[l]);
             Layers.geluForward(a.fc[l], a.g[l], a.th[l]);
             Layers.linearForward(a.g[l], p(h + "mlp.c_proj.weight"), pb(h + "mlp.c_proj.bias"), a.proj[l]);
             if (drop) dropout(a.proj[l], a.mask2[l], rng);
-            a.x[l + 1].assign(a.xa[l]).addi(a.proj[l]);
+            Layers.add(a.xa[l], a.proj[l], a.x[l + 1]);
         }
         Layers.layerNormForward(a.xL, p("ln_f.weight"), pb("ln_f.bias"), eps, a.lnf, a.lnfHat, a.mean, a.lnfRstd);
     }
@@ -447,7 +447,7 @@ public final class GptModel implements AutoCloseable {
         if (R == 0) return 0.0;
         INDArray[] v = a.firstRows(R);
         INDArray logits = v[2], probs = v[3], rowMax = v[4], rowSum = v[5];
-        Nd4j.gemm(headInput(a, v), head(), logits, false, true, 1.0, 0.0);
+        Blas.gemm(false, true, 1.0, headInput(a, v), head(), 0.0, logits);
         // log-sum-exp per row, stably: probs = exp(logits - max); lse = max + log(sum)
         if (Kernels.fits(logits, probs, rowMax, rowSum)) {
             Kernels.softmaxRows(logits, probs, rowMax, rowSum);
@@ -518,12 +518,12 @@ public final class GptModel implements AutoCloseable {
         }
         INDArray dlogits = probs;
         // logits = lnf[rows] @ head^T; rows without loss have no gradient
-        Nd4j.gemm(dlogits, head(), dense ? a.dln : v[1], false, false, 1.0, 0.0);
+        Blas.gemm(false, false, 1.0, dlogits, head(), 0.0, dense ? a.dln : v[1]);
         if (!dense) {
             a.dln.assign(0);
             copyRows(a.selD, null, a.dln, a.selRows, R, a.C);
         }
-        Nd4j.gemm(dlogits, dense ? a.lnf : v[0], headGrad(), true, false, 1.0, 1.0);
+        Blas.gemm(true, false, 1.0, dlogits, dense ? a.lnf : v[0], 1.0, headGrad());
         Layers.layerNormBackward(a.dln, a.lnfHat, a.lnfRstd, p("ln_f.weight"), a.dres, gr("ln_f.weight"), grb("ln_f.bias"),
                 a.dtmp, a.dtmp2, a.rowTmp, false);
         for (int l = L - 1; l >= 0; l--) {

@@ -257,6 +257,37 @@ final class Kernels {
         });
     }
 
+    // ------------------------------------------------------------------------------------------ adds
+
+    /** out = a + b, element by element (out may be a or b). */
+    static void add(INDArray a, INDArray b, INDArray out) {
+        FloatBuffer fa = buf(a), fb = buf(b), fo = buf(out);
+        int oa = (int) a.offset(), ob = (int) b.offset(), oo = (int) out.offset();
+        chunks((int) a.length(), 2, (from, n, c) -> {
+            float[] x = c[0], y = c[1];
+            fa.get(oa + from, x, 0, n);
+            fb.get(ob + from, y, 0, n);
+            for (int i = 0; i < n; i++) x[i] += y[i];
+            fo.put(oo + from, x, 0, n);
+        });
+    }
+
+    /** x[N, C] += v[C] on every row (a bias), in place. */
+    static void addRowVector(INDArray x, INDArray v) {
+        int N = (int) x.size(0), C = (int) x.size(1);
+        FloatBuffer fx = buf(x);
+        float[] vs = read(v);
+        int ox = (int) x.offset();
+        parallel(N, 16, (from, to) -> {
+            float[] row = new float[C];
+            for (int r = from; r < to; r++) {
+                fx.get(ox + r * C, row, 0, C);
+                for (int c = 0; c < C; c++) row[c] += vs[c];
+                fx.put(ox + r * C, row, 0, C);
+            }
+        });
+    }
+
     // ------------------------------------------------------------------------------------------ LayerNorm
 
     /** Row-wise LayerNorm of x[N, C]: out = xhat * w + b; saves xhat [N, C] and rstd [N]. b may be null. */

@@ -266,7 +266,7 @@ public final class KvCache implements AutoCloseable {
             Blas.wTimesX(weightPointer(head), V, C, pIn, pLogits);
         } else {
             INDArray[] nv = rowViews.computeIfAbsent(n, this::views);
-            Nd4j.gemm(nv[0], p.get(head), nv[4], false, true, 1.0, 0.0);
+            Blas.gemm(false, true, 1.0, nv[0], p.get(head), 0.0, nv[4]);
         }
     }
 
@@ -282,7 +282,7 @@ public final class KvCache implements AutoCloseable {
             Parameters.Slot s = p.slot(weight);
             Blas.xTimesW(inPtr, weightPointer(weight), (int) s.shape()[0], (int) s.shape()[1], outPtr);
         } else {
-            Nd4j.gemm(inRows, p.get(weight), outRows, false, false, 1.0, 0.0);
+            Blas.gemm(false, false, 1.0, inRows, p.get(weight), 0.0, outRows);
         }
     }
 

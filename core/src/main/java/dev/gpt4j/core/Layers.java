@@ -18,8 +18,8 @@ public final class Layers {
 
     /** out[BT, O] = x[BT, I] @ w[I, O] (+ b[O]). HF GPT-2 stores Conv1D weights as [in, out], so no transpose. */
     public static void linearForward(INDArray x, INDArray w, INDArray b, INDArray out) {
-        Nd4j.gemm(x, w, out, false, false, 1.0, 0.0);
-        if (b != null) out.addiRowVector(b);
+        Blas.gemm(false, false, 1.0, x, w, 0.0, out);
+        if (b != null) addRowVector(out, b);
     }
 
     /**
@@ -28,9 +28,21 @@ public final class Layers {
      */
     public static void linearBackward(INDArray dout, INDArray x, INDArray w, INDArray dx, INDArray dw, INDArray db,
                                       boolean accumulateDx) {
-        if (dx != null) Nd4j.gemm(dout, w, dx, false, true, 1.0, accumulateDx ? 1.0 : 0.0);
-        Nd4j.gemm(x, dout, dw, true, false, 1.0, 1.0);
+        if (dx != null) Blas.gemm(false, true, 1.0, dout, w, accumulateDx ? 1.0 : 0.0, dx);
+        Blas.gemm(true, false, 1.0, x, dout, 1.0, dw);
         if (db != null) addColumnSums(dout, db);
+    }
+
+    /** x[N, C] += v[C] on every row. */
+    static void addRowVector(INDArray x, INDArray v) {
+        if (Kernels.fits(x, v) && x.rank() == 2 && x.size(1) == v.length()) Kernels.addRowVector(x, v);
+        else x.addiRowVector(v);
+    }
+
+    /** out = a + b (a residual connection). */
+    static void add(INDArray a, INDArray b, INDArray out) {
+        if (Kernels.fits(a, b, out) && a.length() == b.length() && a.length() == out.length()) Kernels.add(a, b, out);
+        else out.assign(a).addi(b);
     }
 
     // ------------------------------------------------------------------------------------------ column sums
