@@ -399,9 +399,14 @@ public final class GptModel implements AutoCloseable {
         a.qkvh[l].assign(a.qkvPerm[l]);
         // scores = q k^T / sqrt(hs), -inf above the diagonal
         Layers.batchedMatmul(a.q[l], a.k[l], a.attPre[l], false, true);
-        a.attPre[l].muli(1.0 / Math.sqrt(hs));
-        a.attPreRows[l].addiRowVector(a.causalMask);
-        Layers.softmax(a.attPre[l], a.attProb[l]);
+        if (Kernels.fits(a.attPre[l], a.attProb[l])) {
+            // one pass over the lower triangle instead of scale, mask and ND4J's softmax over all of [B, H, T, T]
+            CausalAttention.softmaxRows(a.attPre[l], (float) (1.0 / Math.sqrt(hs)), T, a.attProb[l]);
+        } else {
+            a.attPre[l].muli(1.0 / Math.sqrt(hs));
+            a.attPreRows[l].addiRowVector(a.causalMask);
+            Layers.softmax(a.attPre[l], a.attProb[l]);
+        }
         if (drop) {
             a.attDrop[l].assign(a.attProb[l]);
             dropout(a.attDrop[l], a.attMask[l], rng);
@@ -611,9 +616,14 @@ public final class GptModel implements AutoCloseable {
         a.dyh.assign(a.dyPerm);
         Layers.batchedMatmul(a.dyh, a.v[l], a.datt, false, true);        // d(attDrop) = dyh v^T
         Layers.batchedMatmul(drop ? a.attDrop[l] : a.attProb[l], a.dyh, a.dv, true, false);    // dv = attDrop^T dyh
-        if (drop) a.datt.muli(a.attMask[l]);
-        Layers.softmaxBackward(a.attPre[l], a.datt, a.dattPre);
-        a.dattPre.muli(1.0 / Math.sqrt(hs));
+        if (Kernels.fits(a.attProb[l], a.datt, a.attMask[l], a.dattPre)) {
+            // ND4J's softmax_bp over [B, H, T, T] cost more than the four products here
+            CausalAttention.softmaxBackwardRows(a.attProb[l], a.datt, drop ? a.attMask[l] : null, (float) (1.0 / Math.sqrt(hs)), T, a.dattPre);
+        } else {
+            if (drop) a.datt.muli(a.attMask[l]);
+            Layers.softmaxBackward(a.attPre[l], a.datt, a.dattPre);
+            a.dattPre.muli(1.0 / Math.sqrt(hs));
+        }
         Layers.batchedMatmul(a.dattPre, a.k[l], a.dq, false, false);     // dq = datt k
         Layers.batchedMatmul(a.dattPre, a.q[l], a.dk, true, false);      // dk = datt^T q
         a.dqkv5.assign(a.dqkvhPerm);

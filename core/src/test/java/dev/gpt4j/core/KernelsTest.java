@@ -19,6 +19,7 @@ class KernelsTest {
     @AfterEach
     void restore() {
         Kernels.setEnabled(true);
+        CausalAttention.setEnabled(false);
     }
 
     @Test
@@ -65,7 +66,12 @@ class KernelsTest {
 
     /** Loss and every gradient of one forward/backward, with the kernels on or off. */
     private static double[][] run(GptConfig cfg, boolean kernels, int B, int T, float[] weights) {
+        return run(cfg, kernels, false, B, T, weights);
+    }
+
+    private static double[][] run(GptConfig cfg, boolean kernels, boolean blasAttention, int B, int T, float[] weights) {
         Kernels.setEnabled(kernels);
+        CausalAttention.setEnabled(blasAttention);
         try (GptModel m = GptModel.create(cfg, 3)) {
             Random rnd = new Random(8);
             INDArray flat = m.params().values();
@@ -88,7 +94,10 @@ class KernelsTest {
     }
 
     private static void assertSamePaths(GptConfig cfg, int B, int T, float[] weights) {
-        double[][] fused = run(cfg, true, B, T, weights), nd4j = run(cfg, false, B, T, weights);
+        assertSame(run(cfg, true, B, T, weights), run(cfg, false, B, T, weights), cfg.toString());
+    }
+
+    private static void assertSame(double[][] fused, double[][] nd4j, String what) {
         assertEquals(nd4j[0][0], fused[0][0], 1e-5 * Math.abs(nd4j[0][0]), "loss");
         double maxAbs = 0, maxDiff = 0;
         int worst = -1;
@@ -101,8 +110,10 @@ class KernelsTest {
             }
         }
         assertTrue(maxAbs > 0, "some gradient");
-        assertTrue(maxDiff <= 1e-4 * maxAbs, cfg + ": gradient " + worst + " differs by " + maxDiff + " (largest gradient " + maxAbs
-                + "): fused " + fused[1][worst] + ", ND4J " + nd4j[1][worst]);
+        int w = worst;
+        double diff = maxDiff, largest = maxAbs;
+        assertTrue(maxDiff <= 1e-4 * maxAbs, () -> what + ": gradient " + w + " differs by " + diff + " (largest gradient " + largest
+                + "): fused " + fused[1][w] + ", ND4J " + nd4j[1][w]);
     }
 
     @Test
@@ -121,6 +132,13 @@ class KernelsTest {
     void modelMatchesTheNd4jPathWithDropout() {
         // the masks come from one RNG stream in one order on both paths, so they are the same masks
         assertSamePaths(new GptConfig(50, 16, 16, 2, 2, 0.2, 1e-5, true, true), 2, 16, null);
+    }
+
+    @Test
+    void blasAttentionMatchesTheNd4jAttention() {
+        // off by default (see CausalAttention); kept correct meanwhile: with dropout, against ND4J's attention
+        GptConfig cfg = new GptConfig(50, 16, 24, 2, 3, 0.2, 1e-5, true, true);
+        assertSame(run(cfg, true, true, 2, 16, null), run(cfg, true, false, 2, 16, null), "BLAS attention");
     }
 
     @Test
