@@ -20,24 +20,41 @@ final class Blas {
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
     private static final boolean AVAILABLE = probe();
     /**
-     * Whether OpenBLAS runs each call on one thread and gpt4j splits its products over its own pool (see
-     * {@link #gemm(boolean, boolean, double, INDArray, INDArray, double, INDArray)}); set when the library loads.
+     * Whether training may put OpenBLAS on one thread and split its products over gpt4j's pool (see
+     * {@link #forTraining}); {@code -Dgpt4j.blas.threads=openblas} leaves OpenBLAS's threads alone.
      */
-    private static final boolean OWN_THREADS = AVAILABLE && ownThreads();
+    private static final boolean OWN_THREADS = AVAILABLE && !"openblas".equalsIgnoreCase(System.getProperty("gpt4j.blas.threads"));
+    /** OpenBLAS's thread count when this class loaded: what generation gets back. */
+    private static final int OPENBLAS_THREADS = AVAILABLE ? Math.max(1, Nd4j.factory().blas().getMaxThreads()) : 1;
+    /** True while OpenBLAS is on one thread and products are split by {@link #gemm}. */
+    private static volatile boolean single;
 
     private Blas() {}
 
     /**
+     * Before a training forward or backward: OpenBLAS on one thread, products split over gpt4j's pool.
      * OpenBLAS's worker threads wait for work by spinning on sched_yield for about 0.1 s after every call. Between
-     * the products of a training step that is always, so on two cores they took the core that gpt4j's own
-     * kernels run their second half on: perf counted 15-20% of the step's CPU time in sched_yield and the
-     * scheduler. With OpenBLAS on one thread and the products split over gpt4j's pool instead, nothing spins.
-     * This sets OpenBLAS's thread count for the whole process; {@code -Dgpt4j.blas.threads=openblas} leaves it.
+     * the products of a training step that is always, so on two cores they took the core that gpt4j's own kernels
+     * run their second half on: perf counted 15-20% of the step's CPU time in sched_yield and the scheduler. With
+     * OpenBLAS on one thread and the products split over gpt4j's pool instead, nothing spins. (OpenBLAS's thread
+     * count is process-wide; ND4J's setMaxThreads sets it.)
      */
-    private static boolean ownThreads() {
-        if ("openblas".equalsIgnoreCase(System.getProperty("gpt4j.blas.threads"))) return false;
-        Nd4j.factory().blas().setMaxThreads(1); // openblas_set_num_threads
-        return Nd4j.factory().blas().getMaxThreads() == 1;
+    static void forTraining() {
+        if (OWN_THREADS && !single) {
+            Nd4j.factory().blas().setMaxThreads(1);
+            single = true;
+        }
+    }
+
+    /**
+     * Before generation: OpenBLAS's own threads back. One token is a few matrix-vector products of well under a
+     * millisecond each; waking gpt4j's pool for each cost more than it saved (generation 1.6x slower).
+     */
+    static void forGeneration() {
+        if (single) {
+            Nd4j.factory().blas().setMaxThreads(OPENBLAS_THREADS);
+            single = false;
+        }
     }
 
     /**
@@ -46,7 +63,7 @@ final class Blas {
      * Falls back to ND4J's gemm for anything else (DOUBLE, views with strides, other backends).
      */
     static void gemm(boolean transA, boolean transB, double alpha, INDArray a, INDArray b, double beta, INDArray c) {
-        if (!OWN_THREADS || !Kernels.fits(a, b, c) || a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {
+        if (!single || !Kernels.fits(a, b, c) || a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {
             Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
             return;
         }
@@ -68,7 +85,7 @@ final class Blas {
 
     /** Runs {@code body} over [0, n) split over gpt4j's threads when OpenBLAS is single-threaded, else in one go. */
     static void split(int n, int grain, Kernels.Range body) {
-        if (OWN_THREADS) Kernels.parallel(n, grain, body);
+        if (single) Kernels.parallel(n, grain, body);
         else body.run(0, n);
     }
 
@@ -104,14 +121,9 @@ final class Blas {
         return new FloatPointer(p).position(offset);
     }
 
-    /** y[out] = x[in] @ W, with W row-major [in, out] at {@code w}; the outputs split over the threads. */
+    /** y[out] = x[in] @ W, with W row-major [in, out] at {@code w}. */
     static void xTimesW(FloatPointer x, FloatPointer w, int in, int out, FloatPointer y) {
-        split(out, 256, (j0, j1) -> openblas_nolapack.cblas_sgemv(ROW_MAJOR, TRANS, in, j1 - j0, 1f, at(w, j0), out, x, 1, 0f, at(y, j0), 1));
-    }
-
-    /** A pointer {@code offset} elements after {@code p} (a new object: p is shared between threads). */
-    private static FloatPointer at(FloatPointer p, long offset) {
-        return new FloatPointer(p).position(p.position() + offset);
+        openblas_nolapack.cblas_sgemv(ROW_MAJOR, TRANS, in, out, 1f, w, out, x, 1, 0f, y, 1);
     }
 
     /**
@@ -126,7 +138,6 @@ final class Blas {
 
     /** y[rows] = W @ x, with W row-major [rows, cols] at {@code w}. */
     static void wTimesX(FloatPointer w, int rows, int cols, FloatPointer x, FloatPointer y) {
-        split(rows, 256, (r0, r1) -> openblas_nolapack.cblas_sgemv(ROW_MAJOR, NO_TRANS, r1 - r0, cols, 1f, at(w, (long) r0 * cols), cols, x, 1, 0f,
-                at(y, r0), 1));
+        openblas_nolapack.cblas_sgemv(ROW_MAJOR, NO_TRANS, rows, cols, 1f, w, cols, x, 1, 0f, y, 1);
     }
 }

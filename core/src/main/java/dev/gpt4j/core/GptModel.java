@@ -345,6 +345,7 @@ public final class GptModel implements AutoCloseable {
                         + config.vocabSize() + ")");
             }
         }
+        Blas.forTraining();
         a.targets = null;
         a.idx.data().setData(tokens);
         a.tokens = tokens.clone();
@@ -503,6 +504,7 @@ public final class GptModel implements AutoCloseable {
         int L = config.layers();
         boolean drop = training && config.dropout() > 0;
         if (a.weightSum == 0) return;
+        Blas.forTraining();
         // dlogits = (softmax - onehot) * w / sum(w), in the probs buffer, on the R rows with loss
         int R = a.R;
         boolean dense = R == a.BT;

@@ -220,6 +220,7 @@ public final class KvCache implements AutoCloseable {
      * ({@code lastOnly}, a prefill) or of every row (a step) into nLogits.
      */
     private void run(int R, int[] tokens, boolean lastOnly) {
+        Blas.forGeneration();
         int[] seqs = rowSeq, pos = rowPos;
         Parameters p = model.params();
         GptConfig cfg = model.config();
