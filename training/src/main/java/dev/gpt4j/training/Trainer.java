@@ -230,8 +230,9 @@ public final class Trainer {
             if (step == cfg.steps()) {
                 Checkpoints.writeFolder(out.resolve("model"), model, tok, null, new Checkpoints.State(step, tokens, best, bestStep, metric));
                 LossPlot.write(metrics.rows(), cfg.mode() + " " + out.getFileName(), out.resolve("metrics.png"));
-                log.printf(Locale.ROOT, "done: %d steps, last loss %.4f, best %s %.4f at step %d; model in %s%n", step, lastLoss, metric, best,
-                        bestStep, out.resolve("model"));
+                String bestPart = bestStep < 0 ? "no " + metric + " measured (eval_every is 0 or above the steps)"
+                        : String.format(Locale.ROOT, "best %s %.4f at step %d", metric, best, bestStep);
+                log.printf(Locale.ROOT, "done: %d steps, last loss %.4f, %s; model in %s%n", step, lastLoss, bestPart, out.resolve("model"));
             }
         } finally {
             if (bar != null) bar.close();

@@ -102,6 +102,17 @@ class TrainerTest {
     }
 
     @Test
+    void withoutValidationTheLastLineSaysSo(@TempDir Path dir) throws Exception {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Map<String, Object> cfg = pretrain(dir.resolve("out"), 6);
+        cfg.put("eval_every", 0);
+        new Trainer(TrainConfig.of(cfg), new PrintStream(log, true, StandardCharsets.UTF_8)).run(false);
+        String text = log.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("no val_loss measured"), text);
+        assertFalse(text.contains("Infinity"), text);
+    }
+
+    @Test
     void resumingGivesTheSameRunBitForBit(@TempDir Path dir) throws Exception {
         Path whole = dir.resolve("whole"), split = dir.resolve("split");
         new Trainer(TrainConfig.of(pretrain(whole, 40)), QUIET).run(false);
