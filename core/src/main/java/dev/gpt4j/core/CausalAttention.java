@@ -26,7 +26,7 @@ final class CausalAttention {
      * The per-head BLAS products are off unless {@code -Dgpt4j.attention=blas}; the row passes
      * ({@link #softmaxRows}, {@link #softmaxBackwardRows}) are always used, with ND4J's batched matmul. With the
      * products on, stopping and resuming a 150-step tiny run gave weights that differed from the unbroken run in
-     * about one resume in ten (6 of 55); with them off, none in 40. Attention alone, repeated 20,000 times on one
+     * about one resume in ten (8 of 93); with them off, none in 70. Attention alone, repeated 20,000 times on one
      * input, gives the same bits every time, so the cause is not found yet (a guess: OpenBLAS's small-matrix
      * kernels and the row stride 3C), and bit-exact resume comes first.
      */
