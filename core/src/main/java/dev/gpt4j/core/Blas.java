@@ -11,10 +11,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * BLAS calls straight through OpenBLAS's CBLAS on the native buffers of ND4J arrays, with leading dimensions
  * ND4J's gemm does not take (a head's slice of the fused qkv projection is a matrix with row stride 3C).
  *
- * <p>Matrix-vector products: {@code cblas_sgemv}. For one row, ND4J's gemm is a BLAS sgemm with M = 1, and the OpenBLAS that ND4J 1.0.0-M2.1 ships
- * (0.3.19) packs the weight matrix for it: a second pass over the weights for every generated token. sgemv
- * reads them once. Used only on the CPU backend, and only when the OpenBLAS natives load; the system property
- * {@code gpt4j.gemv=false} turns it off (to compare the two in a benchmark).
+ * <p>Matrix-vector products: {@code cblas_sgemv}. For one row, ND4J's gemm is a BLAS sgemm with M = 1, and the
+ * OpenBLAS that ND4J 1.0.0-M2.1 ships (0.3.19) packs the weight matrix for it: a second pass over the weights for
+ * every generated token. sgemv reads them once.
+ *
+ * <p>Used only on the CPU backend, and only when the OpenBLAS natives load. The system property
+ * {@code gpt4j.gemv=false} turns this whole class off: generation's sgemv, the split products of training and the
+ * per-head attention products all go back to ND4J's gemm (to compare them in a benchmark).
  */
 final class Blas {
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
