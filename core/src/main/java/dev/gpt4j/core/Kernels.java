@@ -38,6 +38,24 @@ final class Kernels {
 
     private Kernels() {}
 
+    /** jdk.incubator.vector is in the boot layer (the JVM was started with --add-modules jdk.incubator.vector). */
+    private static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    private static volatile boolean vector = VECTOR_API && !"false".equalsIgnoreCase(System.getProperty("gpt4j.vector"));
+
+    /**
+     * True when the exps run in {@link VectorMath} (same bits as the scalar loops, ~8x faster): the JVM has the
+     * Vector API module ({@code --add-modules jdk.incubator.vector}; the {@code gpt4j} script, the tests and the
+     * benchmarks add it) and {@code -Dgpt4j.vector=false} was not given.
+     */
+    static boolean vectorized() {
+        return vector;
+    }
+
+    /** Turns the Vector API loops on (when the module is there) or off; the tests compare the two. */
+    static void setVectorized(boolean on) {
+        vector = on && VECTOR_API;
+    }
+
     /** A body over the index range [from, to). */
     interface Range {
         void run(int from, int to);
@@ -88,7 +106,7 @@ final class Kernels {
 
     // ------------------------------------------------------------------------------------------ exp
 
-    private static final float LOG2E = 1.4426950408889634f, LN2_HI = 0.693145751953125f, LN2_LO = 1.428606765330187e-06f;
+    static final float LOG2E = 1.4426950408889634f, LN2_HI = 0.693145751953125f, LN2_LO = 1.428606765330187e-06f;
 
     /**
      * e^x in float32 within 2 ulp, about five times faster than {@code Math.exp} here (which takes ~20 ns on this
@@ -107,6 +125,15 @@ final class Kernels {
         float p = 1f + r * (1f + r * (1f / 2 + r * (1f / 6 + r * (1f / 24 + r * (1f / 120 + r * (1f / 720 + r * (1f / 5040)))))));
         if (k > 127) return p * 2f * Float.intBitsToFloat((k - 1 + 127) << 23); // 2^128 is not a float
         return p * Float.intBitsToFloat((k + 127) << 23);
+    }
+
+    /** a[j] = {@link #exp}(a[j] - shift) for j in [0, n). */
+    static void expShifted(float[] a, int n, float shift) {
+        if (vector) {
+            VectorMath.expShifted(a, n, shift);
+            return;
+        }
+        for (int j = 0; j < n; j++) a[j] = exp(a[j] - shift);
     }
 
     // ------------------------------------------------------------------------------------------ row reductions
@@ -165,7 +192,7 @@ final class Kernels {
      */
     static void softmaxInPlace(float[] a, int n) {
         float max = max(a, n);
-        for (int j = 0; j < n; j++) a[j] = exp(a[j] - max);
+        expShifted(a, n, max);
         float inv = (float) (1.0 / sum(a, n));
         for (int j = 0; j < n; j++) a[j] *= inv;
     }
@@ -202,6 +229,15 @@ final class Kernels {
         return 1f - 2f / (exp(2 * u) + 1f);
     }
 
+    /** th[i] = {@link #geluTanh}(x[i]) for i in [0, n). */
+    static void geluTanh(float[] x, float[] th, int n) {
+        if (vector) {
+            VectorMath.geluTanh(x, th, n);
+            return;
+        }
+        for (int i = 0; i < n; i++) th[i] = geluTanh(x[i]);
+    }
+
     /** out = 0.5 x (1 + th), th = {@link #geluTanh}(x) saved for backward; all [n] dense. */
     static void geluForward(INDArray x, INDArray out, INDArray th) {
         FloatBuffer fx = buf(x), fo = buf(out), ft = buf(th);
@@ -209,7 +245,7 @@ final class Kernels {
         chunks((int) x.length(), 2, (from, n, c) -> {
             float[] xs = c[0], ts = c[1];
             fx.get(ox + from, xs, 0, n);
-            for (int i = 0; i < n; i++) ts[i] = geluTanh(xs[i]);
+            geluTanh(xs, ts, n);
             ft.put(ot + from, ts, 0, n);
             for (int i = 0; i < n; i++) xs[i] = 0.5f * xs[i] * (1f + ts[i]);
             fo.put(oo + from, xs, 0, n);
@@ -365,7 +401,7 @@ final class Kernels {
             for (int r = from; r < to; r++) {
                 fl.get(ol + r * V, row, 0, V);
                 float max = max(row, V);
-                for (int j = 0; j < V; j++) row[j] = exp(row[j] - max);
+                expShifted(row, V, max);
                 fp.put(op + r * V, row, 0, V);
                 fm.put(om + r, max);
                 fs.put(os + r, (float) sum(row, V));

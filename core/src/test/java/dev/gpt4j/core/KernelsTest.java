@@ -19,7 +19,75 @@ class KernelsTest {
     @AfterEach
     void restore() {
         Kernels.setEnabled(true);
+        Kernels.setVectorized(true);
         CausalAttention.setEnabled(false);
+    }
+
+    @Test
+    void theTestsRunWithTheVectorApi() {
+        // surefire starts the JVM with --add-modules jdk.incubator.vector; without it the tests below compare the
+        // scalar loops with themselves
+        assertTrue(Kernels.vectorized(), "the Vector API module is missing from the test JVM");
+    }
+
+    /** Inputs for the exp comparisons: a dense sweep, random values, and every edge of the scalar code. */
+    private static float[] expInputs() {
+        float[] edges = {0f, -0f, 1f, -1f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -87.3f,
+                Math.nextDown(-87.3f), Math.nextUp(-87.3f), 88.72f, Math.nextUp(88.72f), Math.nextDown(88.72f), 88.0f,
+                88.03f, 88.5f, 88.7f, -1000f, 1000f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, 1e-20f};
+        Random r = new Random(11);
+        int sweep = 200_001, rnd = 100_000;
+        float[] x = new float[edges.length + sweep + rnd];
+        System.arraycopy(edges, 0, x, 0, edges.length);
+        for (int i = 0; i < sweep; i++) x[edges.length + i] = -100f + 200f * i / (sweep - 1);
+        for (int i = 0; i < rnd; i++) x[edges.length + sweep + i] = (float) (r.nextGaussian() * 30);
+        return x;
+    }
+
+    @Test
+    void vectorExpGivesTheScalarBits() {
+        float[] x = expInputs();
+        for (float shift : new float[] {0f, 3.5f, -2f}) {
+            // every length up to a few vector widths, so that the scalar tail is covered too
+            for (int n : new int[] {0, 1, 5, 15, 16, 17, 31, 33, 100, x.length}) {
+                float[] v = java.util.Arrays.copyOf(x, n), s = v.clone();
+                Kernels.setVectorized(true);
+                Kernels.expShifted(v, n, shift);
+                Kernels.setVectorized(false);
+                Kernels.expShifted(s, n, shift);
+                for (int i = 0; i < n; i++) {
+                    int k = i;
+                    assertEquals(Float.floatToIntBits(s[i]), Float.floatToIntBits(v[i]),
+                            () -> "exp(" + x[k] + " - " + shift + "): vector " + v[k] + ", scalar " + s[k]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void vectorGeluGivesTheScalarBits() {
+        float[] x = expInputs();
+        for (int i = 0; i < x.length; i++) x[i] /= 8; // GELU's inputs are activations: mostly in [-10, 10]
+        float[] v = new float[x.length], s = new float[x.length];
+        Kernels.setVectorized(true);
+        Kernels.geluTanh(x, v, x.length - 3); // the last three by the scalar tail
+        Kernels.setVectorized(false);
+        Kernels.geluTanh(x, s, x.length - 3);
+        for (int i = 0; i < x.length; i++) {
+            int k = i;
+            assertEquals(Float.floatToIntBits(s[i]), Float.floatToIntBits(v[i]), () -> "geluTanh(" + x[k] + "): vector " + v[k] + ", scalar " + s[k]);
+        }
+    }
+
+    @Test
+    void aTrainingStepGivesTheSameBitsWithAndWithoutTheVectorApi() {
+        GptConfig cfg = new GptConfig(97, 24, 32, 2, 4, 0.1, 1e-5, true, true);
+        Kernels.setVectorized(true);
+        double[][] a = run(cfg, true, 3, 24, null);
+        Kernels.setVectorized(false);
+        double[][] b = run(cfg, true, 3, 24, null);
+        assertArrayEquals(b[0], a[0]);
+        assertArrayEquals(b[1], a[1], "a run must resume bit for bit on a JVM with or without the module");
     }
 
     @Test
