@@ -24,8 +24,25 @@ for (int i = 0; i < 6; i++) for (int j = i + 1; j < 6; j++) zeroAbove &= causal.
 check(zeroAbove, "masked attention weights are exactly zero above the diagonal");
 check(Math.abs(causal.getRow(3).sumNumber().doubleValue() - 1) < 1e-6, "and each row still sums to 1");
 
-// 3.6 multi-head causal attention is inside GptModel: fused q, k, v projections, H heads, the same mask.
-// The proof that it is causal: changing a later token leaves the logits of every earlier position unchanged.
+// 3.6 multi-head causal attention as a layer of its own: CausalSelfAttention (fused q, k, v projection, H heads,
+// the mask, the output projection), with forward and backward. Its output at a position depends only on the
+// inputs at that position and before it.
+CausalSelfAttention mha = new CausalSelfAttention(12, 3, 0.0, true, org.nd4j.linalg.api.buffer.DataType.FLOAT, 7);
+System.out.println(mha);
+INDArray xs = Nd4j.randn(org.nd4j.linalg.api.buffer.DataType.FLOAT, 6, 12); // one sequence of 6 positions
+INDArray before = mha.forward(xs, 1, 6).dup();
+xs.getRow(4).addi(1.0);                                                      // change the input at position 4
+INDArray after = mha.forward(xs, 1, 6).dup();
+check(before.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 4), org.nd4j.linalg.indexing.NDArrayIndex.all())
+        .equals(after.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 4), org.nd4j.linalg.indexing.NDArrayIndex.all())),
+        "positions 0-3 of the attention layer's output do not see position 4");
+check(!before.getRow(4).equals(after.getRow(4)), "position 4 does");
+INDArray dx = mha.backward(Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.FLOAT, 6, 12));
+check(dx.getRow(5).norm2Number().doubleValue() > 0 && mha.params().grad("c_attn.weight").norm2Number().doubleValue() > 0,
+        "backward gives gradients for the inputs and the weights");
+
+// Inside GptModel every layer runs the same attention code.
+// The proof that the model is causal: changing a later token leaves the logits of every earlier position unchanged.
 GptConfig cfg = new GptConfig(100, 16, 32, 2, 4, 0.0, 1e-5, true, true);
 GptModel model = GptModel.create(cfg, 1).eval();
 System.out.println(model + ", " + cfg.heads() + " heads of " + cfg.headDim() + " channels");

@@ -163,11 +163,12 @@ public final class GptModel implements AutoCloseable {
         final int B, T, BT, C, H, hs, V;
         final INDArray idx;     // token ids [BT] (INT)
         final INDArray emb;     // [BT, C] embedding output = input of layer 0
-        final INDArray[] x, ln1, ln1Hat, ln1Rstd, qkv, qkvh, q, k, v, attPre, attProb, attDrop, attMask, y, yh,
-                attnOut, xa, ln2, ln2Hat, ln2Rstd, fc, th, g, proj, mask1, mask2;
+        final INDArray[] x, ln1, ln1Hat, ln1Rstd, qkv, y, attnOut, xa, ln2, ln2Hat, ln2Rstd, fc, th, g, proj, mask1, mask2;
+        final AttentionCore[] att;
+        final AttentionCore.Scratch attScratch;
         final INDArray xL, lnf, lnfHat, lnfRstd, logits, probs, rowMax, rowSum, embMask;
         // backward scratch
-        final INDArray dres, dbuf, dtmp, dtmp2, dln, d4a, d4b, dqkv, dqkvh, dq, dk, dv, dyh, datt, dattPre, dy;
+        final INDArray dres, dbuf, dtmp, dtmp2, dln, d4a, d4b, dqkv, dy;
         final INDArray rowTmp, mean;
         // the rows that carry loss, packed (fine-tuning puts loss on the SQL only): the LM head and the
         // cross-entropy run on these R rows instead of all BT
@@ -186,9 +187,7 @@ public final class GptModel implements AutoCloseable {
         final INDArray uniqueIdx, embRows;
         int[] targets;
         double weightSum;
-        final INDArray causalMask; // [1, T*T]: 0 on and below the diagonal, -inf above
-        final INDArray wpeRow, dwpeFlat, embRowsBT, dresRowsBT, dyPerm, dqkv5, dqkvhPerm;
-        final INDArray[] qkvPerm, attPreRows, y4, yhPerm;
+        final INDArray wpeRow, dwpeFlat, embRowsBT, dresRowsBT;
 
         Activations(int B, int T) {
             this.B = B;
@@ -204,9 +203,8 @@ public final class GptModel implements AutoCloseable {
             emb = mk(BT, C);
             x = new INDArray[L + 1];
             ln1 = new INDArray[L]; ln1Hat = new INDArray[L]; ln1Rstd = new INDArray[L];
-            qkv = new INDArray[L]; qkvh = new INDArray[L]; q = new INDArray[L]; k = new INDArray[L]; v = new INDArray[L];
-            attPre = new INDArray[L]; attProb = new INDArray[L]; attDrop = new INDArray[L]; attMask = new INDArray[L];
-            y = new INDArray[L]; yh = new INDArray[L]; attnOut = new INDArray[L]; xa = new INDArray[L];
+            qkv = new INDArray[L]; att = new AttentionCore[L];
+            y = new INDArray[L]; attnOut = new INDArray[L]; xa = new INDArray[L];
             ln2 = new INDArray[L]; ln2Hat = new INDArray[L]; ln2Rstd = new INDArray[L];
             fc = new INDArray[L]; th = new INDArray[L]; g = new INDArray[L]; proj = new INDArray[L];
             mask1 = new INDArray[L]; mask2 = new INDArray[L];
@@ -214,12 +212,8 @@ public final class GptModel implements AutoCloseable {
             for (int l = 0; l < L; l++) {
                 ln1[l] = mk(BT, C); ln1Hat[l] = mk(BT, C); ln1Rstd[l] = mk(BT);
                 qkv[l] = mk(BT, 3 * C);
-                qkvh[l] = mk(3, B, H, T, hs);
-                q[l] = slice(qkvh[l], 0); k[l] = slice(qkvh[l], 1); v[l] = slice(qkvh[l], 2);
-                attPre[l] = mk(B, H, T, T); attProb[l] = mk(B, H, T, T);
-                attMask[l] = drop ? mk(B, H, T, T) : null;
-                attDrop[l] = drop ? mk(B, H, T, T) : attProb[l];
-                yh[l] = mk(B, H, T, hs); y[l] = mk(BT, C);
+                y[l] = mk(BT, C);
+                att[l] = new AttentionCore(qkv[l], y[l], B, T, H, drop);
                 attnOut[l] = mk(BT, C); xa[l] = mk(BT, C);
                 ln2[l] = mk(BT, C); ln2Hat[l] = mk(BT, C); ln2Rstd[l] = mk(BT);
                 fc[l] = mk(BT, 4 * C); th[l] = mk(BT, 4 * C); g[l] = mk(BT, 4 * C); proj[l] = mk(BT, C);
@@ -232,9 +226,8 @@ public final class GptModel implements AutoCloseable {
             lnf = mk(BT, C); lnfHat = mk(BT, C); lnfRstd = mk(BT);
             logits = mk(BT, V); probs = mk(BT, V); rowMax = mk(BT); rowSum = mk(BT);
             dres = mk(BT, C); dbuf = mk(BT, C); dtmp = mk(BT, C); dtmp2 = mk(BT, C); dln = mk(BT, C);
-            d4a = mk(BT, 4 * C); d4b = mk(BT, 4 * C); dqkv = mk(BT, 3 * C); dqkvh = mk(3, B, H, T, hs);
-            dq = slice(dqkvh, 0); dk = slice(dqkvh, 1); dv = slice(dqkvh, 2);
-            dyh = mk(B, H, T, hs); datt = mk(B, H, T, T); dattPre = mk(B, H, T, T); dy = mk(BT, C);
+            d4a = mk(BT, 4 * C); d4b = mk(BT, 4 * C); dqkv = mk(BT, 3 * C); dy = mk(BT, C);
+            attScratch = new AttentionCore.Scratch(B, T, C, H, dtype);
             rowTmp = mk(BT); mean = mk(BT);
             selIn = mk(BT, C); selD = mk(BT, C);
             selRows = new int[BT];
@@ -248,25 +241,12 @@ public final class GptModel implements AutoCloseable {
             uniqueTokens = new int[BT];
             uniqueIdx = Nd4j.create(DataType.INT, BT);
             embRows = mk(BT, C);
-            double[] m = new double[T * T];
-            for (int i = 0; i < T; i++) for (int j = i + 1; j < T; j++) m[i * T + j] = Double.NEGATIVE_INFINITY;
-            causalMask = Nd4j.createFromArray(m).castTo(dtype).reshape('c', 1, (long) T * T);
             // Views, made once: a view made in every step costs native shape buffers every step.
             long TC = (long) T * C;
             wpeRow = params.get("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC);
             dwpeFlat = params.grad("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC).reshape(TC);
             embRowsBT = emb.reshape('c', B, TC);
             dresRowsBT = dres.reshape('c', B, TC);
-            qkvPerm = new INDArray[L]; attPreRows = new INDArray[L]; y4 = new INDArray[L]; yhPerm = new INDArray[L];
-            for (int l = 0; l < L; l++) {
-                qkvPerm[l] = qkv[l].reshape('c', B, T, 3, H, hs).permute(2, 0, 3, 1, 4);
-                attPreRows[l] = attPre[l].reshape('c', (long) B * H, (long) T * T);
-                y4[l] = y[l].reshape('c', B, T, H, hs);
-                yhPerm[l] = yh[l].permute(0, 2, 1, 3);
-            }
-            dyPerm = dy.reshape('c', B, T, H, hs).permute(0, 2, 1, 3);
-            dqkv5 = dqkv.reshape('c', B, T, 3, H, hs);
-            dqkvhPerm = dqkvh.permute(1, 3, 0, 2, 4);
         }
 
         private INDArray mk(long... shape) {
@@ -283,10 +263,6 @@ public final class GptModel implements AutoCloseable {
                     Nd4j.create(selIn.data(), r, C), Nd4j.create(selD.data(), r, C),
                     Nd4j.create(logits.data(), r, V), Nd4j.create(probs.data(), r, V),
                     Nd4j.create(rowMax.data(), r), Nd4j.create(rowSum.data(), r), Nd4j.create(weightArr.data(), r)});
-        }
-
-        private INDArray slice(INDArray a, int i) {
-            return a.get(NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
         }
     }
 
@@ -370,7 +346,7 @@ public final class GptModel implements AutoCloseable {
             String h = "h." + l + ".";
             Layers.layerNormForward(a.x[l], p(h + "ln_1.weight"), pb(h + "ln_1.bias"), eps, a.ln1[l], a.ln1Hat[l], a.mean, a.ln1Rstd[l]);
             Layers.linearForward(a.ln1[l], p(h + "attn.c_attn.weight"), pb(h + "attn.c_attn.bias"), a.qkv[l]);
-            attentionForward(a, l, drop, rng);
+            a.att[l].forward(drop, (x, mask) -> dropout(x, mask, rng));
             Layers.linearForward(a.y[l], p(h + "attn.c_proj.weight"), pb(h + "attn.c_proj.bias"), a.attnOut[l]);
             if (drop) dropout(a.attnOut[l], a.mask1[l], rng);
             Layers.add(a.x[l], a.attnOut[l], a.xa[l]);
@@ -384,48 +360,9 @@ public final class GptModel implements AutoCloseable {
         Layers.layerNormForward(a.xL, p("ln_f.weight"), pb("ln_f.bias"), eps, a.lnf, a.lnfHat, a.mean, a.lnfRstd);
     }
 
-    /** Causal multi-head self-attention of layer l: qkv[BT, 3C] → y[BT, C] (before the output projection). */
-    private void attentionForward(Activations a, int l, boolean drop, Random rng) {
-        int B = a.B, T = a.T, H = a.H, hs = a.hs;
-        if (CausalAttention.available() && Kernels.fits(a.qkv[l], a.attProb[l], a.attDrop[l], a.y[l])) {
-            CausalAttention.probabilities(a.qkv[l], B, T, H, a.attProb[l]);
-            if (drop) {
-                a.attDrop[l].assign(a.attProb[l]);
-                dropout(a.attDrop[l], a.attMask[l], rng);
-            }
-            CausalAttention.mix(drop ? a.attDrop[l] : a.attProb[l], a.qkv[l], B, T, H, a.y[l]);
-            return;
-        }
-        // [B, T, 3, H, hs] → [3, B, H, T, hs]
-        a.qkvh[l].assign(a.qkvPerm[l]);
-        // scores = q k^T / sqrt(hs), -inf above the diagonal
-        Layers.batchedMatmul(a.q[l], a.k[l], a.attPre[l], false, true);
-        if (Kernels.fits(a.attPre[l], a.attProb[l])) {
-            // one pass over the lower triangle instead of scale, mask and ND4J's softmax over all of [B, H, T, T]
-            CausalAttention.softmaxRows(a.attPre[l], (float) (1.0 / Math.sqrt(hs)), T, a.attProb[l]);
-        } else {
-            a.attPre[l].muli(1.0 / Math.sqrt(hs));
-            a.attPreRows[l].addiRowVector(a.causalMask);
-            Layers.softmax(a.attPre[l], a.attProb[l]);
-        }
-        if (drop) {
-            a.attDrop[l].assign(a.attProb[l]);
-            dropout(a.attDrop[l], a.attMask[l], rng);
-        }
-        // attDrop is its own buffer whenever the config has dropout: in eval mode it is not filled
-        Layers.batchedMatmul(drop ? a.attDrop[l] : a.attProb[l], a.v[l], a.yh[l], false, false);
-        // [B, H, T, hs] → [B, T, H, hs] = [BT, C]
-        a.y4[l].assign(a.yhPerm[l]);
-    }
-
     /** In place: x *= mask, with mask = (u >= p) / (1 - p) for u ~ U[0, 1), saved for backward. */
     private void dropout(INDArray x, INDArray mask, Random rng) {
-        double p = config.dropout();
-        Nd4j.getExecutioner().exec(new UniformDistribution(mask, 0.0, 1.0), rng);
-        mask.subi(p);
-        Transforms.step(mask, false);
-        mask.muli(1.0 / (1.0 - p));
-        x.muli(mask);
+        Layers.dropout(x, mask, config.dropout(), rng);
     }
 
     /**
@@ -551,7 +488,7 @@ public final class GptModel implements AutoCloseable {
             if (drop) dattnOut = a.dbuf.assign(a.dres).muli(a.mask1[l]);
             Layers.linearBackward(dattnOut, a.y[l], p(h + "attn.c_proj.weight"), a.dy, gr(h + "attn.c_proj.weight"),
                     grb(h + "attn.c_proj.bias"), false);
-            attentionBackward(a, l, drop);
+            a.att[l].backward(a.dy, drop, a.attScratch, a.dqkv);
             Layers.linearBackward(a.dqkv, a.ln1[l], p(h + "attn.c_attn.weight"), a.dln, gr(h + "attn.c_attn.weight"),
                     grb(h + "attn.c_attn.bias"), false);
             Layers.layerNormBackward(a.dln, a.ln1Hat[l], a.ln1Rstd[l], p(h + "ln_1.weight"), a.dres, gr(h + "ln_1.weight"),
@@ -606,29 +543,6 @@ public final class GptModel implements AutoCloseable {
         a.uniqueIdx.data().setData(uniq);
         Nd4j.exec(DynamicCustomOp.builder("scatter_add").addInputs(gr("wte.weight"), a.uniqueIdx, a.embRows)
                 .addOutputs(gr("wte.weight")).build());
-    }
-
-    private void attentionBackward(Activations a, int l, boolean drop) {
-        int B = a.B, T = a.T, H = a.H, hs = a.hs;
-        if (CausalAttention.available() && Kernels.fits(a.qkv[l], a.attProb[l], a.attDrop[l], a.attMask[l], a.dy, a.dattPre, a.dqkv)) {
-            CausalAttention.backward(a.qkv[l], a.attProb[l], drop ? a.attDrop[l] : null, drop ? a.attMask[l] : null, a.dy, B, T, H,
-                    a.dattPre, a.dqkv);
-            return;
-        }
-        a.dyh.assign(a.dyPerm);
-        Layers.batchedMatmul(a.dyh, a.v[l], a.datt, false, true);        // d(attDrop) = dyh v^T
-        Layers.batchedMatmul(drop ? a.attDrop[l] : a.attProb[l], a.dyh, a.dv, true, false);    // dv = attDrop^T dyh
-        if (Kernels.fits(a.attProb[l], a.datt, a.attMask[l], a.dattPre)) {
-            // ND4J's softmax_bp over [B, H, T, T] cost more than the four products here
-            CausalAttention.softmaxBackwardRows(a.attProb[l], a.datt, drop ? a.attMask[l] : null, (float) (1.0 / Math.sqrt(hs)), T, a.dattPre);
-        } else {
-            if (drop) a.datt.muli(a.attMask[l]);
-            Layers.softmaxBackward(a.attPre[l], a.datt, a.dattPre);
-            a.dattPre.muli(1.0 / Math.sqrt(hs));
-        }
-        Layers.batchedMatmul(a.dattPre, a.k[l], a.dq, false, false);     // dq = datt k
-        Layers.batchedMatmul(a.dattPre, a.q[l], a.dk, true, false);      // dk = datt^T q
-        a.dqkv5.assign(a.dqkvhPerm);
     }
 
     // ------------------------------------------------------------------------------------------ helpers

@@ -33,6 +33,18 @@ public final class Layers {
         if (db != null) addColumnSums(dout, db);
     }
 
+    /**
+     * Inverted dropout in place: mask = (u &gt;= p) / (1 - p) for u ~ U[0, 1) drawn from {@code rng}, then x *= mask;
+     * the mask is kept for backward.
+     */
+    public static void dropout(INDArray x, INDArray mask, double p, org.nd4j.linalg.api.rng.Random rng) {
+        Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.random.impl.UniformDistribution(mask, 0.0, 1.0), rng);
+        mask.subi(p);
+        org.nd4j.linalg.ops.transforms.Transforms.step(mask, false);
+        mask.muli(1.0 / (1.0 - p));
+        x.muli(mask);
+    }
+
     /** x[N, C] += v[C] on every row. */
     static void addRowVector(INDArray x, INDArray v) {
         if (Kernels.fits(x, v) && x.rank() == 2 && x.size(1) == v.length()) Kernels.addRowVector(x, v);

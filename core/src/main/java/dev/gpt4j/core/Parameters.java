@@ -67,7 +67,12 @@ public final class Parameters {
     }
 
     public Parameters(GptConfig config, DataType dtype) {
-        this.slots = Collections.unmodifiableList(layout(config));
+        this(layout(config), dtype);
+    }
+
+    /** Zeroed buffers for these tensors (offsets one after the other, as {@link #layout} makes them). */
+    Parameters(List<Slot> layout, DataType dtype) {
+        this.slots = Collections.unmodifiableList(new ArrayList<>(layout));
         long n = 0;
         for (Slot s : slots) {
             byName.put(s.name(), s);

@@ -1,0 +1,199 @@
+package dev.gpt4j.core;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.random.impl.GaussianDistribution;
+import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The attention sub-layer of a GPT-2 block on its own (Raschka ch. 3's {@code MultiHeadAttention}, nanoGPT's
+ * {@code CausalSelfAttention}): qkv = x W_attn + b_attn; per head, y_h = softmax(q_h k_h^T / sqrt(hs) + causal mask)
+ * v_h, with attention dropout on the probabilities; out = y W_proj + b_proj, with dropout on out. Forward and
+ * backward, on the same code {@link GptModel} runs in each layer ({@code AttentionCore}).
+ *
+ * <p>Its weights are in {@link #params()} under GPT-2's names inside a block ({@code c_attn.weight} [C, 3C],
+ * {@code c_attn.bias} [3C], {@code c_proj.weight} [C, C], {@code c_proj.bias} [C]), with GPT-2's initialisation,
+ * so {@link AdamW} trains it as it trains a model. Used alone in the chapter 3 notebook and in the attention
+ * benchmark. Not thread-safe; one forward then one backward at a time.
+ *
+ * <pre>{@code
+ * var att = new CausalSelfAttention(64, 4, 0.0, true, DataType.FLOAT, 42);
+ * INDArray out = att.forward(x, B, T);      // x [B*T, 64]
+ * INDArray dx = att.backward(dout);         // adds to att.params().grads()
+ * }</pre>
+ */
+public final class CausalSelfAttention {
+    private final int C, H;
+    private final double dropout;
+    private final boolean bias;
+    private final DataType dtype;
+    private final long seed;
+    private final Parameters params;
+    private final Map<Long, Buffers> shapes = new LinkedHashMap<>();
+    private Buffers last;
+    private boolean training = true;
+    private long dropoutStep;
+    private Random rng;
+
+    /**
+     * @param embedDim C, a multiple of {@code heads}
+     * @param dropout  on the attention probabilities and on the output, in training mode; 0 for none
+     * @param bias     whether the two projections have biases
+     * @param dtype    FLOAT, or DOUBLE (slower; for gradient checks)
+     * @param seed     the initial weights (normal 0.02; c_proj scaled as for a one-layer model, 0.02 / sqrt(2)) and
+     *                 the dropout masks
+     */
+    public CausalSelfAttention(int embedDim, int heads, double dropout, boolean bias, DataType dtype, long seed) {
+        if (heads <= 0 || embedDim <= 0 || embedDim % heads != 0) {
+            throw new IllegalArgumentException("embedDim " + embedDim + " must be a positive multiple of heads " + heads);
+        }
+        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), not " + dropout);
+        if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) throw new IllegalArgumentException("dtype must be FLOAT or DOUBLE, not " + dtype);
+        this.C = embedDim;
+        this.H = heads;
+        this.dropout = dropout;
+        this.bias = bias;
+        this.dtype = dtype;
+        this.seed = seed;
+        this.params = new Parameters(layout(embedDim, bias), dtype);
+        Random init = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+        for (Parameters.Slot s : params.slots()) {
+            if (s.shape().length != 2) continue; // biases start at 0
+            INDArray tmp = Nd4j.create(dtype, s.shape());
+            double std = s.name().equals("c_proj.weight") ? 0.02 / Math.sqrt(2) : 0.02;
+            Nd4j.getExecutioner().exec(new GaussianDistribution(tmp, 0.0, std), init);
+            params.get(s.name()).assign(tmp);
+        }
+    }
+
+    private static List<Parameters.Slot> layout(int C, boolean bias) {
+        List<Parameters.Slot> s = new ArrayList<>();
+        long off = 0;
+        for (Object[] t : new Object[][] {{"c_attn.weight", new long[] {C, 3L * C}}, {"c_attn.bias", new long[] {3L * C}},
+                {"c_proj.weight", new long[] {C, C}}, {"c_proj.bias", new long[] {C}}}) {
+            long[] shape = (long[]) t[1];
+            if (shape.length == 1 && !bias) continue;
+            Parameters.Slot slot = new Parameters.Slot((String) t[0], off, shape, shape.length == 2);
+            s.add(slot);
+            off += slot.size();
+        }
+        return s;
+    }
+
+    /** The weights and their gradients (one flat buffer each). */
+    public Parameters params() {
+        return params;
+    }
+
+    public int embedDim() {
+        return C;
+    }
+
+    public int heads() {
+        return H;
+    }
+
+    /** Training mode: dropout on (when the block has it). The default. */
+    public CausalSelfAttention train() {
+        training = true;
+        return this;
+    }
+
+    /** Evaluation mode: no dropout. */
+    public CausalSelfAttention eval() {
+        training = false;
+        return this;
+    }
+
+    /** The dropout masks of the next forward are drawn from (seed, step): the same step gives the same masks. */
+    public void setDropoutStep(long step) {
+        dropoutStep = step;
+    }
+
+    /** Zeroes the gradients. */
+    public void zeroGrad() {
+        params.grads().assign(0);
+    }
+
+    /**
+     * out = attention(x) for x [B*T, C] (B sequences of T positions, row-major), kept for {@link #backward}. The
+     * returned array is this block's buffer for the (B, T) shape: the next forward of that shape overwrites it.
+     */
+    public INDArray forward(INDArray x, int B, int T) {
+        if (B <= 0 || T <= 0) throw new IllegalArgumentException("batch and sequence length must be positive, not " + B + "x" + T);
+        if (x.rank() != 2 || x.size(0) != (long) B * T || x.size(1) != C) {
+            throw new IllegalArgumentException("x must be [B*T, C] = [" + (long) B * T + ", " + C + "], not " + java.util.Arrays.toString(x.shape()));
+        }
+        if (x.dataType() != dtype) throw new IllegalArgumentException("x is " + x.dataType() + ", the block " + dtype);
+        Buffers b = shapes.computeIfAbsent((long) B << 32 | T, k -> new Buffers(B, T));
+        last = b;
+        Blas.forTraining();
+        b.drop = training && dropout > 0;
+        if (b.drop) {
+            if (rng == null) rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+            rng.setSeed(seed * 1_000_003L + dropoutStep);
+        }
+        b.x.assign(x);
+        Layers.linearForward(b.x, params.get("c_attn.weight"), bias ? params.get("c_attn.bias") : null, b.qkv);
+        b.core.forward(b.drop, (a, mask) -> Layers.dropout(a, mask, dropout, rng));
+        Layers.linearForward(b.y, params.get("c_proj.weight"), bias ? params.get("c_proj.bias") : null, b.out);
+        if (b.drop) Layers.dropout(b.out, b.outMask, dropout, rng);
+        return b.out;
+    }
+
+    /**
+     * dx [B*T, C] for dout [B*T, C] = the gradient of a loss at the last forward's output; adds the weights'
+     * gradients to {@link Parameters#grads()}. The returned array is this block's buffer, like forward's.
+     */
+    public INDArray backward(INDArray dout) {
+        Buffers b = last;
+        if (b == null) throw new IllegalStateException("backward() needs a forward() first");
+        if (dout.rank() != 2 || dout.size(0) != b.x.size(0) || dout.size(1) != C) {
+            throw new IllegalArgumentException("dout must be [" + b.x.size(0) + ", " + C + "], not " + java.util.Arrays.toString(dout.shape()));
+        }
+        Blas.forTraining();
+        INDArray d = b.dout.assign(dout);
+        if (b.drop) d.muli(b.outMask);
+        Layers.linearBackward(d, b.y, params.get("c_proj.weight"), b.dy, params.grad("c_proj.weight"),
+                bias ? params.grad("c_proj.bias") : null, false);
+        b.core.backward(b.dy, b.drop, b.scratch, b.dqkv);
+        Layers.linearBackward(b.dqkv, b.x, params.get("c_attn.weight"), b.dx, params.grad("c_attn.weight"),
+                bias ? params.grad("c_attn.bias") : null, false);
+        return b.dx;
+    }
+
+    @Override
+    public String toString() {
+        return "CausalSelfAttention[C=" + C + ", H=" + H + ", dropout=" + dropout + ", bias=" + bias + ", " + dtype + ", "
+                + params.size() + " parameters]";
+    }
+
+    /** The arrays of one (B, T) shape. */
+    private final class Buffers {
+        final INDArray x, qkv, y, out, outMask, dout, dy, dqkv, dx;
+        final AttentionCore core;
+        final AttentionCore.Scratch scratch;
+        boolean drop;
+
+        Buffers(int B, int T) {
+            long BT = (long) B * T;
+            x = Nd4j.create(dtype, BT, C);
+            qkv = Nd4j.create(dtype, BT, 3L * C);
+            y = Nd4j.create(dtype, BT, C);
+            out = Nd4j.create(dtype, BT, C);
+            outMask = dropout > 0 ? Nd4j.create(dtype, BT, C) : null;
+            dout = Nd4j.create(dtype, BT, C);
+            dy = Nd4j.create(dtype, BT, C);
+            dqkv = Nd4j.create(dtype, BT, 3L * C);
+            dx = Nd4j.create(dtype, BT, C);
+            core = new AttentionCore(qkv, y, B, T, H, dropout > 0);
+            scratch = new AttentionCore.Scratch(B, T, C, H, dtype);
+        }
+    }
+}
