@@ -85,31 +85,35 @@ class CausalSelfAttentionTest {
         att.forward(x, B, T);
         INDArray dx = att.backward(w).dup();
         INDArray grads = att.params().grads().dup();
-        double h = 1e-6, worst = 0;
-        String at = "";
-        for (int i = 0; i < x.length(); i++) {
-            double v = x.getDouble(i);
-            x.putScalar(i, v + h);
-            double up = loss(att, x, w, B, T);
-            x.putScalar(i, v - h);
-            double down = loss(att, x, w, B, T);
-            x.putScalar(i, v);
-            double num = (up - down) / (2 * h), rel = Math.abs(num - dx.getDouble(i)) / Math.max(1e-3, Math.abs(num) + Math.abs(dx.getDouble(i)));
-            if (rel > worst) { worst = rel; at = "dx[" + i + "]"; }
+        for (Worst worst : new Worst[] {worstByFiniteDifferences(att, x, w, B, T, x, dx, "dx"),
+                worstByFiniteDifferences(att, x, w, B, T, att.params().values(), grads, "parameter")}) {
+            assertTrue(worst.rel() < 1e-6, "worst relative error " + worst.rel() + " at " + worst.where());
         }
-        INDArray p = att.params().values();
-        for (int i = 0; i < p.length(); i++) {
-            double v = p.getDouble(i);
-            p.putScalar(i, v + h);
-            double up = loss(att, x, w, B, T);
-            p.putScalar(i, v - h);
-            double down = loss(att, x, w, B, T);
-            p.putScalar(i, v);
-            double num = (up - down) / (2 * h), rel = Math.abs(num - grads.getDouble(i)) / Math.max(1e-3, Math.abs(num) + Math.abs(grads.getDouble(i)));
-            if (rel > worst) { worst = rel; at = "parameter " + i; }
-        }
-        assertTrue(worst < 1e-6, "worst relative error " + worst + " at " + at);
         assertTrue(grads.norm2Number().doubleValue() > 0 && dx.norm2Number().doubleValue() > 0, "some gradient");
+    }
+
+    private record Worst(double rel, String where) {}
+
+    /** The largest relative error of {@code analytic} against central differences over the elements of {@code a}. */
+    private static Worst worstByFiniteDifferences(CausalSelfAttention att, INDArray x, INDArray w, int B, int T, INDArray a,
+                                                   INDArray analytic, String what) {
+        double h = 1e-6, worst = 0;
+        long at = -1;
+        for (long i = 0; i < a.length(); i++) {
+            double v = a.getDouble(i);
+            a.putScalar(i, v + h);
+            double up = loss(att, x, w, B, T);
+            a.putScalar(i, v - h);
+            double down = loss(att, x, w, B, T);
+            a.putScalar(i, v);
+            double num = (up - down) / (2 * h), an = analytic.getDouble(i);
+            double rel = Math.abs(num - an) / Math.max(1e-3, Math.abs(num) + Math.abs(an));
+            if (rel > worst) {
+                worst = rel;
+                at = i;
+            }
+        }
+        return new Worst(worst, what + "[" + at + "]");
     }
 
     @Test
