@@ -7,9 +7,7 @@ import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The attention sub-layer of a GPT-2 block on its own (Raschka ch. 3's {@code MultiHeadAttention}, nanoGPT's
@@ -35,7 +33,7 @@ public final class CausalSelfAttention {
     private final DataType dtype;
     private final long seed;
     private final Parameters params;
-    private final Map<Long, Buffers> shapes = new LinkedHashMap<>();
+    /** The arrays of the last forward's (B, T); another shape replaces them. */
     private Buffers last;
     private boolean training = true;
     private long dropoutStep;
@@ -123,7 +121,8 @@ public final class CausalSelfAttention {
 
     /**
      * out = attention(x) for x [B*T, C] (B sequences of T positions, row-major), kept for {@link #backward}. The
-     * returned array is this block's buffer for the (B, T) shape: the next forward of that shape overwrites it.
+     * returned array is this block's buffer: the next forward overwrites it. The buffers are made for a (B, T) and
+     * kept while forward gets the same shape.
      */
     public INDArray forward(INDArray x, int B, int T) {
         if (B <= 0 || T <= 0) throw new IllegalArgumentException("batch and sequence length must be positive, not " + B + "x" + T);
@@ -131,8 +130,8 @@ public final class CausalSelfAttention {
             throw new IllegalArgumentException("x must be [B*T, C] = [" + (long) B * T + ", " + C + "], not " + java.util.Arrays.toString(x.shape()));
         }
         if (x.dataType() != dtype) throw new IllegalArgumentException("x is " + x.dataType() + ", the block " + dtype);
-        Buffers b = shapes.computeIfAbsent((long) B << 32 | T, k -> new Buffers(B, T));
-        last = b;
+        if (last == null || last.B != B || last.T != T) last = new Buffers(B, T);
+        Buffers b = last;
         Blas.forTraining();
         b.drop = training && dropout > 0;
         if (b.drop) {
@@ -176,12 +175,15 @@ public final class CausalSelfAttention {
 
     /** The arrays of one (B, T) shape. */
     private final class Buffers {
+        final int B, T;
         final INDArray x, qkv, y, out, outMask, dout, dy, dqkv, dx;
         final AttentionCore core;
         final AttentionCore.Scratch scratch;
         boolean drop;
 
         Buffers(int B, int T) {
+            this.B = B;
+            this.T = T;
             long BT = (long) B * T;
             x = Nd4j.create(dtype, BT, C);
             qkv = Nd4j.create(dtype, BT, 3L * C);
