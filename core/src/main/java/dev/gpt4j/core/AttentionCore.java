@@ -11,9 +11,9 @@ import java.util.function.BiConsumer;
  * Causal multi-head attention from the fused projection qkv [B*T, 3C] to y [B*T, C], and back, for one (B, T) shape:
  * the arrays and the steps of one layer. {@link GptModel} keeps one per layer and {@link CausalSelfAttention} one.
  *
- * <p>Two paths. FLOAT arrays take {@link CausalAttention}'s per-head BLAS products on qkv in place (unless
- * {@code -Dgpt4j.attention=nd4j}). Otherwise (DOUBLE, the finite-difference checks) q, k and v are permuted to
- * [3, B, H, T, hs] copies and multiplied with ND4J's batched matmul; the arrays of that path are made on its first use.
+ * <p>Two paths. By default q, k and v are permuted to [3, B, H, T, hs] copies and multiplied with ND4J's batched
+ * matmul; with {@code -Dgpt4j.attention=blas}, FLOAT arrays take {@link CausalAttention}'s per-head BLAS products
+ * on qkv in place instead (see there why that is off). The arrays of the ND4J path are made on its first use.
  */
 final class AttentionCore {
     final int B, T, C, H, hs;

@@ -20,7 +20,7 @@ class KernelsTest {
     void restore() {
         Kernels.setEnabled(true);
         Kernels.setVectorized(true);
-        CausalAttention.setEnabled(true);
+        CausalAttention.setEnabled(false);
     }
 
     @Test
@@ -134,7 +134,7 @@ class KernelsTest {
 
     /** Loss and every gradient of one forward/backward, with the kernels on or off. */
     private static double[][] run(GptConfig cfg, boolean kernels, int B, int T, float[] weights) {
-        return run(cfg, kernels, kernels, B, T, weights);
+        return run(cfg, kernels, false, B, T, weights);
     }
 
     private static double[][] run(GptConfig cfg, boolean kernels, boolean blasAttention, int B, int T, float[] weights) {
@@ -204,7 +204,7 @@ class KernelsTest {
 
     @Test
     void blasAttentionMatchesTheNd4jAttention() {
-        // the per-head products (the default) against ND4J's batched attention, with dropout, all else fused
+        // the per-head products (off by default: see CausalAttention) against ND4J's batched attention, with dropout
         GptConfig cfg = new GptConfig(50, 16, 24, 2, 3, 0.2, 1e-5, true, true);
         assertSame(run(cfg, true, true, 2, 16, null), run(cfg, true, false, 2, 16, null), "BLAS attention");
     }
