@@ -6,7 +6,6 @@ import org.nd4j.linalg.api.ops.random.impl.GaussianDistribution;
 import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -71,17 +70,12 @@ public final class CausalSelfAttention {
     }
 
     private static List<Parameters.Slot> layout(int C, boolean bias) {
-        List<Parameters.Slot> s = new ArrayList<>();
-        long off = 0;
-        for (Object[] t : new Object[][] {{"c_attn.weight", new long[] {C, 3L * C}}, {"c_attn.bias", new long[] {3L * C}},
-                {"c_proj.weight", new long[] {C, C}}, {"c_proj.bias", new long[] {C}}}) {
-            long[] shape = (long[]) t[1];
-            if (shape.length == 1 && !bias) continue;
-            Parameters.Slot slot = new Parameters.Slot((String) t[0], off, shape, shape.length == 2);
-            s.add(slot);
-            off += slot.size();
-        }
-        return s;
+        Parameters.Layout s = new Parameters.Layout();
+        s.add("c_attn.weight", C, 3L * C);
+        if (bias) s.add("c_attn.bias", 3L * C);
+        s.add("c_proj.weight", C, C);
+        if (bias) s.add("c_proj.bias", C);
+        return s.slots();
     }
 
     /** The weights and their gradients (one flat buffer each). */

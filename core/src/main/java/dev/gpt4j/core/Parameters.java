@@ -35,35 +35,45 @@ public final class Parameters {
 
     /** The tensors of a GPT-2 model with this config, in HF's order. */
     public static List<Slot> layout(GptConfig c) {
-        List<Slot> s = new ArrayList<>();
-        long[] off = {0};
         int C = c.embedDim(), V = c.vocabSize();
-        java.util.function.BiConsumer<String, long[]> add2 = (name, shape) -> {
-            Slot slot = new Slot(name, off[0], shape, shape.length == 2);
-            s.add(slot);
-            off[0] += slot.size();
-        };
-        add2.accept("wte.weight", new long[] {V, C});
-        add2.accept("wpe.weight", new long[] {c.contextLength(), C});
+        Layout s = new Layout();
+        s.add("wte.weight", V, C);
+        s.add("wpe.weight", c.contextLength(), C);
         for (int l = 0; l < c.layers(); l++) {
             String h = "h." + l + ".";
-            add2.accept(h + "ln_1.weight", new long[] {C});
-            if (c.bias()) add2.accept(h + "ln_1.bias", new long[] {C});
-            add2.accept(h + "attn.c_attn.weight", new long[] {C, 3L * C});
-            if (c.bias()) add2.accept(h + "attn.c_attn.bias", new long[] {3L * C});
-            add2.accept(h + "attn.c_proj.weight", new long[] {C, C});
-            if (c.bias()) add2.accept(h + "attn.c_proj.bias", new long[] {C});
-            add2.accept(h + "ln_2.weight", new long[] {C});
-            if (c.bias()) add2.accept(h + "ln_2.bias", new long[] {C});
-            add2.accept(h + "mlp.c_fc.weight", new long[] {C, 4L * C});
-            if (c.bias()) add2.accept(h + "mlp.c_fc.bias", new long[] {4L * C});
-            add2.accept(h + "mlp.c_proj.weight", new long[] {4L * C, C});
-            if (c.bias()) add2.accept(h + "mlp.c_proj.bias", new long[] {C});
+            s.add(h + "ln_1.weight", C);
+            if (c.bias()) s.add(h + "ln_1.bias", C);
+            s.add(h + "attn.c_attn.weight", C, 3L * C);
+            if (c.bias()) s.add(h + "attn.c_attn.bias", 3L * C);
+            s.add(h + "attn.c_proj.weight", C, C);
+            if (c.bias()) s.add(h + "attn.c_proj.bias", C);
+            s.add(h + "ln_2.weight", C);
+            if (c.bias()) s.add(h + "ln_2.bias", C);
+            s.add(h + "mlp.c_fc.weight", C, 4L * C);
+            if (c.bias()) s.add(h + "mlp.c_fc.bias", 4L * C);
+            s.add(h + "mlp.c_proj.weight", 4L * C, C);
+            if (c.bias()) s.add(h + "mlp.c_proj.bias", C);
         }
-        add2.accept("ln_f.weight", new long[] {C});
-        if (c.bias()) add2.accept("ln_f.bias", new long[] {C});
-        if (!c.tiedHead()) add2.accept("lm_head.weight", new long[] {V, C});
-        return s;
+        s.add("ln_f.weight", C);
+        if (c.bias()) s.add("ln_f.bias", C);
+        if (!c.tiedHead()) s.add("lm_head.weight", V, C);
+        return s.slots();
+    }
+
+    /** Slots laid out one after the other in the order added; weight decay on the 2-D ones (nanoGPT's rule). */
+    static final class Layout {
+        private final List<Slot> slots = new ArrayList<>();
+        private long offset;
+
+        void add(String name, long... shape) {
+            Slot slot = new Slot(name, offset, shape, shape.length == 2);
+            slots.add(slot);
+            offset += slot.size();
+        }
+
+        List<Slot> slots() {
+            return slots;
+        }
     }
 
     public Parameters(GptConfig config, DataType dtype) {
