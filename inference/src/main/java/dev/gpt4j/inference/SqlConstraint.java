@@ -146,6 +146,10 @@ public final class SqlConstraint implements TokenConstraint {
         final Set<String> tablesUsed = new HashSet<>();
         final List<String[]> qualified = new ArrayList<>(); // {qualifier, column}
         final List<String> bare = new ArrayList<>();
+        /** Where the bare and qualified columns of the innermost SELECT start in {@link #bare} and {@link #qualified}. */
+        int selectStart, selectQualifiedStart;
+        /** The tables that may follow the FROM just written: see {@link #fromTables}. */
+        TreeSet<String> tableChoices;
         boolean afterAs, expectTable, afterDot, valuePos, valueList;
         boolean needParen;       // the last name was a function: "(" must come next
         String pendingAlias;     // a T1-style name just written: "." must come next (a qualifier), unless it defines one
@@ -197,7 +201,7 @@ public final class SqlConstraint implements TokenConstraint {
                     String w = sql.substring(i + 1, j < 0 ? len : j).toLowerCase(Locale.ROOT);
                     if (j < 0) {
                         if (afterAs) return true;
-                        return startsSomeName(w, expectTable ? n.tables : afterDot ? n.columns : n.quoted);
+                        return startsSomeName(w, expectTable ? tableChoices : afterDot ? n.columns : n.quoted);
                     }
                     if (!name(w, true)) return false;
                     i = j + 1;
@@ -274,7 +278,7 @@ public final class SqlConstraint implements TokenConstraint {
             }
             if (expectTable) {
                 expectTable = false;
-                if (!n.tables.contains(w)) return false;
+                if (!tableChoices.contains(w)) return false;
                 tablesUsed.add(w);
                 lastTable = w;
                 lastName = w;
@@ -300,16 +304,45 @@ public final class SqlConstraint implements TokenConstraint {
             } else if (!keyword && !aliases.containsKey(w) && !isAlias(w, false) && n.columns.contains(w)) {
                 bare.add(w);
             }
+            if (!quotedName && w.equals("select")) {
+                selectStart = bare.size();
+                selectQualifiedStart = qualified.size();
+            }
             expectTable = !quotedName && (w.equals("from") || w.equals("join"));
+            if (expectTable) tableChoices = w.equals("from") ? fromTables() : n.tables;
             valuePos = !quotedName && (w.equals("like") || w.equals("glob") || w.equals("between"));
             lastName = w;
             return true;
         }
 
+        /**
+         * The tables the first one after FROM may be: when this SELECT's list has bare columns and no qualified
+         * ones, those tables with at least one of the bare columns; else any table. "SELECT avg(salary) FROM
+         * department" could still become a join with the table that has salary, but a small model that starts so
+         * does not write one: it runs on until its token limit, since the query may not end while salary belongs to
+         * no table it reads. A list with a qualified column ("avg(ranking), T1.first_name") announces a join, and
+         * then any first table may come; of Spider's dev gold queries, only joins of that kind start with a table
+         * that has none of the list's bare columns.
+         */
+        private TreeSet<String> fromTables() {
+            if (bare.size() == selectStart || qualified.size() > selectQualifiedStart) return n.tables;
+            TreeSet<String> out = new TreeSet<>();
+            for (String t : n.tables) {
+                Set<String> cs = n.columnsOf.get(t);
+                for (int k = selectStart; k < bare.size(); k++) {
+                    if (cs.contains(bare.get(k))) {
+                        out.add(t);
+                        break;
+                    }
+                }
+            }
+            return out;
+        }
+
         /** A name still being written at the end of the text. */
         private boolean partial(String w) {
             if (afterAs) return true;
-            if (expectTable) return startsSomeName(w, n.tables);
+            if (expectTable) return startsSomeName(w, tableChoices);
             if (afterDot) return startsSomeName(w, n.columns);
             return isAlias(w, true) || startsSomeName(w, n.known) || aliases.keySet().stream().anyMatch(a -> a.startsWith(w));
         }

@@ -78,6 +78,23 @@ class SqlConstraintTest {
         assertTrue(SqlConstraint.complete("SELECT count (*) FROM singer", NAMES));
     }
 
+    /** After FROM: a table that has one of the SELECT list's bare columns, unless the list qualifies a column. */
+    @Test
+    void firstTableAfterFromHasAColumnOfTheList() {
+        assertFalse(SqlConstraint.viable("SELECT avg(age) FROM concert ", NAMES), "age is singer's");
+        assertFalse(SqlConstraint.viable("SELECT avg(age) FROM conc", NAMES), "refused while the name is written");
+        assertFalse(SqlConstraint.complete("SELECT concert_name FROM singer JOIN concert ON singer.singer_id = concert.singer_id", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT avg(age) , country FROM singer GROUP BY country", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT name , concert_name FROM singer JOIN concert ON singer.singer_id = concert.singer_id", NAMES),
+                "one of the list's columns is enough");
+        assertTrue(SqlConstraint.complete("SELECT concert_name , T1.name FROM singer AS T1 JOIN concert AS T2 ON T1.singer_id = T2.singer_id",
+                NAMES), "a qualified column announces a join");
+        assertTrue(SqlConstraint.complete("SELECT count(*) FROM concert", NAMES), "no bare column: any table");
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE singer_id IN (SELECT singer_id FROM concert)", NAMES),
+                "a sub-query's FROM goes by its own list");
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer WHERE singer_id IN (SELECT age FROM concert ", NAMES));
+    }
+
     /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */
     @Test
     void acceptsEverySpiderDevGoldQueryAndItsPrefixes() {
