@@ -11,9 +11,10 @@ import java.util.function.BiConsumer;
  * Causal multi-head attention from the fused projection qkv [B*T, 3C] to y [B*T, C], and back, for one (B, T) shape:
  * the arrays and the steps of one layer. {@link GptModel} keeps one per layer and {@link CausalSelfAttention} one.
  *
- * <p>Two paths. By default q, k and v are permuted to [3, B, H, T, hs] copies and multiplied with ND4J's batched
- * matmul; with {@code -Dgpt4j.attention=blas}, FLOAT arrays take {@link CausalAttention}'s per-head BLAS products
- * on qkv in place instead (see there why that is off). The arrays of the ND4J path are made on its first use.
+ * <p>Three paths. FLOAT arrays take {@link HeadAttention} (head by head in Java, on the lower triangle) by default.
+ * {@code -Dgpt4j.attention=nd4j}, and DOUBLE arrays, take ND4J's batched matmul on [3, B, H, T, hs] permuted
+ * copies (its arrays are made on first use). {@code -Dgpt4j.attention=blas} takes {@link CausalAttention}'s per-head
+ * BLAS products on qkv in place (see there why that is off).
  */
 final class AttentionCore {
     final int B, T, C, H, hs;
@@ -47,6 +48,10 @@ final class AttentionCore {
         return CausalAttention.available() && Kernels.fits(qkv, attProb, attDrop, y);
     }
 
+    private boolean heads() {
+        return HeadAttention.enabled() && Kernels.fits(qkv, attProb, attDrop, y, attMask);
+    }
+
     /**
      * y = attention(qkv). With {@code drop}, {@code dropout} fills attMask and applies it to attDrop (a copy of the
      * probabilities), which then weighs v.
@@ -59,6 +64,15 @@ final class AttentionCore {
                 dropout.accept(attDrop, attMask);
             }
             CausalAttention.mix(drop ? attDrop : attProb, qkv, B, T, H, y);
+            return;
+        }
+        if (heads()) {
+            HeadAttention.probabilities(qkv, B, T, H, attProb);
+            if (drop) {
+                attDrop.assign(attProb);
+                dropout.accept(attDrop, attMask);
+            }
+            HeadAttention.mix(drop ? attDrop : attProb, qkv, B, T, H, y);
             return;
         }
         nd4jArrays();
@@ -87,6 +101,10 @@ final class AttentionCore {
     void backward(INDArray dy, boolean drop, Scratch s, INDArray dqkv) {
         if (blas() && Kernels.fits(dy, s.dattPre, dqkv, attMask)) {
             CausalAttention.backward(qkv, attProb, drop ? attDrop : null, drop ? attMask : null, dy, B, T, H, s.dattPre, dqkv);
+            return;
+        }
+        if (heads() && Kernels.fits(dy, dqkv)) {
+            HeadAttention.backward(qkv, attProb, drop ? attDrop : null, drop ? attMask : null, dy, B, T, H, dqkv);
             return;
         }
         nd4jArrays();

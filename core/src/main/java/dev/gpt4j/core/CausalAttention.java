@@ -23,8 +23,9 @@ final class CausalAttention {
     private CausalAttention() {}
 
     /**
-     * The per-head BLAS products are off unless {@code -Dgpt4j.attention=blas}; by default ND4J's batched matmul
-     * on permuted copies runs (the row passes {@link #softmaxRows} and {@link #softmaxBackwardRows} serve both).
+     * The per-head BLAS products are off unless {@code -Dgpt4j.attention=blas}; by default {@link HeadAttention}
+     * runs (as fast, and its own arithmetic), and with {@code -Dgpt4j.attention=nd4j} ND4J's batched matmul on
+     * permuted copies (the row passes {@link #softmaxRows} and {@link #softmaxBackwardRows} serve that one).
      * On, they save ~150 ms of a 'small' training step (17%), but resume is not always bit-exact: session 5 saw 8
      * of 93 stops and resumes end with other weights, session 6 none of 45 on a busy machine, and then
      * TrainerTest's kill -9 test failed on the quiet CI machine. A race that needs speed to show, not found yet.

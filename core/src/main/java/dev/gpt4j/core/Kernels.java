@@ -51,6 +51,11 @@ final class Kernels {
         return vector;
     }
 
+    /** Whether the JVM has the Vector API module (whether {@link #setVectorized} can turn the vector loops on). */
+    static boolean vectorApiAvailable() {
+        return VECTOR_API;
+    }
+
     /** Turns the Vector API loops on (when the module is there) or off; the tests compare the two. */
     static void setVectorized(boolean on) {
         vector = on && VECTOR_API;
