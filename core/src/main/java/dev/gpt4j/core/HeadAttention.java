@@ -141,12 +141,9 @@ final class HeadAttention {
                 // dP = dy v^T (lower triangle), into a
                 transpose(w.v, T, hs, w.xt, Tp);
                 lowerABt(w.dy, w.xt, T, hs, Tp, w.a);
-                // dv = Pd^T dy: Pd transposed into c, the product into v (v is not needed any more)
-                for (int t = 0; t < T; t++) {
-                    (drop ? fpd : fp).get((drop ? opd : op) + (bh * T + t) * T, w.row, 0, T);
-                    for (int j = 0; j < T; j++) w.c[j * Tp + t] = w.row[j];
-                }
-                upperPtX(w.c, Tp, w.dy, T, hs, w.v);
+                // dv = Pd^T dy: Pd into c, the product into v (v is not needed any more)
+                for (int t = 0; t < T; t++) (drop ? fpd : fp).get((drop ? opd : op) + (bh * T + t) * T, w.c, t * Tp, T);
+                upperTX(w.c, Tp, w.dy, T, hs, w.v);
                 writeHead(fd, od, b, h, 2, T, C, hs, w.v);
                 // dS = P (dP' - sum(P dP')) * scale with dP' = dP * mask, row by row into b (zero above the diagonal)
                 float[] pr = w.row, mr = w.row2;
@@ -161,11 +158,10 @@ final class HeadAttention {
                     for (int j = 0; j < n; j++) w.b[at + j] = pr[j] * (w.a[at + j] - dt) * scale;
                     java.util.Arrays.fill(w.b, at + n, at + T, 0f);
                 }
-                // dq = dS k ; dk = dS^T q (dS transposed into c)
+                // dq = dS k ; dk = dS^T q
                 lowerPX(w.b, Tp, w.k, T, hs, w.v);
                 writeHead(fd, od, b, h, 0, T, C, hs, w.v);
-                for (int t = 0; t < T; t++) for (int j = 0; j < T; j++) w.c[j * Tp + t] = w.b[t * Tp + j];
-                upperPtX(w.c, Tp, w.q, T, hs, w.v);
+                upperTX(w.b, Tp, w.q, T, hs, w.v);
                 writeHead(fd, od, b, h, 1, T, C, hs, w.v);
             }
         });
@@ -238,18 +234,18 @@ final class HeadAttention {
     }
 
     /**
-     * out[j, c] = sum over i from j to T-1 of pt[j, i] x[i, c] (pt is a transposed lower-triangular matrix, row stride
-     * Tp). Each element: acc = 0, then acc = fma(pt[j, i], x[i, c], acc) for i = j, j+1, ..., T-1.
+     * out[j, c] = sum over i from j to T-1 of m[i, j] x[i, c]: m^T x for a lower-triangular m (row stride Tp), read
+     * down its columns. Each element: acc = 0, then acc = fma(m[i, j], x[i, c], acc) for i = j, j+1, ..., T-1.
      */
-    static void upperPtX(float[] pt, int Tp, float[] x, int T, int hs, float[] out) {
+    static void upperTX(float[] m, int Tp, float[] x, int T, int hs, float[] out) {
         if (Kernels.vectorized()) {
-            VectorHeads.upperPtX(pt, Tp, x, T, hs, out);
+            VectorHeads.upperTX(m, Tp, x, T, hs, out);
             return;
         }
         for (int j = 0; j < T; j++) {
             for (int c = 0; c < hs; c++) {
                 float acc = 0f;
-                for (int i = j; i < T; i++) acc = Math.fma(pt[j * Tp + i], x[i * hs + c], acc);
+                for (int i = j; i < T; i++) acc = Math.fma(m[i * Tp + j], x[i * hs + c], acc);
                 out[j * hs + c] = acc;
             }
         }

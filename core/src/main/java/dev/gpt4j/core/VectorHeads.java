@@ -116,16 +116,15 @@ final class VectorHeads {
         acc.intoArray(out, i * hs + c);
     }
 
-    /** {@link HeadAttention#upperPtX}: two rows by four vectors (then one) of columns at a time. */
-    static void upperPtX(float[] pt, int Tp, float[] x, int T, int hs, float[] out) {
+    /** {@link HeadAttention#upperTX}: two output rows (two columns of m) by four vectors (then one) at a time. */
+    static void upperTX(float[] m, int Tp, float[] x, int T, int hs, float[] out) {
         int c = 0;
         for (; c + 4 * L <= hs; c += 4 * L) {
             int j0 = 0;
             for (; j0 + 2 <= T; j0 += 2) {
-                int p0 = j0 * Tp, p1 = p0 + Tp;
                 // the first row's first term (i = j0)
                 int xo = j0 * hs + c;
-                FloatVector b0 = FloatVector.broadcast(S, pt[p0 + j0]), z = FloatVector.zero(S);
+                FloatVector b0 = FloatVector.broadcast(S, m[j0 * Tp + j0]), z = FloatVector.zero(S);
                 FloatVector a00 = b0.fma(FloatVector.fromArray(S, x, xo), z), a01 = b0.fma(FloatVector.fromArray(S, x, xo + L), z);
                 FloatVector a02 = b0.fma(FloatVector.fromArray(S, x, xo + 2 * L), z), a03 = b0.fma(FloatVector.fromArray(S, x, xo + 3 * L), z);
                 FloatVector a10 = z, a11 = z, a12 = z, a13 = z;
@@ -133,7 +132,7 @@ final class VectorHeads {
                     xo = i * hs + c;
                     FloatVector x0 = FloatVector.fromArray(S, x, xo), x1 = FloatVector.fromArray(S, x, xo + L);
                     FloatVector x2 = FloatVector.fromArray(S, x, xo + 2 * L), x3 = FloatVector.fromArray(S, x, xo + 3 * L);
-                    FloatVector c0 = FloatVector.broadcast(S, pt[p0 + i]), c1 = FloatVector.broadcast(S, pt[p1 + i]);
+                    FloatVector c0 = FloatVector.broadcast(S, m[i * Tp + j0]), c1 = FloatVector.broadcast(S, m[i * Tp + j0 + 1]);
                     a00 = c0.fma(x0, a00);
                     a01 = c0.fma(x1, a01);
                     a02 = c0.fma(x2, a02);
@@ -154,24 +153,24 @@ final class VectorHeads {
                 a13.intoArray(out, o + hs + 3 * L);
             }
             for (; j0 < T; j0++) {
-                for (int cc = c; cc < c + 4 * L; cc += L) upperPtXOne(pt, Tp, x, T, hs, j0, cc, out);
+                for (int cc = c; cc < c + 4 * L; cc += L) upperTXOne(m, Tp, x, T, hs, j0, cc, out);
             }
         }
         for (; c + L <= hs; c += L) {
-            for (int j = 0; j < T; j++) upperPtXOne(pt, Tp, x, T, hs, j, c, out);
+            for (int j = 0; j < T; j++) upperTXOne(m, Tp, x, T, hs, j, c, out);
         }
         for (; c < hs; c++) {
             for (int j = 0; j < T; j++) {
                 float acc = 0f;
-                for (int i = j; i < T; i++) acc = Math.fma(pt[j * Tp + i], x[i * hs + c], acc);
+                for (int i = j; i < T; i++) acc = Math.fma(m[i * Tp + j], x[i * hs + c], acc);
                 out[j * hs + c] = acc;
             }
         }
     }
 
-    private static void upperPtXOne(float[] pt, int Tp, float[] x, int T, int hs, int j, int c, float[] out) {
+    private static void upperTXOne(float[] m, int Tp, float[] x, int T, int hs, int j, int c, float[] out) {
         FloatVector acc = FloatVector.zero(S);
-        for (int i = j; i < T; i++) acc = FloatVector.broadcast(S, pt[j * Tp + i]).fma(FloatVector.fromArray(S, x, i * hs + c), acc);
+        for (int i = j; i < T; i++) acc = FloatVector.broadcast(S, m[i * Tp + j]).fma(FloatVector.fromArray(S, x, i * hs + c), acc);
         acc.intoArray(out, j * hs + c);
     }
 }

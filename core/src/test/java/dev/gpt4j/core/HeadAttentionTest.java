@@ -128,14 +128,11 @@ class HeadAttentionTest {
                     for (int j = 0; j <= i; j++) e += (double) p[i * Tp + j] * x[j * hs + c];
                     assertEquals(e, o2[i * hs + c], 1e-5 * (1 + Math.abs(e)), "lowerPX " + i + "," + c + " vector " + vector);
                 }
-                // pt = p^T: upper triangular
-                float[] pt = new float[T * Tp];
-                for (int i = 0; i < T; i++) for (int j = 0; j <= i; j++) pt[j * Tp + i] = p[i * Tp + j];
-                HeadAttention.upperPtX(pt, Tp, x, T, hs, o2);
+                HeadAttention.upperTX(p, Tp, x, T, hs, o2);
                 for (int j = 0; j < T; j++) for (int c = 0; c < hs; c++) {
                     double e = 0;
-                    for (int i = j; i < T; i++) e += (double) pt[j * Tp + i] * x[i * hs + c];
-                    assertEquals(e, o2[j * hs + c], 1e-5 * (1 + Math.abs(e)), "upperPtX " + j + "," + c + " vector " + vector);
+                    for (int i = j; i < T; i++) e += (double) p[i * Tp + j] * x[i * hs + c];
+                    assertEquals(e, o2[j * hs + c], 1e-5 * (1 + Math.abs(e)), "upperTX " + j + "," + c + " vector " + vector);
                 }
             } finally {
                 Kernels.setVectorized(true);
