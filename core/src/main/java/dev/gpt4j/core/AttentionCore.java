@@ -57,22 +57,16 @@ final class AttentionCore {
      * probabilities), which then weighs v.
      */
     void forward(boolean drop, BiConsumer<INDArray, INDArray> dropout) {
-        if (blas()) {
-            CausalAttention.probabilities(qkv, B, T, H, attProb);
+        boolean blas = blas();
+        if (blas || heads()) {
+            if (blas) CausalAttention.probabilities(qkv, B, T, H, attProb);
+            else HeadAttention.probabilities(qkv, B, T, H, attProb);
             if (drop) {
                 attDrop.assign(attProb);
                 dropout.accept(attDrop, attMask);
             }
-            CausalAttention.mix(drop ? attDrop : attProb, qkv, B, T, H, y);
-            return;
-        }
-        if (heads()) {
-            HeadAttention.probabilities(qkv, B, T, H, attProb);
-            if (drop) {
-                attDrop.assign(attProb);
-                dropout.accept(attDrop, attMask);
-            }
-            HeadAttention.mix(drop ? attDrop : attProb, qkv, B, T, H, y);
+            if (blas) CausalAttention.mix(drop ? attDrop : attProb, qkv, B, T, H, y);
+            else HeadAttention.mix(drop ? attDrop : attProb, qkv, B, T, H, y);
             return;
         }
         nd4jArrays();

@@ -134,12 +134,14 @@ class KernelsTest {
 
     /** Loss and every gradient of one forward/backward, with the kernels on or off. */
     private static double[][] run(GptConfig cfg, boolean kernels, int B, int T, float[] weights) {
-        return run(cfg, kernels, false, B, T, weights);
+        return run(cfg, kernels, "heads", B, T, weights);
     }
 
-    private static double[][] run(GptConfig cfg, boolean kernels, boolean blasAttention, int B, int T, float[] weights) {
+    /** attention: "heads" (the default), "blas" or "nd4j"; with kernels off, ND4J's attention always. */
+    private static double[][] run(GptConfig cfg, boolean kernels, String attention, int B, int T, float[] weights) {
         Kernels.setEnabled(kernels);
-        CausalAttention.setEnabled(blasAttention);
+        CausalAttention.setEnabled(attention.equals("blas"));
+        HeadAttention.setEnabled(!attention.equals("nd4j"));
         try (GptModel m = GptModel.create(cfg, 3)) {
             Random rnd = new Random(8);
             INDArray flat = m.params().values();
@@ -158,6 +160,9 @@ class KernelsTest {
             m.zeroGrad();
             m.backward();
             return new double[][] {{loss}, m.params().grads().toDoubleVector()};
+        } finally {
+            CausalAttention.setEnabled(false);
+            HeadAttention.setEnabled(true);
         }
     }
 
@@ -203,10 +208,13 @@ class KernelsTest {
     }
 
     @Test
-    void blasAttentionMatchesTheNd4jAttention() {
-        // the per-head products (off by default: see CausalAttention) against ND4J's batched attention, with dropout
+    void attentionPathsMatchTheNd4jAttention() {
+        // the Java heads (the default) and the per-head BLAS products (off: see CausalAttention) against ND4J's
+        // batched attention, all with the fused kernels and dropout
         GptConfig cfg = new GptConfig(50, 16, 24, 2, 3, 0.2, 1e-5, true, true);
-        assertSame(run(cfg, true, true, 2, 16, null), run(cfg, true, false, 2, 16, null), "BLAS attention");
+        double[][] nd4j = run(cfg, true, "nd4j", 2, 16, null);
+        assertSame(run(cfg, true, "heads", 2, 16, null), nd4j, "Java heads");
+        assertSame(run(cfg, true, "blas", 2, 16, null), nd4j, "BLAS attention");
     }
 
     @Test
