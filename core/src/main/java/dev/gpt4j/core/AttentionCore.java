@@ -93,8 +93,8 @@ final class AttentionCore {
 
     /** dqkv [B*T, 3C] (overwritten) from dy [B*T, C], with the arrays of the last {@link #forward}. */
     void backward(INDArray dy, boolean drop, Scratch s, INDArray dqkv) {
-        if (blas() && Kernels.fits(dy, s.dattPre, dqkv, attMask)) {
-            CausalAttention.backward(qkv, attProb, drop ? attDrop : null, drop ? attMask : null, dy, B, T, H, s.dattPre, dqkv);
+        if (blas() && Kernels.fits(dy, s.dattPre(), dqkv, attMask)) {
+            CausalAttention.backward(qkv, attProb, drop ? attDrop : null, drop ? attMask : null, dy, B, T, H, s.dattPre(), dqkv);
             return;
         }
         if (heads() && Kernels.fits(dy, dqkv)) {
@@ -106,16 +106,16 @@ final class AttentionCore {
         s.dyh.assign(s.dyPerm);
         Layers.batchedMatmul(s.dyh, v, s.datt, false, true);                         // d(attDrop) = dyh v^T
         Layers.batchedMatmul(drop ? attDrop : attProb, s.dyh, s.dv, true, false);    // dv = attDrop^T dyh
-        if (Kernels.fits(attProb, s.datt, attMask, s.dattPre)) {
+        if (Kernels.fits(attProb, s.datt, attMask, s.dattPre())) {
             // ND4J's softmax_bp over [B, H, T, T] cost more than the four products here
-            CausalAttention.softmaxBackwardRows(attProb, s.datt, drop ? attMask : null, (float) (1.0 / Math.sqrt(hs)), T, s.dattPre);
+            CausalAttention.softmaxBackwardRows(attProb, s.datt, drop ? attMask : null, (float) (1.0 / Math.sqrt(hs)), T, s.dattPre());
         } else {
             if (drop) s.datt.muli(attMask);
-            Layers.softmaxBackward(attPre, s.datt, s.dattPre);
-            s.dattPre.muli(1.0 / Math.sqrt(hs));
+            Layers.softmaxBackward(attPre, s.datt, s.dattPre());
+            s.dattPre().muli(1.0 / Math.sqrt(hs));
         }
-        Layers.batchedMatmul(s.dattPre, k, s.dq, false, false);     // dq = datt k
-        Layers.batchedMatmul(s.dattPre, q, s.dk, true, false);      // dk = datt^T q
+        Layers.batchedMatmul(s.dattPre(), k, s.dq, false, false);     // dq = datt k
+        Layers.batchedMatmul(s.dattPre(), q, s.dk, true, false);      // dk = datt^T q
         s.dqkv5.assign(s.dqkvhPerm);
     }
 
@@ -145,7 +145,7 @@ final class AttentionCore {
     static final class Scratch {
         private final int B, T, H, hs;
         private final DataType dtype;
-        final INDArray dattPre;
+        private INDArray dattPre;
         // ND4J path, made on first use
         private INDArray dyh, datt, dqkvh, dq, dk, dv, dyPerm, dqkv5, dqkvhPerm, forDy, forDqkv;
 
@@ -155,7 +155,12 @@ final class AttentionCore {
             this.H = H;
             this.hs = C / H;
             this.dtype = dtype;
-            dattPre = Nd4j.create(dtype, B, H, T, T);
+        }
+
+        /** The gradient before the softmax [B, H, T, T], for the ND4J and BLAS paths (the Java heads need none). */
+        INDArray dattPre() {
+            if (dattPre == null) dattPre = Nd4j.create(dtype, B, H, T, T);
+            return dattPre;
         }
 
         private void nd4jArrays(INDArray dy, INDArray dqkv) {

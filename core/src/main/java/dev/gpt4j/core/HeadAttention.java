@@ -154,7 +154,7 @@ final class HeadAttention {
                         fm.get(om + (bh * T + t) * T, mr, 0, n);
                         for (int j = 0; j < n; j++) w.a[at + j] *= mr[j];
                     }
-                    float dt = (float) dotAt(pr, w.a, at, n);
+                    float dt = (float) Kernels.dot(pr, w.a, at, n);
                     for (int j = 0; j < n; j++) w.b[at + j] = pr[j] * (w.a[at + j] - dt) * scale;
                     java.util.Arrays.fill(w.b, at + n, at + T, 0f);
                 }
@@ -165,20 +165,6 @@ final class HeadAttention {
                 writeHead(fd, od, b, h, 1, T, C, hs, w.v);
             }
         });
-    }
-
-    /** {@link Kernels#dot} of a[0, n) and b[at, at + n), with its four running sums. */
-    private static double dotAt(float[] a, float[] b, int at, int n) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            s0 += a[i] * b[at + i];
-            s1 += a[i + 1] * b[at + i + 1];
-            s2 += a[i + 2] * b[at + i + 2];
-            s3 += a[i + 3] * b[at + i + 3];
-        }
-        for (; i < n; i++) s0 += a[i] * b[at + i];
-        return (s0 + s1) + (s2 + s3);
     }
 
     /** Head h's q (which = 0), k (1) or v (2) of batch row b, [T, hs], out of qkv [B*T, 3C]. */

@@ -165,15 +165,20 @@ final class Kernels {
 
     /** The sum of a[i] b[i] over [0, n), in double. */
     static double dot(float[] a, float[] b, int n) {
+        return dot(a, b, 0, n);
+    }
+
+    /** The sum of a[i] b[bOff + i] over [0, n), in double. */
+    static double dot(float[] a, float[] b, int bOff, int n) {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int i = 0;
         for (; i + 3 < n; i += 4) {
-            s0 += a[i] * b[i];
-            s1 += a[i + 1] * b[i + 1];
-            s2 += a[i + 2] * b[i + 2];
-            s3 += a[i + 3] * b[i + 3];
+            s0 += a[i] * b[bOff + i];
+            s1 += a[i + 1] * b[bOff + i + 1];
+            s2 += a[i + 2] * b[bOff + i + 2];
+            s3 += a[i + 3] * b[bOff + i + 3];
         }
-        for (; i < n; i++) s0 += a[i] * b[i];
+        for (; i < n; i++) s0 += a[i] * b[bOff + i];
         return (s0 + s1) + (s2 + s3);
     }
 
