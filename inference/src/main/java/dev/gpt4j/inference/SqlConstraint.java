@@ -29,7 +29,9 @@ import java.util.TreeSet;
  * {@code table.} only a column, after a function "(", after a {@code T1}-style alias "." (unless it is being
  * defined). To end, the query must read a table, every alias used must be defined, a qualified column must
  * belong to its table (or to the table its alias stands for), and a bare column to one of the tables the query
- * uses.
+ * uses. Two checks come early, where a small model would otherwise write a query that can never end: the first
+ * table after FROM must have one of the SELECT list's bare columns (unless the list qualifies a column), and an
+ * alias may not name a table that lacks a column the same SELECT already qualified with it.
  * This cuts out invented names, columns of the wrong table and unbalanced SQL; it does not check types.
  */
 public final class SqlConstraint implements TokenConstraint {
@@ -218,6 +220,7 @@ public final class SqlConstraint implements TokenConstraint {
                     lastNameEnd = i;
                     if (FUNCTIONS.contains(w) && !n.columns.contains(w)) needParen = true;
                     else if (isAlias(w, false) && !definedByAs) {
+                        if (clashes(w, tableBefore)) return false;
                         if (tableBefore != null) aliases.computeIfAbsent(w, k -> new HashSet<>()).add(tableBefore); // "singer T1"
                         else pendingAlias = w;
                     }
@@ -271,6 +274,7 @@ public final class SqlConstraint implements TokenConstraint {
             valuePos = valueList = false;
             if (afterAs) {
                 afterAs = false;
+                if (clashes(w, lastTable)) return false;
                 Set<String> to = aliases.computeIfAbsent(w, k -> new HashSet<>());
                 if (lastTable != null) to.add(lastTable);
                 lastTable = null;
@@ -339,9 +343,25 @@ public final class SqlConstraint implements TokenConstraint {
             return out;
         }
 
+        /**
+         * Whether naming {@code table} by alias {@code w} contradicts this SELECT's columns already qualified by w:
+         * "SELECT T1.salary FROM department AS T1" with salary no column of department. Refused as soon as the
+         * alias is written, so that the model names the table otherwise (T2) instead of writing a query that may
+         * never end.
+         */
+        private boolean clashes(String w, String table) {
+            if (table == null) return false;
+            Set<String> cs = n.columnsOf.get(table);
+            for (int k = selectQualifiedStart; k < qualified.size(); k++) {
+                String[] ref = qualified.get(k);
+                if (ref[0].equals(w) && !cs.contains(ref[1])) return true;
+            }
+            return false;
+        }
+
         /** A name still being written at the end of the text. */
         private boolean partial(String w) {
-            if (afterAs) return true;
+            if (afterAs || lastTable != null && isAlias(w, false)) return !clashes(w, lastTable);
             if (expectTable) return startsSomeName(w, tableChoices);
             if (afterDot) return startsSomeName(w, n.columns);
             return isAlias(w, true) || startsSomeName(w, n.known) || aliases.keySet().stream().anyMatch(a -> a.startsWith(w));

@@ -95,6 +95,17 @@ class SqlConstraintTest {
         assertFalse(SqlConstraint.viable("SELECT name FROM singer WHERE singer_id IN (SELECT age FROM concert ", NAMES));
     }
 
+    /** An alias may not name a table that lacks a column this SELECT already qualified with it. */
+    @Test
+    void aliasMustFitTheColumnsItAlreadyQualified() {
+        assertFalse(SqlConstraint.viable("SELECT T1.concert_name FROM singer AS T1", NAMES), "refused while it is written");
+        assertFalse(SqlConstraint.viable("SELECT T1.concert_name FROM singer AS T1 ", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT T1.concert_name FROM singer T1 ", NAMES), "without AS too");
+        assertTrue(SqlConstraint.viable("SELECT T1.concert_name FROM singer AS T2 JOIN concert AS T1", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT T1.name FROM singer AS T1 UNION SELECT T1.concert_name FROM concert AS T1", NAMES),
+                "each SELECT goes by its own columns");
+    }
+
     /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */
     @Test
     void acceptsEverySpiderDevGoldQueryAndItsPrefixes() {
