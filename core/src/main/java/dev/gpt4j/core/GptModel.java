@@ -183,7 +183,6 @@ public final class GptModel implements AutoCloseable {
         final long[] order;
         final double[] embSrc, embAcc;
         final int[] uniqueTokens;
-        final INDArray uniqueIdx, embRows;
         int[] targets;
         double weightSum;
         final INDArray wpeRow, dwpeFlat, embRowsBT, dresRowsBT;
@@ -238,8 +237,6 @@ public final class GptModel implements AutoCloseable {
             embSrc = new double[BT * C];
             embAcc = new double[BT * C];
             uniqueTokens = new int[BT];
-            uniqueIdx = Nd4j.create(DataType.INT, BT);
-            embRows = mk(BT, C);
             // Views, made once: a view made in every step costs native shape buffers every step.
             long TC = (long) T * C;
             wpeRow = params.get("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC);
@@ -501,10 +498,12 @@ public final class GptModel implements AutoCloseable {
     }
 
     /**
-     * dwte[token] += sum of the rows of demb at that token's positions. ND4J's multi-threaded scatter_add sums
-     * the rows of a repeated token in a varying order, so runs would differ in the last bits. Here each
-     * token's rows are summed in Java in position order, then added with one scatter_add over distinct ids
-     * (padding rows are exact zeros on id 0: adding 0.0 is exact in any order). Deterministic, and cheap.
+     * dwte[token] += sum of the rows of demb at that token's positions: each token's rows are summed in Java, in
+     * double and in position order, and the sum is added to its gradient row once. Not ND4J's scatter_add: its
+     * threads sum the rows of a repeated token in a varying order, and they do not lock a row they update, so two
+     * threads adding to the same row can lose one of the two updates. An earlier version passed distinct ids but
+     * padded them with zero rows on id 0; those raced with token 0's real row and lost its gradient in about 0.3%
+     * of the calls (a kill -9 resume test caught it in CI as a difference in wte[0][0]).
      */
     private void embeddingBackward(Activations a, INDArray demb) {
         int BT = a.BT, C = a.C;
@@ -519,9 +518,7 @@ public final class GptModel implements AutoCloseable {
             java.nio.FloatBuffer fb = in.asFloatBuffer();
             for (int i = 0; i < BT * C; i++) src[i] = fb.get(i);
         }
-        java.util.Arrays.fill(acc, 0.0);
         int[] uniq = a.uniqueTokens;
-        java.util.Arrays.fill(uniq, 0);
         int seg = -1, prev = -1;
         for (int k = 0; k < BT; k++) {
             int pos = (int) order[k];
@@ -529,19 +526,30 @@ public final class GptModel implements AutoCloseable {
                 seg++;
                 prev = tokens[pos];
                 uniq[seg] = prev;
+                java.util.Arrays.fill(acc, seg * C, seg * C + C, 0.0);
             }
             int o = seg * C, p = pos * C;
             for (int c = 0; c < C; c++) acc[o + c] += src[p + c];
         }
-        java.nio.ByteBuffer out = a.embRows.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        if (dtype == DataType.DOUBLE) out.asDoubleBuffer().put(acc, 0, BT * C);
-        else {
-            java.nio.FloatBuffer fb = out.asFloatBuffer();
-            for (int i = 0; i < BT * C; i++) fb.put(i, (float) acc[i]);
+        INDArray g = gr("wte.weight");
+        if (g.ordering() != 'c' || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(g)) {
+            throw new IllegalStateException("the wte gradient is not a dense row-major view: " + g.shapeInfoToString());
         }
-        a.uniqueIdx.data().setData(uniq);
-        Nd4j.exec(DynamicCustomOp.builder("scatter_add").addInputs(gr("wte.weight"), a.uniqueIdx, a.embRows)
-                .addOutputs(gr("wte.weight")).build());
+        long base = g.offset();
+        java.nio.ByteBuffer gb = g.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        if (dtype == DataType.DOUBLE) {
+            java.nio.DoubleBuffer d = gb.asDoubleBuffer();
+            for (int s = 0; s <= seg; s++) {
+                int at = (int) (base + (long) uniq[s] * C), o = s * C;
+                for (int c = 0; c < C; c++) d.put(at + c, d.get(at + c) + acc[o + c]);
+            }
+        } else {
+            java.nio.FloatBuffer f = gb.asFloatBuffer();
+            for (int s = 0; s <= seg; s++) {
+                int at = (int) (base + (long) uniq[s] * C), o = s * C;
+                for (int c = 0; c < C; c++) f.put(at + c, f.get(at + c) + (float) acc[o + c]);
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------ helpers

@@ -182,7 +182,8 @@ public final class SafeTensors {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
-            metadata.forEach(meta::put);
+            // sorted: Map.of iterates in an order that changes from JVM to JVM; the same weights give the same bytes
+            new java.util.TreeMap<>(metadata).forEach(meta::put);
         }
         long off = 0;
         for (Map.Entry<String, INDArray> e : tensors.entrySet()) {

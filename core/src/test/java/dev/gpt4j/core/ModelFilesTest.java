@@ -40,6 +40,12 @@ class ModelFilesTest {
             ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             ch.read(b, 0);
             assertEquals(0, b.getLong(0) % 8, "data is 8-byte aligned");
+            // the metadata keys in sorted order, so that a save in another JVM writes the same bytes (a Map.of
+            // iterates in an order that changes from JVM to JVM)
+            ByteBuffer h = ByteBuffer.allocate((int) b.getLong(0));
+            ch.read(h, 8);
+            String header = new String(h.array(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(header.indexOf("\"format\"") < header.indexOf("\"producer\"") && header.contains("\"producer\""), header);
         }
         ObjectNode cfg = (ObjectNode) new ObjectMapper().readTree(dir.resolve("config.json").toFile());
         assertEquals("gpt2", cfg.get("model_type").asText());
