@@ -148,6 +148,8 @@ public final class SqlConstraint implements TokenConstraint {
         final Set<String> tablesUsed = new HashSet<>();
         final List<String[]> qualified = new ArrayList<>(); // {qualifier, column}
         final List<String> bare = new ArrayList<>();
+        /** The table aliases defined since the last SELECT: one may not be defined twice in one SELECT. */
+        final Set<String> aliasesOfSelect = new HashSet<>();
         /** Where the bare and qualified columns of the innermost SELECT start in {@link #bare} and {@link #qualified}. */
         int selectStart, selectQualifiedStart;
         /** The tables that may follow the FROM just written: see {@link #fromTables}. */
@@ -221,8 +223,10 @@ public final class SqlConstraint implements TokenConstraint {
                     if (FUNCTIONS.contains(w) && !n.columns.contains(w)) needParen = true;
                     else if (isAlias(w, false) && !definedByAs) {
                         if (clashes(w, tableBefore)) return false;
-                        if (tableBefore != null) aliases.computeIfAbsent(w, k -> new HashSet<>()).add(tableBefore); // "singer T1"
-                        else pendingAlias = w;
+                        if (tableBefore != null) { // "singer T1"
+                            if (!aliasesOfSelect.add(w)) return false;
+                            aliases.computeIfAbsent(w, k -> new HashSet<>()).add(tableBefore);
+                        } else pendingAlias = w;
                     }
                 } else if (Character.isDigit(c)) {
                     if (expectTable || afterDot) return false;
@@ -275,6 +279,7 @@ public final class SqlConstraint implements TokenConstraint {
             if (afterAs) {
                 afterAs = false;
                 if (clashes(w, lastTable)) return false;
+                if (lastTable != null && !aliasesOfSelect.add(w)) return false; // "a AS T2 JOIN b AS T2"
                 Set<String> to = aliases.computeIfAbsent(w, k -> new HashSet<>());
                 if (lastTable != null) to.add(lastTable);
                 lastTable = null;
@@ -311,6 +316,7 @@ public final class SqlConstraint implements TokenConstraint {
             if (!quotedName && w.equals("select")) {
                 selectStart = bare.size();
                 selectQualifiedStart = qualified.size();
+                aliasesOfSelect.clear();
             }
             expectTable = !quotedName && (w.equals("from") || w.equals("join"));
             if (expectTable) tableChoices = w.equals("from") ? fromTables() : n.tables;
@@ -361,7 +367,10 @@ public final class SqlConstraint implements TokenConstraint {
 
         /** A name still being written at the end of the text. */
         private boolean partial(String w) {
-            if (afterAs || lastTable != null && isAlias(w, false)) return !clashes(w, lastTable);
+            if (afterAs || lastTable != null && isAlias(w, false)) {
+                // refused while written: an alias this SELECT already defined, or one that contradicts its columns
+                return !clashes(w, lastTable) && !(lastTable != null && aliasesOfSelect.contains(w));
+            }
             if (expectTable) return startsSomeName(w, tableChoices);
             if (afterDot) return startsSomeName(w, n.columns);
             return isAlias(w, true) || startsSomeName(w, n.known) || aliases.keySet().stream().anyMatch(a -> a.startsWith(w));

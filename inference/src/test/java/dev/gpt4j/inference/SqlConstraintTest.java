@@ -106,6 +106,24 @@ class SqlConstraintTest {
                 "each SELECT goes by its own columns");
     }
 
+    /**
+     * A table alias is defined once per SELECT: "FROM department AS T2 JOIN department AS T2" (which run 4 wrote for
+     * "Who earns the most?", never to define T1) is refused while the second T2 is written. Another SELECT, a
+     * sub-query or a UNION's second half, may use the same alias again.
+     */
+    @Test
+    void anAliasIsDefinedOncePerSelect() {
+        // singer_id is a column of both tables, so only the second definition is wrong
+        assertFalse(SqlConstraint.viable("SELECT T2.singer_id FROM singer AS T2 JOIN concert AS T2", NAMES), "refused while it is written");
+        assertFalse(SqlConstraint.viable("SELECT T2.singer_id FROM singer AS T2 JOIN concert AS T2 ", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT T2.singer_id FROM singer T2 JOIN concert T2 ", NAMES), "without AS too");
+        assertTrue(SqlConstraint.viable("SELECT T2.singer_id FROM singer AS T2 JOIN concert AS T1", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT T1.name FROM singer AS T1 WHERE T1.singer_id IN (SELECT T1.singer_id FROM concert AS T1)",
+                NAMES), "a sub-query has its own aliases");
+        assertTrue(SqlConstraint.complete("SELECT T1.name FROM singer AS T1 UNION SELECT T1.concert_name FROM concert AS T1", NAMES));
+        assertTrue(SqlConstraint.viable("SELECT count(*) AS n, max(age) AS m FROM singer", NAMES), "column aliases are not table aliases");
+    }
+
     /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */
     @Test
     void acceptsEverySpiderDevGoldQueryAndItsPrefixes() {
