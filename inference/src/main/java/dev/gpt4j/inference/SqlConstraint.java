@@ -48,6 +48,9 @@ public final class SqlConstraint implements TokenConstraint {
             "then", "else", "end", "with", "values", "escape", "collate", "nocase", "true", "false", "integer",
             "text", "real", "numeric"));
 
+    /** What may follow LIMIT's number besides the end and ")". */
+    private static final TreeSet<String> AFTER_LIMIT = new TreeSet<>(List.of("except", "intersect", "offset", "union"));
+
     private static Set<String> union(Set<String> a, List<String> b) {
         Set<String> all = new HashSet<>(a);
         all.addAll(b);
@@ -159,6 +162,13 @@ public final class SqlConstraint implements TokenConstraint {
         String pendingAlias;     // a T1-style name just written: "." must come next (a qualifier), unless it defines one
         String qualifier, lastTable, lastName;
         int lastNameEnd = -1;
+        /**
+         * T-style aliases come in order, as Spider writes them: the first of a SELECT is T1 or one above the
+         * largest of the query so far ("... EXCEPT SELECT T3.x FROM a AS T3"), each next one is one above the last.
+         */
+        int maxAlias, lastAliasOfSelect;
+        /** After LIMIT: 1 while its number is due, 2 after it (only the end, ")", OFFSET or a set operation may follow). */
+        int limit;
 
         Scan(Names n) {
             this.n = n;
@@ -179,7 +189,7 @@ public final class SqlConstraint implements TokenConstraint {
                 if (c == '\'' || c == '"' && valuePos) {
                     // a string literal; Spider writes them in double quotes too (SQLite reads "x" as a string
                     // where it is no name), so a double-quoted text right after a comparison is a value
-                    if (expectTable || afterDot) return false;
+                    if (expectTable || afterDot || limit > 0) return false;
                     char quote = c;
                     int j = i + 1;
                     StringBuilder value = n.question == null ? null : new StringBuilder();
@@ -200,6 +210,7 @@ public final class SqlConstraint implements TokenConstraint {
                     afterAs = valuePos = false;
                     lastTable = null;
                 } else if (c == '"' || c == '`' || c == '[') {
+                    if (limit > 0) return false;
                     char close = c == '[' ? ']' : c;
                     int j = sql.indexOf(close, i + 1);
                     String w = sql.substring(i + 1, j < 0 ? len : j).toLowerCase(Locale.ROOT);
@@ -224,12 +235,13 @@ public final class SqlConstraint implements TokenConstraint {
                     else if (isAlias(w, false) && !definedByAs) {
                         if (clashes(w, tableBefore)) return false;
                         if (tableBefore != null) { // "singer T1"
-                            if (!aliasesOfSelect.add(w)) return false;
+                            if (!defineAlias(w)) return false;
                             aliases.computeIfAbsent(w, k -> new HashSet<>()).add(tableBefore);
                         } else pendingAlias = w;
                     }
                 } else if (Character.isDigit(c)) {
-                    if (expectTable || afterDot) return false;
+                    if (expectTable || afterDot || limit == 2) return false;
+                    if (limit == 1) limit = 2;
                     int j = i;
                     while (j < len && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '.')) j++;
                     i = j;
@@ -251,6 +263,8 @@ public final class SqlConstraint implements TokenConstraint {
                     if (c == ')' && --depth < 0) return false;
                     if (!Character.isWhitespace(c)) {
                         if (afterDot && c != '*') return false;
+                        if (limit == 1 || limit == 2 && c != ')' && c != ';') return false; // "LIMIT 1 AND", "LIMIT 1 LIMIT 1"
+                        limit = 0;
                         afterAs = expectTable = afterDot = false;
                         boolean inList = c == '(' && "in".equals(lastName) || c == ',' && valueList;
                         valueList = inList;
@@ -274,12 +288,17 @@ public final class SqlConstraint implements TokenConstraint {
 
         /** A whole name (bare or quoted) in the current position. */
         private boolean name(String w, boolean quotedName) {
+            if (limit == 1) return false;
+            if (limit == 2) {
+                if (quotedName || !AFTER_LIMIT.contains(w)) return false;
+                limit = w.equals("offset") ? 1 : 0;
+            }
             lastName = null;
             valuePos = valueList = false;
             if (afterAs) {
                 afterAs = false;
                 if (clashes(w, lastTable)) return false;
-                if (lastTable != null && !aliasesOfSelect.add(w)) return false; // "a AS T2 JOIN b AS T2"
+                if (lastTable != null && !defineAlias(w)) return false; // "a AS T2 JOIN b AS T2", "a AS T2" first
                 Set<String> to = aliases.computeIfAbsent(w, k -> new HashSet<>());
                 if (lastTable != null) to.add(lastTable);
                 lastTable = null;
@@ -317,7 +336,9 @@ public final class SqlConstraint implements TokenConstraint {
                 selectStart = bare.size();
                 selectQualifiedStart = qualified.size();
                 aliasesOfSelect.clear();
+                lastAliasOfSelect = 0;
             }
+            if (!quotedName && w.equals("limit")) limit = 1;
             expectTable = !quotedName && (w.equals("from") || w.equals("join"));
             if (expectTable) tableChoices = w.equals("from") ? fromTables() : n.tables;
             valuePos = !quotedName && (w.equals("like") || w.equals("glob") || w.equals("between"));
@@ -335,7 +356,8 @@ public final class SqlConstraint implements TokenConstraint {
          * that has none of the list's bare columns.
          */
         private TreeSet<String> fromTables() {
-            if (bare.size() == selectStart || qualified.size() > selectQualifiedStart) return n.tables;
+            if (qualified.size() > selectQualifiedStart) return tablesForTheFirstAlias();
+            if (bare.size() == selectStart) return n.tables;
             TreeSet<String> out = new TreeSet<>();
             for (String t : n.tables) {
                 Set<String> cs = n.columnsOf.get(t);
@@ -347,6 +369,58 @@ public final class SqlConstraint implements TokenConstraint {
                 }
             }
             return out;
+        }
+
+        /**
+         * With qualified columns in this SELECT's list, the first table gets the SELECT's first alias (T1, or one
+         * above the query's largest so far): it must have every column the list qualified with that alias. Any
+         * table when the list qualified none with it ("SELECT T2.name FROM concert AS T1 JOIN singer AS T2").
+         */
+        private TreeSet<String> tablesForTheFirstAlias() {
+            List<Set<String>> needs = new ArrayList<>();
+            for (int k : maxAlias == 0 ? new int[] {1} : new int[] {1, maxAlias + 1}) {
+                Set<String> cols = new HashSet<>();
+                for (int q = selectQualifiedStart; q < qualified.size(); q++) {
+                    if (qualified.get(q)[0].equals("t" + k)) cols.add(qualified.get(q)[1]);
+                }
+                if (cols.isEmpty()) return n.tables;
+                needs.add(cols);
+            }
+            TreeSet<String> out = new TreeSet<>();
+            for (String t : n.tables) {
+                for (Set<String> need : needs) {
+                    if (n.columnsOf.get(t).containsAll(need)) {
+                        out.add(t);
+                        break;
+                    }
+                }
+            }
+            return out;
+        }
+
+        /** Records the definition of table alias {@code w}; false if this SELECT has it already or it is out of order. */
+        private boolean defineAlias(String w) {
+            if (!aliasesOfSelect.add(w)) return false;
+            if (!isAlias(w, false)) return true;
+            int k;
+            try {
+                k = Integer.parseInt(w.substring(1));
+            } catch (NumberFormatException e) {
+                return false; // more digits than an int: no alias a query needs
+            }
+            if (!(lastAliasOfSelect == 0 ? k == 1 || k == maxAlias + 1 : k == lastAliasOfSelect + 1)) return false;
+            lastAliasOfSelect = k;
+            maxAlias = Math.max(maxAlias, k);
+            return true;
+        }
+
+        /** Whether the alias being written ("t", "t1", ...) can still become the one {@link #defineAlias} allows next. */
+        private boolean aliasMayBecomeNext(String w) {
+            if (!isAlias(w, true)) return true; // not T-style: no order
+            String digits = w.substring(1);
+            int[] next = lastAliasOfSelect == 0 ? new int[] {1, maxAlias + 1} : new int[] {lastAliasOfSelect + 1};
+            for (int k : next) if (Integer.toString(k).startsWith(digits)) return true;
+            return false;
         }
 
         /**
@@ -367,9 +441,11 @@ public final class SqlConstraint implements TokenConstraint {
 
         /** A name still being written at the end of the text. */
         private boolean partial(String w) {
+            if (limit == 1) return false;
+            if (limit == 2) return startsSomeName(w, AFTER_LIMIT);
             if (afterAs || lastTable != null && isAlias(w, false)) {
                 // refused while written: an alias this SELECT already defined, or one that contradicts its columns
-                return !clashes(w, lastTable) && !(lastTable != null && aliasesOfSelect.contains(w));
+                return !clashes(w, lastTable) && !(lastTable != null && (aliasesOfSelect.contains(w) || !aliasMayBecomeNext(w)));
             }
             if (expectTable) return startsSomeName(w, tableChoices);
             if (afterDot) return startsSomeName(w, n.columns);

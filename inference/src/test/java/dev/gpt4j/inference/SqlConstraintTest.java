@@ -101,7 +101,7 @@ class SqlConstraintTest {
         assertFalse(SqlConstraint.viable("SELECT T1.concert_name FROM singer AS T1", NAMES), "refused while it is written");
         assertFalse(SqlConstraint.viable("SELECT T1.concert_name FROM singer AS T1 ", NAMES));
         assertFalse(SqlConstraint.viable("SELECT T1.concert_name FROM singer T1 ", NAMES), "without AS too");
-        assertTrue(SqlConstraint.viable("SELECT T1.concert_name FROM singer AS T2 JOIN concert AS T1", NAMES));
+        assertTrue(SqlConstraint.viable("SELECT T2.concert_name FROM singer AS T1 JOIN concert AS T2", NAMES));
         assertTrue(SqlConstraint.complete("SELECT T1.name FROM singer AS T1 UNION SELECT T1.concert_name FROM concert AS T1", NAMES),
                 "each SELECT goes by its own columns");
     }
@@ -114,14 +114,45 @@ class SqlConstraintTest {
     @Test
     void anAliasIsDefinedOncePerSelect() {
         // singer_id is a column of both tables, so only the second definition is wrong
-        assertFalse(SqlConstraint.viable("SELECT T2.singer_id FROM singer AS T2 JOIN concert AS T2", NAMES), "refused while it is written");
-        assertFalse(SqlConstraint.viable("SELECT T2.singer_id FROM singer AS T2 JOIN concert AS T2 ", NAMES));
-        assertFalse(SqlConstraint.viable("SELECT T2.singer_id FROM singer T2 JOIN concert T2 ", NAMES), "without AS too");
-        assertTrue(SqlConstraint.viable("SELECT T2.singer_id FROM singer AS T2 JOIN concert AS T1", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT T1.singer_id FROM singer AS T1 JOIN concert AS T1", NAMES), "refused while it is written");
+        assertFalse(SqlConstraint.viable("SELECT T1.singer_id FROM singer AS T1 JOIN concert AS T1 ", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT T1.singer_id FROM singer T1 JOIN concert T1 ", NAMES), "without AS too");
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer AS s JOIN concert AS s ", NAMES), "other aliases too");
+        assertTrue(SqlConstraint.viable("SELECT T1.singer_id FROM singer AS T1 JOIN concert AS T2", NAMES));
         assertTrue(SqlConstraint.complete("SELECT T1.name FROM singer AS T1 WHERE T1.singer_id IN (SELECT T1.singer_id FROM concert AS T1)",
                 NAMES), "a sub-query has its own aliases");
         assertTrue(SqlConstraint.complete("SELECT T1.name FROM singer AS T1 UNION SELECT T1.concert_name FROM concert AS T1", NAMES));
         assertTrue(SqlConstraint.viable("SELECT count(*) AS n, max(age) AS m FROM singer", NAMES), "column aliases are not table aliases");
+    }
+
+    /**
+     * T-style aliases come in order within a SELECT, as Spider writes them: T1 first (or one above the query's
+     * largest, in a later SELECT), then T2, ... Run 4 wrote "SELECT T1.employee_id FROM department AS T2 JOIN
+     * department AS T3 ... AS T4" and never defined T1. With qualified columns in the list, the first table must
+     * have the columns of the first alias.
+     */
+    @Test
+    void aliasesComeInOrderAndTheFirstTableFitsTheFirst() {
+        assertFalse(SqlConstraint.viable("SELECT T1.name FROM singer AS T2", NAMES), "T2 before T1");
+        assertFalse(SqlConstraint.viable("SELECT T1.name FROM singer AS T1 JOIN concert AS T3", NAMES), "T3 after T1");
+        assertTrue(SqlConstraint.viable("SELECT T1.name FROM singer AS T1 JOIN concert AS T2", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT T1.name FROM singer AS T1 EXCEPT SELECT T2.name FROM singer AS T2", NAMES),
+                "a later SELECT may go on from the largest");
+        assertFalse(SqlConstraint.viable("SELECT T1.concert_name FROM singer", NAMES), "singer cannot be T1 here");
+        assertTrue(SqlConstraint.viable("SELECT T1.concert_name FROM concert", NAMES));
+        assertTrue(SqlConstraint.viable("SELECT T2.concert_name FROM singer", NAMES), "T2's table comes later");
+    }
+
+    /** After LIMIT's number only the end, ")", OFFSET or a set operation: run 4 wrote "LIMIT 1 AND ... LIMIT 1 LIMIT 1". */
+    @Test
+    void limitEndsTheSelect() {
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 AND", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 LIMIT", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer LIMIT name", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer ORDER BY age LIMIT 1", NAMES));
+        assertTrue(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 UNI", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE age = (SELECT age FROM singer ORDER BY age LIMIT 1) AND name = 'x'",
+                NAMES), "a sub-query's LIMIT ends at its )");
     }
 
     /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */
