@@ -51,6 +51,10 @@ public final class SqlConstraint implements TokenConstraint {
     /** What may follow LIMIT's number besides the end and ")". */
     private static final TreeSet<String> AFTER_LIMIT = new TreeSet<>(List.of("except", "intersect", "offset", "union"));
 
+    /** Keywords that open a clause of a SELECT: they may come only in the order of {@link Scan#clauseAllows}. */
+    private static final Set<String> CLAUSES = Set.of("select", "from", "join", "on", "where", "group", "having", "order", "limit",
+            "union", "intersect", "except", "asc", "desc");
+
     private static Set<String> union(Set<String> a, List<String> b) {
         Set<String> all = new HashSet<>(a);
         all.addAll(b);
@@ -167,6 +171,9 @@ public final class SqlConstraint implements TokenConstraint {
          * largest of the query so far ("... EXCEPT SELECT T3.x FROM a AS T3"), each next one is one above the last.
          */
         int maxAlias, lastAliasOfSelect;
+        /** Parenthesis depth, and per depth how far its SELECT has come (see {@link #clauseAllows}). */
+        int depth;
+        int[] clause = new int[8];
         /** After LIMIT: 1 while its number is due, 2 after it (only the end, ")", OFFSET or a set operation may follow). */
         int limit;
 
@@ -176,7 +183,6 @@ public final class SqlConstraint implements TokenConstraint {
 
         boolean run(String sql) {
             int len = sql.length();
-            int depth = 0;
             int i = 0;
             while (i < len) {
                 char c = sql.charAt(i);
@@ -259,7 +265,10 @@ public final class SqlConstraint implements TokenConstraint {
                     lastTable = null;
                     i++;
                 } else {
-                    if (c == '(') depth++;
+                    if (c == '(') {
+                        if (++depth == clause.length) clause = java.util.Arrays.copyOf(clause, 2 * depth);
+                        clause[depth] = 0;
+                    }
                     if (c == ')' && --depth < 0) return false;
                     if (!Character.isWhitespace(c)) {
                         if (afterDot && c != '*') return false;
@@ -320,6 +329,7 @@ public final class SqlConstraint implements TokenConstraint {
                 return true;
             }
             boolean keyword = !quotedName && KEYWORDS.contains(w);
+            if (keyword && CLAUSES.contains(w) && !clauseAllows(w)) return false;
             if (quotedName ? !n.quoted.contains(w) : !isAlias(w, false) && !n.known.contains(w) && !aliases.containsKey(w)) return false;
             if (w.equals("as") && !quotedName) {
                 afterAs = true; // keeps lastTable: "singer AS T1" names T1 for singer
@@ -439,8 +449,41 @@ public final class SqlConstraint implements TokenConstraint {
             return false;
         }
 
+        /**
+         * Whether clause keyword {@code w} may come now, and if so, the SELECT at this depth moves on. The stages:
+         * 0 nothing yet (a query's start, inside parentheses, after UNION), 1 the SELECT list, 2 FROM and its joins,
+         * 3 WHERE, 4 GROUP BY, 5 HAVING, 6 ORDER BY, 7 LIMIT. Each keyword needs an earlier stage: no FROM inside a
+         * function's parentheses ("min(year FROM"), no GROUP BY after ORDER BY, no DESC outside ORDER BY.
+         */
+        private boolean clauseAllows(String w) {
+            int to = stageAfter(clause[depth], w);
+            if (to < 0) return false;
+            clause[depth] = to;
+            return true;
+        }
+
+        /** The stage after clause keyword {@code w} at stage {@code at}, or -1 if it may not come there. */
+        private static int stageAfter(int at, String w) {
+            return switch (w) {
+                case "select" -> at == 0 ? 1 : -1;
+                case "from" -> at == 1 ? 2 : -1;
+                case "join", "on" -> at == 2 ? 2 : -1;
+                case "where" -> at == 2 ? 3 : -1;
+                case "group" -> at == 2 || at == 3 ? 4 : -1;
+                case "having" -> at == 4 ? 5 : -1;
+                case "order" -> at >= 2 && at <= 5 ? 6 : -1;
+                case "asc", "desc" -> at == 6 ? 6 : -1;
+                case "limit" -> at >= 2 && at <= 6 ? 7 : -1;
+                default -> at >= 2 ? 0 : -1; // union, intersect, except: a new SELECT follows
+            };
+        }
+
         /** A name still being written at the end of the text. */
         private boolean partial(String w) {
+            if (!afterAs && !expectTable && !afterDot && CLAUSES.contains(w) && stageAfter(clause[depth], w) < 0) {
+                String longer = n.known.higher(w); // "order" may still become "order_id"
+                return longer != null && longer.startsWith(w);
+            }
             if (limit == 1) return false;
             if (limit == 2) return startsSomeName(w, AFTER_LIMIT);
             if (afterAs || lastTable != null && isAlias(w, false)) {

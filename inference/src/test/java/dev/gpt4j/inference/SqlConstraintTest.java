@@ -155,6 +155,26 @@ class SqlConstraintTest {
                 NAMES), "a sub-query's LIMIT ends at its )");
     }
 
+    /**
+     * Clauses in SQL's order, per parenthesis depth: no FROM inside a function's parentheses, no GROUP BY after
+     * ORDER BY, no DESC outside ORDER BY, no JOIN after WHERE. All of these were in run 4's Spider answers. A
+     * keyword that may not come is refused while it is written, unless a name of the schema starts with it.
+     */
+    @Test
+    void clausesComeInOrder() {
+        assertFalse(SqlConstraint.viable("SELECT avg(age) , min(age FROM", NAMES), "refused while written");
+        assertFalse(SqlConstraint.viable("SELECT avg(age) , min(age FROM singer", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer ORDER BY age GROUP BY", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer GROUP BY country DESC", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer WHERE age > 3 JOIN concert", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer HAVING", NAMES), "HAVING needs GROUP BY");
+        assertTrue(SqlConstraint.complete("SELECT country , count(*) FROM singer WHERE age > 3 GROUP BY country HAVING count(*) > 1 "
+                + "ORDER BY count(*) DESC LIMIT 1", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE singer_id IN (SELECT singer_id FROM concert) ORDER BY age", NAMES),
+                "a sub-query has its own clauses, and the outer SELECT goes on after it");
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer EXCEPT SELECT name FROM singer WHERE age > 3", NAMES));
+    }
+
     /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */
     @Test
     void acceptsEverySpiderDevGoldQueryAndItsPrefixes() {
