@@ -26,9 +26,11 @@ final class CausalAttention {
      * The per-head BLAS products are off unless {@code -Dgpt4j.attention=blas}; by default {@link HeadAttention}
      * runs (as fast, and its own arithmetic), and with {@code -Dgpt4j.attention=nd4j} ND4J's batched matmul on
      * permuted copies (the row passes {@link #softmaxRows} and {@link #softmaxBackwardRows} serve that one).
-     * On, they save ~150 ms of a 'small' training step (17%), but resume is not always bit-exact: session 5 saw 8
-     * of 93 stops and resumes end with other weights, session 6 none of 45 on a busy machine, and then
-     * TrainerTest's kill -9 test failed on the quiet CI machine. A race that needs speed to show, not found yet.
+     * Sessions 5 and 6 kept them off because stopped and resumed runs sometimes ended with other weights (8 of 93
+     * in session 5). Session 8 found the cause outside attention: ND4J's scatter_add in the embedding backward
+     * lost token 0's gradient row now and then (see GptModel's embeddingBackward), with these products and with
+     * HeadAttention alike (76 and 114 of 3,000 repeated steps differed before the fix, none after). They stay off
+     * because HeadAttention is as fast without calling native code from two threads.
      */
     private static volatile boolean on = "blas".equalsIgnoreCase(System.getProperty("gpt4j.attention"));
 

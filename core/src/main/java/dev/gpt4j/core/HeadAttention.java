@@ -14,8 +14,7 @@ import java.nio.FloatBuffer;
  * <p>Every output element is one chain of fused multiply-adds in a fixed order (see the three product methods), and
  * the Vector API loops ({@link VectorHeads}, when the JVM has the module) only run several chains side by side. So
  * the bits depend neither on the thread count nor on whether the Vector API is there: a run resumed in a JVM
- * without the module ends with the same weights. (The per-head BLAS products of {@link CausalAttention} did not
- * always resume bit-exactly, for reasons not found.) {@code -Dgpt4j.attention=nd4j} turns this off (ND4J's batched
+ * without the module ends with the same weights. {@code -Dgpt4j.attention=nd4j} turns this off (ND4J's batched
  * matmul on permuted copies instead).
  */
 final class HeadAttention {
