@@ -120,6 +120,7 @@ public final class Generator {
             for (int i = 0; i < nActive; i++) {
                 int b = active[i];
                 System.arraycopy(logits, i * V, row, 0, V);
+                if (constraint != null) constraint.prefer(first + b, generated[b], count[b], row);
                 int tok = pick(samplers[b], row, constraint, first + b, generated[b], count[b]);
                 if (tok < 0) {
                     reason[b] = Generation.StopReason.CONSTRAINED;

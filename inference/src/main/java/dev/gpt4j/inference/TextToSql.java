@@ -35,20 +35,22 @@ public final class TextToSql implements AutoCloseable {
 
     /**
      * Decoding settings, whether to constrain to the schema, whether string values must be copied from the
-     * question (a further constraint, on top of {@code constrained}), and how many questions run as one batch.
+     * question (a further constraint, on top of {@code constrained}), whether tables the question names are
+     * preferred after FROM and JOIN ({@link #withLinkTables}), and how many questions run as one batch.
      */
-    public record Options(GenerationOptions decoding, boolean constrained, boolean valuesFromQuestion, int batchSize) {
+    public record Options(GenerationOptions decoding, boolean constrained, boolean valuesFromQuestion, boolean linkTables,
+                          int batchSize) {
         public Options {
             if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
         }
 
         /** Greedy, up to 128 SQL tokens, unconstrained, batches of 8. */
         public static Options defaults() {
-            return new Options(GenerationOptions.greedy(128), false, false, 8);
+            return new Options(GenerationOptions.greedy(128), false, false, false, 8);
         }
 
         public Options withConstrained(boolean c) {
-            return new Options(decoding, c, valuesFromQuestion, batchSize);
+            return new Options(decoding, c, valuesFromQuestion, linkTables, batchSize);
         }
 
         /**
@@ -56,15 +58,25 @@ public final class TextToSql implements AutoCloseable {
          * case; LIKE's % aside), as WikiSQL's values always do. Wrong for values the question only implies.
          */
         public Options withValuesFromQuestion(boolean v) {
-            return new Options(decoding, constrained, v, batchSize);
+            return new Options(decoding, constrained, v, linkTables, batchSize);
+        }
+
+        /**
+         * With {@code true} (and {@code constrained}), a table the question names (by its name, words split at
+         * underscores, singular or plural) gets {@link SqlConstraint#TABLE_BONUS} added to the logits of the
+         * tokens that start it, where a table name comes next. A preference: any table the constraint allows
+         * may still be chosen.
+         */
+        public Options withLinkTables(boolean l) {
+            return new Options(decoding, constrained, valuesFromQuestion, l, batchSize);
         }
 
         public Options withDecoding(GenerationOptions d) {
-            return new Options(d, constrained, valuesFromQuestion, batchSize);
+            return new Options(d, constrained, valuesFromQuestion, linkTables, batchSize);
         }
 
         public Options withBatchSize(int b) {
-            return new Options(decoding, constrained, valuesFromQuestion, b);
+            return new Options(decoding, constrained, valuesFromQuestion, linkTables, b);
         }
     }
 
@@ -146,7 +158,7 @@ public final class TextToSql implements AutoCloseable {
             prompts.add(format.prompt(schemas.get(i), q, ctx, reserve));
         }
         TokenConstraint constraint = !options.constrained() ? null
-                : new SqlConstraint(tokenizer, schemas, options.valuesFromQuestion() ? questions : null);
+                : new SqlConstraint(tokenizer, schemas, questions, options.valuesFromQuestion(), options.linkTables());
         long t0 = System.nanoTime();
         List<Generation> gens = generator.generate(prompts, options.decoding(), constraint, options.batchSize(), format.endId());
         long each = (System.nanoTime() - t0) / Math.max(1, prompts.size());

@@ -14,4 +14,12 @@ public interface TokenConstraint {
      * @param token     the candidate (it may be the end-of-text token)
      */
     boolean allows(int seq, int[] generated, int count, int token);
+
+    /**
+     * Before the choice of the next token: a preference, not a rule. It may add to {@code logits} (the next
+     * token's, for vocabulary id v at index v); the choice then goes on as usual, among allowed tokens. None by
+     * default.
+     */
+    default void prefer(int seq, int[] generated, int count, float[] logits) {
+    }
 }

@@ -69,6 +69,31 @@ class GeneratorTest {
         }
     }
 
+    /** A constraint's {@code prefer} is applied before the choice: a large bonus on one token makes greedy pick it. */
+    @Test
+    void aPreferenceShiftsTheChoice() {
+        BpeTokenizer tok = Fixtures.tokenizer();
+        try (GptModel m = Fixtures.model(64, 2)) {
+            int[] prompt = tok.encode("SELECT count(*)");
+            Generator gen = new Generator(m, tok);
+            int free = gen.generate(prompt, GenerationOptions.greedy(1)).tokens()[0];
+            int wanted = free == 7 ? 8 : 7;
+            TokenConstraint favour = new TokenConstraint() {
+                @Override
+                public boolean allows(int seq, int[] generated, int count, int token) {
+                    return true;
+                }
+
+                @Override
+                public void prefer(int seq, int[] generated, int count, float[] logits) {
+                    logits[wanted] += 1e6f;
+                }
+            };
+            int[] out = gen.generate(List.of(prompt), GenerationOptions.greedy(3), favour, 1).get(0).tokens();
+            assertEquals(List.of(wanted, wanted, wanted), java.util.Arrays.stream(out).boxed().toList());
+        }
+    }
+
     @Test
     void batchesGiveWhatSingleRunsGive() {
         BpeTokenizer tok = Fixtures.tokenizer();

@@ -14,6 +14,7 @@ import dev.gpt4j.data.WikiSql;
 import dev.gpt4j.data.WikiSqlExample;
 import dev.gpt4j.data.WikiSqlTable;
 import java.util.Map;
+import java.util.Set;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -173,6 +174,44 @@ class SqlConstraintTest {
         assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE singer_id IN (SELECT singer_id FROM concert) ORDER BY age", NAMES),
                 "a sub-query has its own clauses, and the outer SELECT goes on after it");
         assertTrue(SqlConstraint.complete("SELECT name FROM singer EXCEPT SELECT name FROM singer WHERE age > 3", NAMES));
+    }
+
+    @Test
+    void tablesTheQuestionNames() {
+        Set<String> tables = Set.of("singer", "country", "car_makers", "stadium", "pets", "concert");
+        assertEquals(Set.of("singer"), SqlConstraint.namedTables(tables, "How many singers do we have?"));
+        assertEquals(Set.of("country", "car_makers"), SqlConstraint.namedTables(tables, "Which countries have car makers?"));
+        assertEquals(Set.of("pets"), SqlConstraint.namedTables(tables, "What is the heaviest pet?"));
+        assertEquals(Set.of(), SqlConstraint.namedTables(tables, "Who sang in concerts2?"), "whole words only");
+    }
+
+    /**
+     * With linkTables, {@code prefer} adds {@link SqlConstraint#TABLE_BONUS} to the tokens that start a named table
+     * where a table comes next, and only there; without it, nothing.
+     */
+    @Test
+    void preferRaisesTheNamedTableAfterFrom() {
+        BpeTokenizer tok = Fixtures.tokenizer();
+        List<String> q = List.of("How many singers are there?");
+        SqlConstraint linked = new SqlConstraint(tok, List.of(SCHEMA), q, false, true);
+        SqlConstraint plain = new SqlConstraint(tok, List.of(SCHEMA), q, false, false);
+        int V = tok.vocabSize();
+        int singer = tok.encode(" singer")[0], concert = tok.encode(" concert")[0];
+        for (String prefix : List.of("SELECT count(*) FROM", "SELECT count(*) FROM ")) {
+            int[] ids = tok.encode(prefix);
+            float[] logits = new float[V];
+            linked.prefer(0, ids, ids.length, logits);
+            int first = prefix.endsWith(" ") ? tok.encode("singer")[0] : singer;
+            assertEquals(SqlConstraint.TABLE_BONUS, logits[first], "after '" + prefix + "'");
+            assertEquals(0f, logits[prefix.endsWith(" ") ? tok.encode("concert")[0] : concert], "concert is not named");
+            float[] none = new float[V];
+            plain.prefer(0, ids, ids.length, none);
+            assertArrayEquals(new float[V], none, "off");
+        }
+        int[] ids = tok.encode("SELECT count(*) FROM singer WHERE");
+        float[] logits = new float[V];
+        linked.prefer(0, ids, ids.length, logits);
+        assertArrayEquals(new float[V], logits, "no table comes next");
     }
 
     /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */

@@ -43,6 +43,10 @@ final class AskCommand implements Callable<Integer> {
     @Option(names = "--values-from-question", description = "String values in the SQL must occur in the question (needs constrained decoding).")
     boolean valuesFromQuestion;
 
+    @Option(names = "--link-tables", description = "After FROM and JOIN, prefer (logit + "
+            + dev.gpt4j.inference.SqlConstraint.TABLE_BONUS + ") the tables the question names, singular or plural (needs constrained decoding).")
+    boolean linkTables;
+
     @Option(names = "--max-rows", defaultValue = "20", paramLabel = "N", description = "Rows to print with --execute. Default: ${DEFAULT-VALUE}.")
     int maxRows;
 
@@ -71,7 +75,8 @@ final class AskCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (TextToSql t = model.load()) {
             if (valuesFromQuestion && !constrained) throw new CliException("--values-from-question needs constrained decoding");
-            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion));
+            if (linkTables && !constrained) throw new CliException("--link-tables needs constrained decoding");
+            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables));
             SqlAnswer a = t.ask(s, question);
             out.println(a.sql());
             out.flush();

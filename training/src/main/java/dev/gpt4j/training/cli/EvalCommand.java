@@ -47,6 +47,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--values-from-question", description = "With --constrained: string values must occur in the question (as WikiSQL's always do).")
     boolean valuesFromQuestion;
 
+    @Option(names = "--link-tables", description = "With --constrained: after FROM and JOIN, prefer (logit + "
+            + dev.gpt4j.inference.SqlConstraint.TABLE_BONUS + ") the tables the question names, singular or plural.")
+    boolean linkTables;
+
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "Questions decoded together. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
@@ -65,7 +69,8 @@ final class EvalCommand implements Callable<Integer> {
         ScoreReport report;
         try (TextToSql t = model.load()) {
             if (valuesFromQuestion && !constrained) throw new CliException("--values-from-question needs --constrained");
-            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withBatchSize(batchSize));
+            if (linkTables && !constrained) throw new CliException("--link-tables needs --constrained");
+            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables).withBatchSize(batchSize));
             PrintWriter err = spec.commandLine().getErr();
             if (ds.equals("spider")) {
                 Spider s = Spider.open(dir);
