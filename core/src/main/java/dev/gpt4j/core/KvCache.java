@@ -146,6 +146,22 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
+     * Makes sequence {@code to} a copy of sequence {@code from}: its cached keys and values and its length (what
+     * {@code to} held is dropped). Beam search uses it to continue one hypothesis in several ways.
+     */
+    public void copy(int from, int to) {
+        checkSeq(from);
+        checkSeq(to);
+        if (from == to) return;
+        int n = length[from] * C;
+        for (int l = 0; l < L; l++) {
+            System.arraycopy(keys[l], from * Tmax * C, keys[l], to * Tmax * C, n);
+            System.arraycopy(values[l], from * Tmax * C, values[l], to * Tmax * C, n);
+        }
+        length[to] = length[from];
+    }
+
+    /**
      * Appends {@code tokens} to sequence {@code seq} (all at once; a longer prompt may be given in several
      * calls) and returns the logits [V] that predict the token after the last one.
      */

@@ -154,4 +154,27 @@ class KvCacheTest {
             assertArrayEquals(uncachedLastRow(m, p), after, (float) TOL);
         }
     }
+
+    @Test
+    void aCopiedSequenceContinuesLikeItsSource() {
+        GptConfig cfg = new GptConfig(97, 40, 32, 2, 4, 0.0, 1e-5, true, true);
+        int[] a = prompt(9, 97, 11), b = prompt(4, 97, 12);
+        try (GptModel m = model(cfg, 6); KvCache c = m.newKvCache(3)) {
+            c.prefill(0, a);
+            c.prefill(1, b);
+            c.prefill(2, prompt(15, 97, 13)); // longer than the source: the copy must drop the rest
+            c.copy(0, 2);
+            assertEquals(9, c.length(2));
+            c.copy(0, 1); // overwrites b
+            float[] out = c.step(new int[] {0, 1, 2}, new int[] {5, 6, 5});
+            float[] row0 = Arrays.copyOfRange(out, 0, 97), row1 = Arrays.copyOfRange(out, 97, 194), row2 = Arrays.copyOfRange(out, 194, 291);
+            assertArrayEquals(row0, row2, "the copy with the same next token gives the same logits");
+            int[] a5 = Arrays.copyOf(a, 10), a6 = Arrays.copyOf(a, 10);
+            a5[9] = 5;
+            a6[9] = 6;
+            assertArrayEquals(uncachedLastRow(m, a5), row0, (float) TOL);
+            assertArrayEquals(uncachedLastRow(m, a6), row1, (float) TOL);
+            assertThrows(IllegalArgumentException.class, () -> c.copy(0, 3));
+        }
+    }
 }

@@ -72,6 +72,43 @@ public final class SqliteDatabase implements AutoCloseable {
         }
     }
 
+    /** Fills a new in-memory database through its (still writable) connection. */
+    @FunctionalInterface
+    public interface Loader {
+        void load(Connection connection) throws SQLException;
+    }
+
+    /**
+     * A new in-memory database: {@code load} fills it, then it is made read-only ({@code PRAGMA query_only}) and
+     * behaves like a file opened with {@link #open(Path, Duration, int)}. {@code name} stands for its file in
+     * messages. A failing {@code load} is a {@link DataFileException} naming it.
+     */
+    public static SqliteDatabase inMemory(String name, Duration timeout, int maxRows, Loader load) {
+        if (maxRows < 1 || timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("maxRows must be >= 1 and timeout > 0, got " + maxRows + ", " + timeout);
+        }
+        SQLiteConfig config = new SQLiteConfig();
+        config.enableLoadExtension(false);
+        Connection c = null;
+        try {
+            c = config.createConnection("jdbc:sqlite::memory:");
+            load.load(c);
+            try (Statement s = c.createStatement()) {
+                s.execute("PRAGMA query_only = 1");
+            }
+            return new SqliteDatabase(Path.of(name), c, timeout, maxRows);
+        } catch (SQLException e) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // the load's error is the one to report
+                }
+            }
+            throw new DataFileException(name, "", "cannot build the in-memory database: " + e.getMessage(), e);
+        }
+    }
+
     public Path file() {
         return file;
     }

@@ -130,4 +130,20 @@ class WikiSqlTest {
         ScoreReport r = WikiSqlScorer.score("dev", dev.examples(), w.tables("dev"), gold, dev.skipped());
         assertEquals(1.0, r.accuracy(), () -> r.wrong().subList(0, Math.min(5, r.wrong().size())).toString());
     }
+
+    /** A table as a database: text compares ignoring case, numbers as numbers, and it cannot be written. */
+    @Test
+    void aTableBecomesAReadOnlyDatabase() throws Exception {
+        WikiSqlTable t = write(FULL_TABLES).tables("dev").get("1-1");
+        try (SqliteDatabase db = t.database(java.time.Duration.ofSeconds(2), 100)) {
+            assertEquals(List.of(List.of("Bob")), db.query("SELECT \"Player\" FROM table_1_1 WHERE \"Position\" = 'gUARD' AND \"No.\" = '3'").rows());
+            assertEquals(List.of(List.of(3.0)), db.query("SELECT \"No.\" FROM table_1_1 WHERE \"He said \"\"hi\"\"\" = 'X'").rows());
+            assertEquals(List.of(), db.query("SELECT \"Player\" FROM table_1_1 WHERE \"No.\" > 3").rows());
+            assertThrows(SqlExecutionException.class, () -> db.query("DELETE FROM table_1_1"));
+            assertEquals(1, db.query("SELECT count(*) FROM table_1_1").rows().size());
+            assertEquals(Path.of("wikisql table 1-1"), db.file());
+        }
+        WikiSqlTable headerOnly = write(HEADER_ONLY_TABLES).tables("dev").get("1-1");
+        assertThrows(IllegalStateException.class, () -> headerOnly.database(java.time.Duration.ofSeconds(2), 100));
+    }
 }

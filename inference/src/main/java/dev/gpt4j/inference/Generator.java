@@ -164,6 +164,209 @@ public final class Generator {
     }
 
     /**
+     * One hypothesis of {@link #beamSearch}: the generation, and its score: the sum of the log-probabilities of its
+     * tokens and, if it ended, of its stop token (after the constraint's {@code prefer}, over the whole vocabulary).
+     */
+    public record Scored(Generation generation, double logProb) {}
+
+    /**
+     * Beam search: the {@code width} most likely continuations of {@code prompt}, kept one step at a time among the
+     * tokens {@code constraint} allows (null: all), as sequence {@code seq} of the constraint. At each step every
+     * live hypothesis offers its {@code width} best allowed tokens; the best {@code width} of all these go on, and
+     * those that are a stop token end. The search stops when {@code width} hypotheses have ended, when none is left,
+     * when the best live one is {@link #BEAM_MARGIN} below the best ended one (it could only end further below), or
+     * at the token limit. Returned best first: the ended ones by score, then (only if fewer than {@code width}
+     * ended) those cut at the limit. With width 1 it is greedy decoding. The cache holds 2 × width rows.
+     */
+    public List<Scored> beamSearch(int[] prompt, int width, int maxNewTokens, TokenConstraint constraint, int seq, int... stopTokens) {
+        if (width <= 0) throw new IllegalArgumentException("beam width must be positive, not " + width);
+        if (maxNewTokens <= 0) throw new IllegalArgumentException("maxNewTokens must be positive, not " + maxNewTokens);
+        int ctx = model.config().contextLength();
+        if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
+        if (prompt.length >= ctx) {
+            throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens: no room to generate in the context of " + ctx);
+        }
+        int[] stops = stopTokens.length == 0 ? defaultStops : stopTokens;
+        int V = model.config().vocabSize();
+        int limit = Math.min(maxNewTokens, ctx - prompt.length);
+        List<Beam> ended = new ArrayList<>();
+        List<Beam> cutOff = new ArrayList<>();
+        try (KvCache cache = model.newKvCache(2 * width)) {
+            long t0 = System.nanoTime();
+            float[] logits = new float[2 * width * V];
+            System.arraycopy(cache.prefill(0, prompt), 0, logits, 0, V);
+            long prefill = System.nanoTime() - t0;
+            List<Beam> live = List.of(new Beam(new int[0], 0.0, 0));
+            int half = 0; // live beam i is in cache row half + i, its logits at i * V
+            float[] row = new float[V];
+            while (!live.isEmpty() && ended.size() < width) {
+                List<Beam> offers = new ArrayList<>();
+                for (int i = 0; i < live.size(); i++) {
+                    Beam b = live.get(i);
+                    System.arraycopy(logits, i * V, row, 0, V);
+                    if (constraint != null) constraint.prefer(seq, b.tokens, b.tokens.length, row);
+                    double logZ = logSumExp(row);
+                    for (int tok : bestAllowed(row, width, constraint, seq, b.tokens)) {
+                        offers.add(new Beam(b.tokens, b.score + row[tok] - logZ, i, tok));
+                    }
+                }
+                offers.sort((x, y) -> Double.compare(y.score, x.score));
+                List<Beam> next = new ArrayList<>(width);
+                for (Beam o : offers) {
+                    if (next.size() == width || ended.size() == width) break;
+                    if (contains(stops, o.token)) ended.add(o);
+                    else next.add(o.grown());
+                }
+                if (ended.size() == width || next.isEmpty()) break;
+                double bestEnded = ended.stream().mapToDouble(Beam::score).max().orElse(Double.NEGATIVE_INFINITY);
+                if (next.get(0).score < bestEnded - BEAM_MARGIN) break; // nothing left worth ending
+                if (next.get(0).tokens.length == limit) {
+                    cutOff.addAll(next);
+                    break;
+                }
+                int other = width - half;
+                int[] rows = new int[next.size()], toks = new int[next.size()];
+                for (int j = 0; j < next.size(); j++) {
+                    cache.copy(half + next.get(j).parent, other + j);
+                    rows[j] = other + j;
+                    toks[j] = next.get(j).token;
+                }
+                cache.step(rows, toks, logits);
+                half = other;
+                live = next;
+            }
+            long gen = System.nanoTime() - t0 - prefill;
+            Generation.StopReason atLimit = limit < maxNewTokens ? Generation.StopReason.CONTEXT_FULL : Generation.StopReason.MAX_TOKENS;
+            List<Scored> out = new ArrayList<>();
+            for (Beam b : ended) out.add(scored(b.tokens, b.score, Generation.StopReason.STOP_TOKEN, prompt.length, prefill, gen));
+            if (ended.size() < width) {
+                for (Beam b : cutOff) out.add(scored(b.tokens, b.score, atLimit, prompt.length, prefill, gen));
+            }
+            if (out.isEmpty()) out.add(scored(live.get(0).tokens, live.get(0).score, Generation.StopReason.CONSTRAINED, prompt.length, prefill, gen));
+            out.sort((x, y) -> x.generation().stopReason() == y.generation().stopReason() ? Double.compare(y.logProb(), x.logProb())
+                    : x.generation().stopReason() == Generation.StopReason.STOP_TOKEN ? -1 : 1);
+            return out.size() > width ? List.copyOf(out.subList(0, width)) : out;
+        }
+    }
+
+    /** A hypothesis: its tokens and score; as an offer, also the live beam it grows ({@code parent}) and the token it adds. */
+    private record Beam(int[] tokens, double score, int parent, int token) {
+        Beam(int[] tokens, double score, int parent) {
+            this(tokens, score, parent, -1);
+        }
+
+        Beam grown() {
+            int[] t = Arrays.copyOf(tokens, tokens.length + 1);
+            t[tokens.length] = token;
+            return new Beam(t, score, parent, token);
+        }
+    }
+
+    private Scored scored(int[] toks, double score, Generation.StopReason why, int promptTokens, long prefill, long gen) {
+        String text = tokenizer == null ? "" : tokenizer.decode(toks);
+        return new Scored(new Generation(toks, text, why, promptTokens, prefill, gen), score);
+    }
+
+    private static double logSumExp(float[] row) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : row) if (v > max) max = v;
+        double sum = 0;
+        for (float v : row) sum += Math.exp(v - max);
+        return max + Math.log(sum);
+    }
+
+    /**
+     * How far below the best allowed token's logit {@link #beamSearch} still looks for other allowed tokens, and how far
+     * below the best ended hypothesis the live ones may fall before the search stops: an offer e^10 (22,000) times
+     * less likely than the best rarely matters, and where few tokens are allowed this keeps the search from asking
+     * the constraint about the whole vocabulary, or from running to the token limit on hopeless hypotheses.
+     */
+    static final float BEAM_MARGIN = 10f;
+
+    /**
+     * Up to {@code n} tokens the constraint allows, best logit first (ties: lower id), none more than
+     * {@link #BEAM_MARGIN} below the first; if the best 64 hold no allowed token, the first allowed one of the rest
+     * (so a beam of 1 picks what greedy picks). The whole vocabulary is sorted only when the best 64 do not settle it.
+     */
+    private static int[] bestAllowed(float[] row, int n, TokenConstraint constraint, int seq, int[] generated) {
+        int[] out = new int[n];
+        int found = 0;
+        int k = Math.min(row.length, Math.max(64, n));
+        int[] top = topK(row, k);
+        float floor = Float.NEGATIVE_INFINITY;
+        for (int tok : top) {
+            if (row[tok] < floor) return Arrays.copyOf(out, found);
+            if (constraint == null || constraint.allows(seq, generated, generated.length, tok)) {
+                if (found == 0) floor = row[tok] - BEAM_MARGIN;
+                out[found++] = tok;
+                if (found == n) return out;
+            }
+        }
+        if (k < row.length) {
+            long[] order = descending(row);
+            for (int i = k; i < order.length && found < n; i++) {
+                int tok = (int) order[i];
+                if (row[tok] == Float.NEGATIVE_INFINITY || row[tok] < floor) break;
+                if (constraint.allows(seq, generated, generated.length, tok)) {
+                    if (found == 0) floor = row[tok] - BEAM_MARGIN;
+                    out[found++] = tok;
+                }
+            }
+        }
+        return Arrays.copyOf(out, found);
+    }
+
+    /** The ids of the k largest entries, largest first (ties: lower id first), by the order of {@link #descending}. */
+    private static int[] topK(float[] row, int k) {
+        long[] heap = new long[k]; // a min-heap on the sort key's reverse: the root is the worst kept
+        int size = 0;
+        for (int v = 0; v < row.length; v++) {
+            long key = key(row, v);
+            if (size < k) {
+                heap[size] = key;
+                int c = size++;
+                while (c > 0 && heap[(c - 1) / 2] < key) { // max-heap on key = worst (largest key) at the root
+                    heap[c] = heap[(c - 1) / 2];
+                    c = (c - 1) / 2;
+                }
+                heap[c] = key;
+            } else if (key < heap[0]) {
+                int c = 0;
+                while (true) {
+                    int l = 2 * c + 1, r = l + 1, big = c;
+                    long bigKey = key;
+                    if (l < size && heap[l] > bigKey) { big = l; bigKey = heap[l]; }
+                    if (r < size && heap[r] > bigKey) { big = r; }
+                    if (big == c) break;
+                    heap[c] = heap[big];
+                    c = big;
+                }
+                heap[c] = key;
+            }
+        }
+        long[] kept = Arrays.copyOf(heap, size);
+        Arrays.sort(kept);
+        int[] out = new int[size];
+        for (int i = 0; i < size; i++) out[i] = (int) kept[i];
+        return out;
+    }
+
+    /** A key that sorts ascending as (descending logit, then ascending id). */
+    private static long key(float[] row, int v) {
+        int bits = Float.floatToIntBits(row[v]);
+        int k = bits < 0 ? bits ^ 0x7fffffff : bits; // monotone in the float's value
+        return ((long) ~k << 32) | v;
+    }
+
+    /** Every id, ordered by {@link #key}. */
+    private static long[] descending(float[] row) {
+        long[] order = new long[row.length];
+        for (int v = 0; v < row.length; v++) order[v] = key(row, v);
+        Arrays.sort(order);
+        return order;
+    }
+
+    /**
      * The sampler's choice among the tokens the constraint allows. After {@link #MAX_TRIES} refusals the rest of
      * the vocabulary is searched, most likely first (the allowed token may be a rare one, such as the next
      * character of a quoted column name); -1 if the constraint allows no token at all.
@@ -174,14 +377,7 @@ public final class Generator {
             if (constraint == null || constraint.allows(seq, generated, count, tok)) return tok;
             row[tok] = Float.NEGATIVE_INFINITY;
         }
-        long[] order = new long[row.length]; // (descending logit, then id) as one sortable key
-        for (int v = 0; v < row.length; v++) {
-            int bits = Float.floatToIntBits(row[v]);
-            int key = bits < 0 ? bits ^ 0x7fffffff : bits; // monotone in the float's value
-            order[v] = ((long) ~key << 32) | v;
-        }
-        java.util.Arrays.sort(order);
-        for (long o : order) {
+        for (long o : descending(row)) {
             int tok = (int) o;
             if (row[tok] == Float.NEGATIVE_INFINITY) break;
             if (constraint.allows(seq, generated, count, tok)) return tok;

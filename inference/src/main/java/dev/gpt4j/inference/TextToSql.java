@@ -27,7 +27,10 @@ import java.util.List;
  *
  * The prompt is {@link PromptFormat}'s ({@code <|schema|>} compact schema {@code <|question|>} question
  * {@code <|sql|>}); the schema is cut by whole tables if it does not fit the context. Decoding is greedy by
- * default; {@link Options#constrained()} turns on schema-constrained decoding ({@link SqlConstraint}). The
+ * default; {@link Options#constrained()} turns on schema-constrained decoding ({@link SqlConstraint}), and
+ * {@link Options#withBeam} beam search. {@link #ask(Schema, String, java.util.function.Predicate)} keeps the first
+ * answer if it passes a check (e.g. it runs on the database and returns a value), else takes the first of the beam's
+ * ranked {@link #candidates} that does (execution-guided decoding). The
  * generated SQL is untrusted: {@link SqlAnswer#check()} says whether it is one read-only query.
  * Not thread-safe.
  */
@@ -39,18 +42,28 @@ public final class TextToSql implements AutoCloseable {
      * preferred after FROM and JOIN ({@link #withLinkTables}), and how many questions run as one batch.
      */
     public record Options(GenerationOptions decoding, boolean constrained, boolean valuesFromQuestion, boolean linkTables,
-                          int batchSize) {
+                          int batchSize, int beamWidth) {
         public Options {
             if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
+            if (beamWidth <= 0) throw new IllegalArgumentException("beam width must be positive, not " + beamWidth);
         }
 
-        /** Greedy, up to 128 SQL tokens, unconstrained, batches of 8. */
+        /** Greedy, up to 128 SQL tokens, unconstrained, batches of 8, no beam. */
         public static Options defaults() {
-            return new Options(GenerationOptions.greedy(128), false, false, false, 8);
+            return new Options(GenerationOptions.greedy(128), false, false, false, 8, 1);
+        }
+
+        /**
+         * With a width above 1, each question is answered by beam search ({@link Generator#beamSearch}) of that
+         * width, one question at a time, instead of by {@code decoding} (only its token limit is used);
+         * {@link #candidates} then gives that many ranked answers.
+         */
+        public Options withBeam(int width) {
+            return new Options(decoding, constrained, valuesFromQuestion, linkTables, batchSize, width);
         }
 
         public Options withConstrained(boolean c) {
-            return new Options(decoding, c, valuesFromQuestion, linkTables, batchSize);
+            return new Options(decoding, c, valuesFromQuestion, linkTables, batchSize, beamWidth);
         }
 
         /**
@@ -58,7 +71,7 @@ public final class TextToSql implements AutoCloseable {
          * case; LIKE's % aside), as WikiSQL's values always do. Wrong for values the question only implies.
          */
         public Options withValuesFromQuestion(boolean v) {
-            return new Options(decoding, constrained, v, linkTables, batchSize);
+            return new Options(decoding, constrained, v, linkTables, batchSize, beamWidth);
         }
 
         /**
@@ -68,15 +81,15 @@ public final class TextToSql implements AutoCloseable {
          * may still be chosen.
          */
         public Options withLinkTables(boolean l) {
-            return new Options(decoding, constrained, valuesFromQuestion, l, batchSize);
+            return new Options(decoding, constrained, valuesFromQuestion, l, batchSize, beamWidth);
         }
 
         public Options withDecoding(GenerationOptions d) {
-            return new Options(d, constrained, valuesFromQuestion, linkTables, batchSize);
+            return new Options(d, constrained, valuesFromQuestion, linkTables, batchSize, beamWidth);
         }
 
         public Options withBatchSize(int b) {
-            return new Options(decoding, constrained, valuesFromQuestion, linkTables, b);
+            return new Options(decoding, constrained, valuesFromQuestion, linkTables, b, beamWidth);
         }
     }
 
@@ -144,8 +157,72 @@ public final class TextToSql implements AutoCloseable {
         return askAll(List.of(schema), List.of(question)).get(0);
     }
 
-    /** Answers several questions (question i about schema i), {@link Options#batchSize()} at a time. */
+    /**
+     * Answers several questions (question i about schema i), {@link Options#batchSize()} at a time; with a beam
+     * ({@link Options#withBeam}), one at a time, each the best of its {@link #candidates}.
+     */
     public List<SqlAnswer> askAll(List<Schema> schemas, List<String> questions) {
+        if (options.beamWidth() == 1) return decodeAll(schemas, questions);
+        prompts(schemas, questions); // checks them all before the first search
+        List<SqlAnswer> out = new ArrayList<>(questions.size());
+        for (int i = 0; i < questions.size(); i++) out.add(candidates(schemas.get(i), questions.get(i)).get(0));
+        return out;
+    }
+
+    /** The answers of {@link Options#decoding()} (greedy by default), batched, whatever the beam width. */
+    List<SqlAnswer> decodeAll(List<Schema> schemas, List<String> questions) {
+        List<int[]> prompts = prompts(schemas, questions);
+        TokenConstraint constraint = constraint(schemas, questions);
+        long t0 = System.nanoTime();
+        List<Generation> gens = generator.generate(prompts, options.decoding(), constraint, options.batchSize(), format.endId());
+        long each = (System.nanoTime() - t0) / Math.max(1, prompts.size());
+        List<SqlAnswer> out = new ArrayList<>(gens.size());
+        for (int i = 0; i < gens.size(); i++) {
+            Generation g = gens.get(i);
+            out.add(answer(constraint, i, g, prompts.size() == 1 ? g.prefillNanos() + g.generateNanos() : each));
+        }
+        return out;
+    }
+
+    /**
+     * The ranked answers of a beam search of {@link Options#beamWidth()} (the one answer of {@link Options#decoding()}
+     * with a width of 1): the queries that ended, best first by the model's log-probability of the whole query,
+     * then, if fewer ended, those cut at the token limit. Each is timed with the whole search.
+     */
+    public List<SqlAnswer> candidates(Schema schema, String question) {
+        List<Schema> schemas = List.of(schema);
+        List<String> questions = List.of(question);
+        int[] prompt = prompts(schemas, questions).get(0);
+        if (options.beamWidth() == 1) return decodeAll(schemas, questions);
+        TokenConstraint constraint = constraint(schemas, questions);
+        long t0 = System.nanoTime();
+        List<Generator.Scored> beam = generator.beamSearch(prompt, options.beamWidth(), options.decoding().maxNewTokens(), constraint, 0,
+                format.endId());
+        long nanos = System.nanoTime() - t0;
+        List<SqlAnswer> out = new ArrayList<>(beam.size());
+        for (Generator.Scored s : beam) out.add(answer(constraint, 0, s.generation(), nanos));
+        return out;
+    }
+
+    /**
+     * An answer that must pass a check, e.g. run on the database and return a value (execution-guided decoding):
+     * the answer of {@link Options#decoding()} (greedy by default) if {@code accept} takes it, else the first of the
+     * beam's {@link #candidates} that it takes, else the first answer. The beam is searched only when needed.
+     */
+    public SqlAnswer ask(Schema schema, String question, java.util.function.Predicate<SqlAnswer> accept) {
+        return orElseCandidate(schema, question, decodeAll(List.of(schema), List.of(question)).get(0), accept);
+    }
+
+    /** {@code first} if {@code accept} takes it, else the first other candidate it takes, else {@code first}. */
+    SqlAnswer orElseCandidate(Schema schema, String question, SqlAnswer first, java.util.function.Predicate<SqlAnswer> accept) {
+        if (accept.test(first) || options.beamWidth() == 1) return first;
+        for (SqlAnswer a : candidates(schema, question)) {
+            if (!a.sql().equals(first.sql()) && accept.test(a)) return a;
+        }
+        return first;
+    }
+
+    private List<int[]> prompts(List<Schema> schemas, List<String> questions) {
         if (schemas.size() != questions.size()) {
             throw new IllegalArgumentException(schemas.size() + " schemas but " + questions.size() + " questions");
         }
@@ -157,22 +234,20 @@ public final class TextToSql implements AutoCloseable {
             if (q == null || q.isBlank()) throw new IllegalArgumentException("question " + i + " is empty");
             prompts.add(format.prompt(schemas.get(i), q, ctx, reserve));
         }
-        TokenConstraint constraint = !options.constrained() ? null
+        return prompts;
+    }
+
+    private TokenConstraint constraint(List<Schema> schemas, List<String> questions) {
+        return !options.constrained() ? null
                 : new SqlConstraint(tokenizer, schemas, questions, options.valuesFromQuestion(), options.linkTables());
-        long t0 = System.nanoTime();
-        List<Generation> gens = generator.generate(prompts, options.decoding(), constraint, options.batchSize(), format.endId());
-        long each = (System.nanoTime() - t0) / Math.max(1, prompts.size());
-        List<SqlAnswer> out = new ArrayList<>(gens.size());
-        for (int i = 0; i < gens.size(); i++) {
-            Generation g = gens.get(i);
-            int[] toks = g.tokens();
-            int used = completePrefix(constraint, i, toks, g.stopReason(), format.endId());
-            boolean cut = used < toks.length;
-            String sql = (cut ? tokenizer.decode(Arrays.copyOf(toks, used)) : g.text()).strip();
-            out.add(new SqlAnswer(sql, SqlGuard.parses(sql), SqlGuard.check(sql), g.promptTokens(), used,
-                    prompts.size() == 1 ? g.prefillNanos() + g.generateNanos() : each, g.stopReason(), cut));
-        }
-        return out;
+    }
+
+    private SqlAnswer answer(TokenConstraint constraint, int i, Generation g, long nanos) {
+        int[] toks = g.tokens();
+        int used = completePrefix(constraint, i, toks, g.stopReason(), format.endId());
+        boolean cut = used < toks.length;
+        String sql = (cut ? tokenizer.decode(Arrays.copyOf(toks, used)) : g.text()).strip();
+        return new SqlAnswer(sql, SqlGuard.parses(sql), SqlGuard.check(sql), g.promptTokens(), used, nanos, g.stopReason(), cut);
     }
 
     /**

@@ -127,4 +127,122 @@ class GeneratorTest {
             assertTrue(differs, "other seeds should give other text at temperature 1.5");
         }
     }
+
+    /** Log-probability of {@code next} after {@code seq}, from the uncached forward over the whole vocabulary. */
+    static double uncachedLogProb(GptModel m, int[] seq, int next) {
+        float[] row = m.logits(seq, 1, seq.length).getRow(seq.length - 1).toFloatVector();
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (float v : row) max = Math.max(max, v);
+        for (float v : row) sum += Math.exp(v - max);
+        return row[next] - max - Math.log(sum);
+    }
+
+    static int[] concat(int[] a, int... b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** Only the given tokens. */
+    static TokenConstraint only(int... allowed) {
+        return (seq, generated, count, token) -> Arrays.stream(allowed).anyMatch(a -> a == token);
+    }
+
+    @Test
+    void aBeamOfOneIsGreedy() {
+        BpeTokenizer tok = Fixtures.tokenizer();
+        try (GptModel m = Fixtures.model(64, 5)) {
+            Generator gen = new Generator(m, tok);
+            int[] p = tok.encode("SELECT name FROM");
+            int[] free = gen.generate(p, GenerationOptions.greedy(20)).tokens();
+            int stop = free[5];
+            // a constraint that refuses every third token id, and greedy's third choice
+            TokenConstraint c = (seq, g, n, t) -> t % 3 != 0 && !(n == 2 && t == free[2]);
+            Generation greedy = gen.generate(List.of(p), GenerationOptions.greedy(20), c, 1, stop).get(0);
+            List<Generator.Scored> beam = gen.beamSearch(p, 1, 20, c, 0, stop);
+            assertEquals(1, beam.size());
+            assertArrayEquals(greedy.tokens(), beam.get(0).generation().tokens());
+            assertEquals(greedy.stopReason(), beam.get(0).generation().stopReason());
+            assertEquals(greedy.text(), beam.get(0).generation().text());
+        }
+    }
+
+    /**
+     * With four allowed tokens (three words and the stop) and two new tokens at most, a beam of 16 keeps every
+     * hypothesis: the 4 that end must come first, in the order of their exact log-probabilities, then the 9 cut at
+     * the limit. Scores are checked against the uncached forward, which also checks the cache rows' copying.
+     */
+    @Test
+    void aWideBeamFindsTheExactRanking() {
+        BpeTokenizer tok = Fixtures.tokenizer();
+        // GPT-2's 0.02 init: every logit is within Generator.BEAM_MARGIN of the others, so no offer is cut off
+        try (GptModel m = GptModel.create(new dev.gpt4j.core.GptConfig(tok.vocabSize(), 64, 32, 2, 4, 0.0, 1e-5, true, true), 6).eval()) {
+            Generator gen = new Generator(m, tok);
+            int[] p = tok.encode("SELECT count(*)");
+            int a = 7, b = 11, c = 5, stop = 13;
+            List<Generator.Scored> beam = gen.beamSearch(p, 16, 2, only(a, b, c, stop), 0, stop);
+            List<int[]> ends = new ArrayList<>(), cut = new ArrayList<>();
+            ends.add(new int[0]);
+            for (int x : new int[] {a, b, c}) {
+                ends.add(new int[] {x});
+                for (int y : new int[] {a, b, c}) cut.add(new int[] {x, y});
+            }
+            assertEquals(ends.size() + cut.size(), beam.size());
+            java.util.function.ToDoubleFunction<int[]> exact = t -> {
+                double lp = 0;
+                for (int i = 0; i < t.length; i++) lp += uncachedLogProb(m, concat(p, Arrays.copyOf(t, i)), t[i]);
+                return lp;
+            };
+            ends.sort((x, y) -> Double.compare(exact.applyAsDouble(concat(y, stop)),
+                    exact.applyAsDouble(concat(x, stop))));
+            cut.sort((x, y) -> Double.compare(exact.applyAsDouble(y), exact.applyAsDouble(x)));
+            for (int i = 1; i < beam.size(); i++) {
+                if (i == ends.size()) continue;
+                double gap = beam.get(i - 1).logProb() - beam.get(i).logProb();
+                assertTrue(gap > 1e-4, "hypotheses " + (i - 1) + " and " + i + " are too close (" + gap + ") to rank reliably");
+            }
+            for (int i = 0; i < beam.size(); i++) {
+                boolean ended = i < ends.size();
+                int[] want = ended ? ends.get(i) : cut.get(i - ends.size());
+                Generator.Scored s = beam.get(i);
+                assertArrayEquals(want, s.generation().tokens(), "hypothesis " + i);
+                assertEquals(ended ? Generation.StopReason.STOP_TOKEN : Generation.StopReason.MAX_TOKENS, s.generation().stopReason());
+                assertEquals(exact.applyAsDouble(ended ? concat(want, stop) : want), s.logProb(), 1e-4, "hypothesis " + i);
+            }
+        }
+    }
+
+    /** An ordinary beam: distinct hypotheses, best first, each scored with its exact log-probability, constraint kept. */
+    @Test
+    void beamHypothesesAreDistinctSortedAndExactlyScored() {
+        BpeTokenizer tok = Fixtures.tokenizer();
+        try (GptModel m = Fixtures.model(64, 7)) {
+            Generator gen = new Generator(m, tok);
+            int[] p = tok.encode("How many singers are there?");
+            int[] free = gen.generate(p, GenerationOptions.greedy(12)).tokens();
+            int stop = free[2];
+            TokenConstraint c = (seq, g, n, t) -> t % 5 != 1;
+            List<Generator.Scored> beam = gen.beamSearch(p, 4, 12, c, 0, stop);
+            assertEquals(4, beam.size());
+            java.util.Set<List<Integer>> seen = new java.util.HashSet<>();
+            double last = Double.POSITIVE_INFINITY;
+            for (Generator.Scored s : beam) {
+                int[] t = s.generation().tokens();
+                assertTrue(seen.add(Arrays.stream(t).boxed().toList()), "a hypothesis came twice");
+                boolean ended = s.generation().stopReason() == Generation.StopReason.STOP_TOKEN;
+                int[] all = ended ? concat(t, stop) : t;
+                double lp = 0;
+                for (int i = 0; i < all.length; i++) {
+                    assertTrue(c.allows(0, all, i, all[i]), "token " + all[i] + " is not allowed");
+                    lp += uncachedLogProb(m, concat(p, Arrays.copyOf(all, i)), all[i]);
+                }
+                assertEquals(lp, s.logProb(), 1e-4);
+                if (ended) {
+                    assertTrue(s.logProb() <= last, "not best first");
+                    last = s.logProb();
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> gen.beamSearch(p, 0, 12, c, 0, stop));
+        }
+    }
 }

@@ -74,4 +74,53 @@ class TextToSqlTest {
         e = assertThrows(IllegalArgumentException.class, () -> TextToSql.load(dir));
         assertTrue(e.getMessage().contains("model.safetensors"), e.getMessage());
     }
+
+    /** Beam candidates: ranked, distinct, the first is askAll's answer; a width of 1 is greedy; ask(accept) takes the first accepted. */
+    @Test
+    void beamCandidatesAreRankedAndChosenFrom() {
+        Schema schema = DdlSchemas.parse(Fixtures.DDL, "t", "t");
+        try (GptModel m = Fixtures.model(128, 9)) {
+            TextToSql t2s = new TextToSql(m, Fixtures.tokenizer());
+            String q = "How many singers are there?";
+            t2s.options(TextToSql.Options.defaults().withConstrained(true).withDecoding(GenerationOptions.greedy(24)));
+            SqlAnswer greedy = t2s.ask(schema, q);
+            assertEquals(List.of(greedy.sql()), t2s.candidates(schema, q).stream().map(SqlAnswer::sql).toList());
+            t2s.options(t2s.options().withBeam(3));
+            List<SqlAnswer> beam = t2s.candidates(schema, q);
+            assertEquals(3, beam.size());
+            assertEquals(3, beam.stream().map(SqlAnswer::sql).distinct().count(), beam.toString());
+            assertEquals(beam.get(0).sql(), t2s.askAll(List.of(schema), List.of(q)).get(0).sql());
+            for (SqlAnswer a : beam) assertTrue(SqlConstraint.viable(a.sql(), SqlConstraint.Names.of(schema)), a.sql());
+            // ask with a check: greedy's answer if it passes, else the first other candidate that passes, else greedy's
+            assertEquals(greedy.sql(), t2s.ask(schema, q, a -> true).sql());
+            assertEquals(greedy.sql(), t2s.ask(schema, q, a -> false).sql());
+            String other = beam.stream().map(SqlAnswer::sql).filter(x -> !x.equals(greedy.sql())).reduce((x, y) -> y).orElseThrow();
+            assertEquals(other, t2s.ask(schema, q, a -> a.sql().equals(other)).sql());
+            assertThrows(IllegalArgumentException.class, () -> TextToSql.Options.defaults().withBeam(0));
+        }
+    }
+
+    /** The execution guide's check: safe, runs, and returns a non-null value. */
+    @Test
+    void findsValueNeedsARowWithAValue() {
+        try (var db = dev.gpt4j.data.SqliteDatabase.inMemory("test db", java.time.Duration.ofSeconds(2), 1, c -> {
+            try (var st = c.createStatement()) {
+                st.execute("CREATE TABLE t (x INT, y INT)");
+                st.execute("INSERT INTO t VALUES (1, NULL), (2, NULL)");
+            }
+        })) {
+            assertTrue(Evaluator.findsValue(answer("SELECT x FROM t WHERE x = 2"), db));
+            assertTrue(Evaluator.findsValue(answer("SELECT x, y FROM t"), db));
+            assertFalse(Evaluator.findsValue(answer("SELECT nope FROM t"), db), "an error");
+            assertFalse(Evaluator.findsValue(answer("SELECT x FROM t WHERE x > 5"), db), "no row");
+            assertFalse(Evaluator.findsValue(answer("SELECT max(y) FROM t"), db), "only NULL");
+            assertFalse(Evaluator.findsValue(answer("DELETE FROM t"), db), "unsafe");
+            assertEquals(2L, db.query("SELECT count(*) FROM t").rows().get(0).get(0), "the DELETE was not run");
+        }
+    }
+
+    private static SqlAnswer answer(String sql) {
+        return new SqlAnswer(sql, dev.gpt4j.data.SqlGuard.parses(sql), dev.gpt4j.data.SqlGuard.check(sql), 1, 1, 0,
+                Generation.StopReason.STOP_TOKEN, false);
+    }
 }

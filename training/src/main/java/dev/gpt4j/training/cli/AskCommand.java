@@ -5,6 +5,7 @@ import dev.gpt4j.data.QueryResult;
 import dev.gpt4j.data.Schema;
 import dev.gpt4j.data.SqlExecutionException;
 import dev.gpt4j.data.SqliteDatabase;
+import dev.gpt4j.inference.Evaluator;
 import dev.gpt4j.inference.SqlAnswer;
 import dev.gpt4j.inference.TextToSql;
 import picocli.CommandLine.Command;
@@ -47,6 +48,11 @@ final class AskCommand implements Callable<Integer> {
             + dev.gpt4j.inference.SqlConstraint.TABLE_BONUS + ") the tables the question names, singular or plural (needs constrained decoding).")
     boolean linkTables;
 
+    @Option(names = "--beam", defaultValue = "1", paramLabel = "N", description = "Beam search of width N (1 = greedy). Alone: the beam's best "
+            + "answer. With --execute: the greedy answer if it finds a value on the database, else the first of the beam's N candidates that does "
+            + "(execution-guided). Default: ${DEFAULT-VALUE}.")
+    int beam;
+
     @Option(names = "--max-rows", defaultValue = "20", paramLabel = "N", description = "Rows to print with --execute. Default: ${DEFAULT-VALUE}.")
     int maxRows;
 
@@ -76,8 +82,17 @@ final class AskCommand implements Callable<Integer> {
         try (TextToSql t = model.load()) {
             if (valuesFromQuestion && !constrained) throw new CliException("--values-from-question needs constrained decoding");
             if (linkTables && !constrained) throw new CliException("--link-tables needs constrained decoding");
-            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables));
-            SqlAnswer a = t.ask(s, question);
+            if (beam < 1) throw new CliException("--beam must be >= 1, got " + beam);
+            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables)
+                    .withBeam(beam));
+            SqlAnswer a;
+            if (execute != null && beam > 1) {
+                try (SqliteDatabase db = SqliteDatabase.open(execute, Duration.ofSeconds(2), 1)) {
+                    a = t.ask(s, question, c -> Evaluator.findsValue(c, db));
+                }
+            } else {
+                a = t.ask(s, question);
+            }
             out.println(a.sql());
             out.flush();
             if (a.cut()) {

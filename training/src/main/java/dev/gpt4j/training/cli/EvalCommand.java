@@ -51,6 +51,14 @@ final class EvalCommand implements Callable<Integer> {
             + dev.gpt4j.inference.SqlConstraint.TABLE_BONUS + ") the tables the question names, singular or plural.")
     boolean linkTables;
 
+    @Option(names = "--beam", defaultValue = "1", paramLabel = "N",
+            description = "Beam search of width N, one question at a time (1 = greedy, batched). Default: ${DEFAULT-VALUE}.")
+    int beam;
+
+    @Option(names = "--execution-guided", description = "With --beam N (N >= 2): keep the greedy answer if it finds a value on the question's "
+            + "database, else take the first of the beam's N candidates that does (Spider; WikiSQL only with tables files that have rows).")
+    boolean executionGuided;
+
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "Questions decoded together. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
@@ -70,17 +78,20 @@ final class EvalCommand implements Callable<Integer> {
         try (TextToSql t = model.load()) {
             if (valuesFromQuestion && !constrained) throw new CliException("--values-from-question needs --constrained");
             if (linkTables && !constrained) throw new CliException("--link-tables needs --constrained");
-            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables).withBatchSize(batchSize));
+            if (beam < 1) throw new CliException("--beam must be >= 1, got " + beam);
+            if (executionGuided && beam < 2) throw new CliException("--execution-guided needs --beam N with N >= 2");
+            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables)
+                    .withBatchSize(batchSize).withBeam(beam));
             PrintWriter err = spec.commandLine().getErr();
             if (ds.equals("spider")) {
                 Spider s = Spider.open(dir);
                 List<SpiderExample> ex = Evaluator.first(DataSets.spiderSplit(s, split), limit);
-                report = Evaluator.spider(t, s, ex, split, n -> err.printf("\r%d/%d answered", n, ex.size()).flush());
+                report = Evaluator.spider(t, s, ex, split, executionGuided, n -> err.printf("\r%d/%d answered", n, ex.size()).flush());
             } else {
                 WikiSql w = WikiSql.open(dir);
                 WikiSql.Loaded loaded = DataSets.wikiSplit(w, split);
                 List<WikiSqlExample> ex = Evaluator.first(loaded.examples(), limit);
-                report = Evaluator.wikiSql(t, w, split, ex, loaded.skipped(), n -> err.printf("\r%d/%d answered", n, ex.size()).flush());
+                report = Evaluator.wikiSql(t, w, split, ex, loaded.skipped(), executionGuided, n -> err.printf("\r%d/%d answered", n, ex.size()).flush());
             }
             err.println();
         }

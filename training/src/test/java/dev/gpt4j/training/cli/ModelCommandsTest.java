@@ -85,6 +85,25 @@ class ModelCommandsTest {
                 "--limit", "3", "--constrained"), err);
         lines = out.strip().split("\n");
         assertTrue(lines[lines.length - 1].matches(".*accuracy.*\\d.*"), lines[lines.length - 1]);
+        assertEquals(0, run("eval", "--model", model.toString(), "--dataset", "spider", "--data", DATA.resolve("spider").toString(),
+                "--limit", "2", "--constrained", "--beam", "2", "--execution-guided"), err);
+        assertTrue(out.contains("2 questions scored"), out);
+        assertEquals(1, run("eval", "--model", model.toString(), "--dataset", "spider", "--data", DATA.resolve("spider").toString(),
+                "--execution-guided"));
+        assertTrue(err.contains("--execution-guided needs --beam"), err);
+    }
+
+    /** ask --beam N --execute DB with the shipped model: the query line, then its rows; a beam of 0 is refused. */
+    @Test
+    void askWithABeamRunsOnTheDatabase() {
+        Path db = DATA.resolve("spider/database/concert_singer/concert_singer.sqlite");
+        String shipped = Path.of("..", "models", "gpt4j-sql").toString();
+        assertEquals(0, run("ask", "--model", shipped, "--execute", db.toString(), "--beam", "3", "--max-rows", "3",
+                "How many singers do we have?"), err);
+        String[] lines = out.strip().split("\n");
+        assertTrue(lines[0].startsWith("SELECT") && lines.length > 1, out);
+        assertEquals(1, run("ask", "--model", model.toString(), "--execute", db.toString(), "--beam", "0", "q?"));
+        assertTrue(err.contains("--beam must be >= 1"), err);
     }
 
     @Test
