@@ -48,6 +48,9 @@ public final class SqlConstraint implements TokenConstraint {
             "then", "else", "end", "with", "values", "escape", "collate", "nocase", "true", "false", "integer",
             "text", "real", "numeric"));
 
+    /** The characters a query may have outside names, numbers, strings and quoted names, besides white space. */
+    private static final String OPERATORS = "(),*=<>!+-/%;|";
+
     /** What may follow LIMIT's number besides the end and ")". */
     private static final TreeSet<String> AFTER_LIMIT = new TreeSet<>(List.of("except", "intersect", "offset", "union"));
 
@@ -369,6 +372,7 @@ public final class SqlConstraint implements TokenConstraint {
                         clause[depth] = 0;
                     }
                     if (c == ')' && --depth < 0) return false;
+                    if (!Character.isWhitespace(c) && OPERATORS.indexOf(c) < 0) return false; // "FROM t ?", a stray byte's U+FFFD
                     if (!Character.isWhitespace(c)) {
                         if (afterDot && c != '*') return false;
                         if (limit == 1 || limit == 2 && c != ')' && c != ';') return false; // "LIMIT 1 AND", "LIMIT 1 LIMIT 1"

@@ -44,7 +44,8 @@ class SqlConstraintTest {
         for (String s : List.of("SELECT salary ", "SELECT name FROM singers ", "SELECT name FROM singer WHERE nam = 1",
                 "SELECT \"first nom", "SELECT \"last name\"", "SELECT \"coalesce\" FROM singer", "SELECT \"By", "SELECT count(*)) ", "SELECT xq", "FROM employees",
                 "SELECT name FROM cast ", "SELECT name FROM name ", "SELECT name FROM sing ", "SELECT name FROM 'singer'", "SELECT T1.concert ",
-                "SELECT T1.singer ", "SELECT count.name", "SELECT T1.'x'", "SELECT name FROM singer AS T1 JOIN cou")) {
+                "SELECT T1.singer ", "SELECT count.name", "SELECT T1.'x'", "SELECT name FROM singer AS T1 JOIN cou",
+                "SELECT name FROM singer\uFFFD", "SELECT name FROM singer ?", "SELECT name FROM singer WHERE age > 3 :")) {
             assertFalse(SqlConstraint.viable(s, NAMES), s);
         }
     }
