@@ -302,7 +302,7 @@ public final class SqlConstraint implements TokenConstraint {
                     int j = i + 1;
                     StringBuilder value = n.question == null ? null : new StringBuilder();
                     while (true) {
-                        if (j >= len) return value == null || inQuestion(value); // inside a string literal
+                        if (j >= len) return value == null || inQuestion(value, false); // inside a string literal
                         if (sql.charAt(j) == quote) {
                             if (j + 1 < len && sql.charAt(j + 1) == quote) {
                                 if (value != null) value.append(quote);
@@ -313,7 +313,7 @@ public final class SqlConstraint implements TokenConstraint {
                             j++;
                         }
                     }
-                    if (value != null && !inQuestion(value)) return false;
+                    if (value != null && !inQuestion(value, true)) return false;
                     i = j + 1;
                     afterAs = valuePos = false;
                     lastTable = null;
@@ -390,12 +390,29 @@ public final class SqlConstraint implements TokenConstraint {
             return true;
         }
 
-        /** Whether a string value (or the start of one) occurs in the question; LIKE's % separates pieces. */
-        private boolean inQuestion(CharSequence value) {
-            for (String piece : value.toString().toLowerCase(Locale.ROOT).split("%")) {
-                if (!n.question.contains(piece)) return false;
+        /**
+         * Whether a string value ({@code whole}) or the start of one occurs in the question. Without LIKE's %, the
+         * value must start where a word of the question starts and (when whole) end where one ends, so "att" of
+         * "attached" or "ol" of "household" is no value; with %, each piece only has to occur somewhere.
+         */
+        private boolean inQuestion(CharSequence value, boolean whole) {
+            String v = value.toString().toLowerCase(Locale.ROOT);
+            String q = n.question;
+            if (v.indexOf('%') >= 0) {
+                for (String piece : v.split("%")) {
+                    if (!q.contains(piece)) return false;
+                }
+                return true;
             }
-            return true;
+            if (v.isEmpty()) return true;
+            for (int at = q.indexOf(v); at >= 0; at = q.indexOf(v, at + 1)) {
+                boolean starts = at == 0 || !Character.isLetterOrDigit(q.charAt(at - 1)) || !Character.isLetterOrDigit(v.charAt(0));
+                int end = at + v.length();
+                boolean ends = !whole || end == q.length() || !Character.isLetterOrDigit(q.charAt(end))
+                        || !Character.isLetterOrDigit(v.charAt(v.length() - 1));
+                if (starts && ends) return true;
+            }
+            return false;
         }
 
         /** A whole name (bare or quoted) in the current position. */

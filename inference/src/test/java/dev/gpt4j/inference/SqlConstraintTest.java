@@ -264,6 +264,10 @@ class SqlConstraintTest {
         assertTrue(SqlConstraint.complete(head + "\"United States\"", q), "Spider's double-quoted values too");
         assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE country LIKE '%States%'", q));
         assertFalse(SqlConstraint.viable(head + "'United K", q));
+        assertFalse(SqlConstraint.complete(head + "'United Stat'", q), "a value ends where a word of the question ends");
+        assertFalse(SqlConstraint.viable(head + "'nited", q), "and starts where one starts");
+        assertTrue(SqlConstraint.viable(head + "'United Stat", q), "a value still being written may stop inside a word");
+        assertFalse(SqlConstraint.complete(head + "'ing'", q), "not a piece of 'singers'");
         assertFalse(SqlConstraint.complete(head + "'France'", q));
         assertTrue(SqlConstraint.complete(head + "'France'", NAMES), "without a question any value goes");
         assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE age > 30", q), "numbers are not checked");
