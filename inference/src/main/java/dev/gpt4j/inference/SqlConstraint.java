@@ -301,8 +301,9 @@ public final class SqlConstraint implements TokenConstraint {
                     char quote = c;
                     int j = i + 1;
                     StringBuilder value = n.question == null ? null : new StringBuilder();
+                    boolean pattern = "like".equals(lastName) || "glob".equals(lastName); // "%" is a wildcard only here
                     while (true) {
-                        if (j >= len) return value == null || inQuestion(value, false); // inside a string literal
+                        if (j >= len) return value == null || inQuestion(value, false, pattern); // inside a string literal
                         if (sql.charAt(j) == quote) {
                             if (j + 1 < len && sql.charAt(j + 1) == quote) {
                                 if (value != null) value.append(quote);
@@ -313,7 +314,7 @@ public final class SqlConstraint implements TokenConstraint {
                             j++;
                         }
                     }
-                    if (value != null && !inQuestion(value, true)) return false;
+                    if (value != null && !inQuestion(value, true, pattern)) return false;
                     i = j + 1;
                     afterAs = valuePos = false;
                     lastTable = null;
@@ -391,14 +392,17 @@ public final class SqlConstraint implements TokenConstraint {
         }
 
         /**
-         * Whether a string value ({@code whole}) or the start of one occurs in the question. Without LIKE's %, the
-         * value must start where a word of the question starts and (when whole) end where one ends, so "att" of
-         * "attached" or "ol" of "household" is no value; with %, each piece only has to occur somewhere.
+         * Whether a string value ({@code whole}) or the start of one occurs in the question. A LIKE or GLOB
+         * {@code pattern}'s pieces between its % only have to occur somewhere. Any other value must be a span of the
+         * question's words: where it starts with a letter or digit, the question has neither a letter or digit nor a
+         * sign or point (+ - .) before it; where it ends with one, no letter or digit after it. So "att" of "attached",
+         * "ol" of "household", "7" of "+7" and "5" of "1.5" are no values, while "40" of "#40" or "8.1" of "8.1%" are
+         * (WikiSQL's gold values are written both ways).
          */
-        private boolean inQuestion(CharSequence value, boolean whole) {
+        private boolean inQuestion(CharSequence value, boolean whole, boolean pattern) {
             String v = value.toString().toLowerCase(Locale.ROOT);
             String q = n.question;
-            if (v.indexOf('%') >= 0) {
+            if (pattern) {
                 for (String piece : v.split("%")) {
                     if (!q.contains(piece)) return false;
                 }
@@ -406,10 +410,11 @@ public final class SqlConstraint implements TokenConstraint {
             }
             if (v.isEmpty()) return true;
             for (int at = q.indexOf(v); at >= 0; at = q.indexOf(v, at + 1)) {
-                boolean starts = at == 0 || !Character.isLetterOrDigit(q.charAt(at - 1)) || !Character.isLetterOrDigit(v.charAt(0));
+                char before = at == 0 ? ' ' : q.charAt(at - 1);
+                boolean starts = !Character.isLetterOrDigit(v.charAt(0)) || !Character.isLetterOrDigit(before) && "+-.".indexOf(before) < 0;
                 int end = at + v.length();
-                boolean ends = !whole || end == q.length() || !Character.isLetterOrDigit(q.charAt(end))
-                        || !Character.isLetterOrDigit(v.charAt(v.length() - 1));
+                boolean ends = !whole || end == q.length() || !Character.isLetterOrDigit(v.charAt(v.length() - 1))
+                        || !Character.isLetterOrDigit(q.charAt(end));
                 if (starts && ends) return true;
             }
             return false;

@@ -268,6 +268,13 @@ class SqlConstraintTest {
         assertFalse(SqlConstraint.viable(head + "'nited", q), "and starts where one starts");
         assertTrue(SqlConstraint.viable(head + "'United Stat", q), "a value still being written may stop inside a word");
         assertFalse(SqlConstraint.complete(head + "'ing'", q), "not a piece of 'singers'");
+        SqlConstraint.Names money = SqlConstraint.Names.of(SCHEMA, "Which singers aged +7 earned over $3,000 (8.1%) in tie #26?");
+        String where = "SELECT name FROM singer WHERE country = ";
+        assertFalse(SqlConstraint.complete(where + "'7'", money), "'+7' is the value, not '7'");
+        assertTrue(SqlConstraint.complete(where + "'+7'", money));
+        for (String v : List.of("'3,000'", "'8.1'", "'8.1%'", "'26'", "'#26'")) assertTrue(SqlConstraint.complete(where + v, money), v);
+        assertFalse(SqlConstraint.complete(where + "'ear%'", money), "% is a wildcard only after LIKE");
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE country LIKE 'ear%'", money));
         assertFalse(SqlConstraint.complete(head + "'France'", q));
         assertTrue(SqlConstraint.complete(head + "'France'", NAMES), "without a question any value goes");
         assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE age > 30", q), "numbers are not checked");
