@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.function.IntFunction;
 
@@ -51,13 +52,8 @@ public final class Evaluator {
         }
         List<String> answers;
         if (guided) {
-            Map<String, SqliteDatabase> open = new HashMap<>();
-            try {
-                answers = guided(model, schemas, questions, i -> open.computeIfAbsent(ex.get(i).dbId(),
-                        id -> SqliteDatabase.open(spider.databasePath(id), GUIDE_TIMEOUT, 1)), progress);
-            } finally {
-                open.values().forEach(SqliteDatabase::close);
-            }
+            answers = guided(model, schemas, questions, i -> ex.get(i).dbId(),
+                    id -> SqliteDatabase.open(spider.databasePath(id), GUIDE_TIMEOUT, 1), progress);
         } else {
             answers = answer(model, schemas, questions, progress);
         }
@@ -87,15 +83,8 @@ public final class Evaluator {
         }
         List<String> preds;
         if (guided) {
-            Map<String, SqliteDatabase> open = new HashMap<>();
-            try {
-                preds = guided(model, schemas, questions, i -> {
-                    WikiSqlTable t = tables.get(examples.get(i).tableId());
-                    return t.types().isEmpty() ? null : open.computeIfAbsent(t.id(), id -> t.database(GUIDE_TIMEOUT, 1));
-                }, progress);
-            } finally {
-                open.values().forEach(SqliteDatabase::close);
-            }
+            preds = guided(model, schemas, questions, i -> tables.get(examples.get(i).tableId()).types().isEmpty() ? null : examples.get(i).tableId(),
+                    id -> tables.get(id).database(GUIDE_TIMEOUT, 1), progress);
         } else {
             preds = answer(model, schemas, questions, progress);
         }
@@ -123,24 +112,35 @@ public final class Evaluator {
     static final Duration GUIDE_TIMEOUT = Duration.ofSeconds(2);
 
     /**
-     * Execution-guided answers: question i's database is {@code dbOf.apply(i)} (null: none, keep the first answer).
-     * The first answers are decoded in batches; the beam is searched only for those that find no value.
+     * Execution-guided answers: question i's database is the one named {@code dbOf.apply(i)} (null: none, keep the
+     * first answer), opened by {@code open} on first use and closed at the end. The first answers are decoded in
+     * batches; the beam is searched only for those that find no value.
      */
-    static List<String> guided(TextToSql model, List<Schema> schemas, List<String> questions, IntFunction<SqliteDatabase> dbOf,
-                               IntConsumer progress) {
-        List<String> out = new ArrayList<>(questions.size());
-        int chunk = Math.max(model.options().batchSize(), 32);
-        for (int i = 0; i < questions.size(); i += chunk) {
-            int j = Math.min(questions.size(), i + chunk);
-            List<SqlAnswer> first = model.decodeAll(schemas.subList(i, j), questions.subList(i, j));
-            for (int k = i; k < j; k++) {
-                SqliteDatabase db = dbOf.apply(k);
-                SqlAnswer a = first.get(k - i);
-                out.add(db == null ? a.sql() : model.orElseCandidate(schemas.get(k), questions.get(k), a, c -> findsValue(c, db)).sql());
+    static List<String> guided(TextToSql model, List<Schema> schemas, List<String> questions, IntFunction<String> dbOf,
+                               Function<String, SqliteDatabase> open, IntConsumer progress) {
+        Map<String, SqliteDatabase> opened = new HashMap<>();
+        try {
+            List<String> out = new ArrayList<>(questions.size());
+            int chunk = Math.max(model.options().batchSize(), 32);
+            for (int i = 0; i < questions.size(); i += chunk) {
+                int j = Math.min(questions.size(), i + chunk);
+                List<SqlAnswer> first = model.decodeAll(schemas.subList(i, j), questions.subList(i, j));
+                for (int k = i; k < j; k++) {
+                    String id = dbOf.apply(k);
+                    SqlAnswer a = first.get(k - i);
+                    if (id == null) {
+                        out.add(a.sql());
+                        continue;
+                    }
+                    SqliteDatabase db = opened.computeIfAbsent(id, open);
+                    out.add(model.orElseCandidate(schemas.get(k), questions.get(k), a, c -> findsValue(c, db)).sql());
+                }
+                if (progress != null) progress.accept(out.size());
             }
-            if (progress != null) progress.accept(out.size());
+            return out;
+        } finally {
+            opened.values().forEach(SqliteDatabase::close);
         }
-        return out;
     }
 
     /** Whether the answer is safe, runs on {@code db} without an error or time-out, and returns a row with a non-null value. */

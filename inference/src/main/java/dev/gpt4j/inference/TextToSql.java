@@ -163,9 +163,9 @@ public final class TextToSql implements AutoCloseable {
      */
     public List<SqlAnswer> askAll(List<Schema> schemas, List<String> questions) {
         if (options.beamWidth() == 1) return decodeAll(schemas, questions);
-        prompts(schemas, questions); // checks them all before the first search
+        List<int[]> prompts = prompts(schemas, questions); // checks them all before the first search
         List<SqlAnswer> out = new ArrayList<>(questions.size());
-        for (int i = 0; i < questions.size(); i++) out.add(candidates(schemas.get(i), questions.get(i)).get(0));
+        for (int i = 0; i < questions.size(); i++) out.add(search(prompts.get(i), schemas.get(i), questions.get(i)).get(0));
         return out;
     }
 
@@ -192,9 +192,13 @@ public final class TextToSql implements AutoCloseable {
     public List<SqlAnswer> candidates(Schema schema, String question) {
         List<Schema> schemas = List.of(schema);
         List<String> questions = List.of(question);
-        int[] prompt = prompts(schemas, questions).get(0);
         if (options.beamWidth() == 1) return decodeAll(schemas, questions);
-        TokenConstraint constraint = constraint(schemas, questions);
+        return search(prompts(schemas, questions).get(0), schema, question);
+    }
+
+    /** The beam search behind {@link #candidates}, on an encoded prompt. */
+    private List<SqlAnswer> search(int[] prompt, Schema schema, String question) {
+        TokenConstraint constraint = constraint(List.of(schema), List.of(question));
         long t0 = System.nanoTime();
         List<Generator.Scored> beam = generator.beamSearch(prompt, options.beamWidth(), options.decoding().maxNewTokens(), constraint, 0,
                 format.endId());
