@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -31,6 +32,15 @@ public final class FinetuneData implements TrainingData {
 
     public FinetuneData(List<TextToSqlExample> pairs, PromptFormat format, int valPercent, int maxExamples, int batchSize, int maxLen,
                         long seed) {
+        this(pairs, format, valPercent, maxExamples, batchSize, maxLen, seed, Map.of());
+    }
+
+    /**
+     * As above, with a training example of source s occurring {@code repeats.get(s)} times per epoch (1 where the
+     * map has no entry): oversampling a smaller dataset. Validation examples occur once.
+     */
+    public FinetuneData(List<TextToSqlExample> pairs, PromptFormat format, int valPercent, int maxExamples, int batchSize, int maxLen,
+                        long seed, Map<String, Integer> repeats) {
         this.B = batchSize;
         this.maxLen = maxLen;
         this.seed = seed;
@@ -43,7 +53,8 @@ public final class FinetuneData implements TrainingData {
                 skip++;
                 continue;
             }
-            (isVal ? val : train).add(e);
+            if (isVal) val.add(e);
+            else for (int k = repeats.getOrDefault(p.source(), 1); k > 0; k--) train.add(e);
         }
         if (maxExamples > 0 && val.size() > Math.max(B, maxExamples / 10)) val.subList(Math.max(B, maxExamples / 10), val.size()).clear();
         this.skipped = skip;

@@ -65,15 +65,45 @@ public record TrainConfig(
         nonNegative("accuracy_every", accuracyEvery);
         nonNegative("accuracy_sample", accuracySample);
         if (valPercent < 0 || valPercent >= 100) bad("val_percent", valPercent, "a whole number in [0, 100)");
-        for (String d : datasets.split(",")) {
-            String t = d.strip();
-            if (!t.equals("wikisql") && !t.equals("spider")) bad("datasets", datasets, "a comma-separated list of wikisql, spider");
-        }
+        datasetRepeats(datasets); // names the entry if one is bad
         nonNegative("max_examples", maxExamples);
         positive("log_every", logEvery);
         if (mode.equals("finetune") && (init == null || init.isBlank())) {
             bad("init", init, "the pretrained model folder to fine-tune (fine-tuning starts from a checkpoint)");
         }
+    }
+
+    /** The datasets to fine-tune on, each with how many times its training examples occur per epoch. */
+    public Map<String, Integer> datasetRepeats() {
+        return datasetRepeats(datasets);
+    }
+
+    /**
+     * Parses {@code datasets}: a comma-separated list of {@code wikisql} and {@code spider}, each optionally
+     * followed by {@code *K} (K from 1 to 100), which repeats that dataset's training examples K times per epoch
+     * (oversampling; its validation examples occur once).
+     */
+    static Map<String, Integer> datasetRepeats(String datasets) {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        String expected = "a comma-separated list of wikisql, spider, each optionally with *K (K from 1 to 100), e.g. wikisql,spider*3";
+        if (datasets == null) bad("datasets", datasets, expected);
+        for (String d : datasets.split(",", -1)) {
+            String t = d.strip();
+            int star = t.indexOf('*');
+            String name = (star < 0 ? t : t.substring(0, star)).strip();
+            int k = 1;
+            if (star >= 0) {
+                try {
+                    k = Integer.parseInt(t.substring(star + 1).strip());
+                } catch (NumberFormatException e) {
+                    bad("datasets", datasets, expected + " ('" + t + "' has no whole number after *)");
+                }
+                if (k < 1 || k > 100) bad("datasets", datasets, expected + " ('" + t + "' repeats " + k + " times)");
+            }
+            if (!name.equals("wikisql") && !name.equals("spider")) bad("datasets", datasets, expected + " ('" + t + "' is not one)");
+            if (m.put(name, k) != null) bad("datasets", datasets, expected + " ('" + name + "' is listed twice)");
+        }
+        return m;
     }
 
     private static void positive(String key, long v) {

@@ -30,7 +30,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -125,9 +127,10 @@ public final class Trainer {
                 data = new PretrainData(docs, tok, cfg.valPercent(), cfg.batchSize(), T, cfg.seed());
             } else {
                 List<TextToSqlExample> pairs = new ArrayList<>();
-                List<String> wanted = List.of(cfg.datasets().replace(" ", "").split(","));
-                for (TextToSqlExample e : Corpora.fineTuning(dataDir)) if (wanted.contains(e.source())) pairs.add(e);
-                data = new FinetuneData(pairs, new PromptFormat(tok), cfg.valPercent(), cfg.maxExamples(), cfg.batchSize(), T, cfg.seed());
+                Map<String, Integer> repeats = cfg.datasetRepeats();
+                for (TextToSqlExample e : Corpora.fineTuning(dataDir)) if (repeats.containsKey(e.source())) pairs.add(e);
+                data = new FinetuneData(pairs, new PromptFormat(tok), cfg.valPercent(), cfg.maxExamples(), cfg.batchSize(), T, cfg.seed(),
+                        repeats);
                 model.keepActivationShapes((T + FinetuneData.BUCKET - 1) / FinetuneData.BUCKET);
             }
             log.println(model);
@@ -339,7 +342,7 @@ public final class Trainer {
         private final List<SpiderExample> spiderEx;
 
         AccuracySample(Path dataDir, TrainConfig cfg) {
-            List<String> wanted = List.of(cfg.datasets().replace(" ", "").split(","));
+            Set<String> wanted = cfg.datasetRepeats().keySet();
             int per = Math.max(1, cfg.accuracySample() / wanted.size());
             if (wanted.contains("wikisql") && Files.isRegularFile(dataDir.resolve("wikisql/dev.jsonl"))) {
                 wiki = WikiSql.open(dataDir.resolve("wikisql"));

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -49,6 +50,18 @@ class TrainConfigTest {
         assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(f));
         Files.writeString(f, "{\"out\": ");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(f)).getMessage().contains(f.toString()));
+    }
+
+    @Test
+    void datasetsMayRepeatOne() {
+        TrainConfig ok = TrainConfig.of(Map.of("out", "x"));
+        assertEquals(Map.of("wikisql", 1, "spider", 1), ok.datasetRepeats());
+        assertEquals(Map.of("wikisql", 1, "spider", 3), ok.with(Map.of("datasets", "wikisql, spider*3")).datasetRepeats());
+        assertEquals(Map.of("spider", 2), ok.with(Map.of("datasets", "spider * 2")).datasetRepeats());
+        for (String bad : List.of("spider*0", "spider*x", "spider*", "wikisql,wikisql*2", "spider*101", "wikisql,", "imdb*2")) {
+            var e = assertThrows(IllegalArgumentException.class, () -> ok.with(Map.of("datasets", bad)), bad);
+            assertTrue(e.getMessage().contains("datasets") && e.getMessage().contains(bad), e.getMessage());
+        }
     }
 
     @Test
