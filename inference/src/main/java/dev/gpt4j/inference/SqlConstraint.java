@@ -137,8 +137,9 @@ public final class SqlConstraint implements TokenConstraint {
     }
 
     /**
-     * Adds {@link #TABLE_BONUS} to the tokens that start a table the question names, when a table name comes next
-     * (after FROM or JOIN) and the constraint allows that table there. Only with {@code linkTables}.
+     * Adds {@link #TABLE_BONUS} to the tokens that start a table the question names, when the first table after
+     * FROM comes next in a SELECT whose list qualifies no column (so no join is announced), and the constraint
+     * allows that table there. Only with {@code linkTables}.
      */
     @Override
     public void prefer(int seq, int[] generated, int count, float[] logits) {
@@ -148,7 +149,9 @@ public final class SqlConstraint implements TokenConstraint {
         if (n.named().isEmpty() || count == 0) return;
         String text = tokenizer.decode(Arrays.copyOf(generated, count));
         Scan scan = new Scan(n);
-        if (!scan.run(text + " ") || !scan.expectTable) return; // the space completes a FROM or JOIN at the end
+        // the space completes a FROM at the end; after JOIN, or after a FROM whose SELECT list qualifies a column
+        // (a join announced), the named table is less often the one due
+        if (!scan.run(text + " ") || !scan.expectTable || !scan.singleTableFrom) return;
         boolean spaced = Character.isWhitespace(text.charAt(text.length() - 1));
         Set<Integer> done = new HashSet<>();
         for (Map.Entry<String, int[][]> e : tableStarts().get(i).entrySet()) {
@@ -264,6 +267,8 @@ public final class SqlConstraint implements TokenConstraint {
         /** The tables that may follow the FROM just written: see {@link #fromTables}. */
         TreeSet<String> tableChoices;
         boolean afterAs, expectTable, afterDot, valuePos, valueList;
+        /** The table due is the first after FROM of a SELECT whose list qualified no column (no join announced). */
+        boolean singleTableFrom;
         boolean needParen;       // the last name was a function: "(" must come next
         String pendingAlias;     // a T1-style name just written: "." must come next (a qualifier), unless it defines one
         String qualifier, lastTable, lastName;
@@ -476,6 +481,7 @@ public final class SqlConstraint implements TokenConstraint {
             if (!quotedName && w.equals("limit")) limit = 1;
             expectTable = !quotedName && (w.equals("from") || w.equals("join"));
             if (expectTable) tableChoices = w.equals("from") ? fromTables() : n.tables;
+            singleTableFrom = expectTable && w.equals("from") && qualified.size() == selectQualifiedStart;
             valuePos = !quotedName && (w.equals("like") || w.equals("glob") || w.equals("between"));
             lastName = w;
             return true;

@@ -188,7 +188,7 @@ class SqlConstraintTest {
 
     /**
      * With linkTables, {@code prefer} adds {@link SqlConstraint#TABLE_BONUS} to the tokens that start a named table
-     * where a table comes next, and only there; without it, nothing.
+     * where the first table after FROM comes next and no join is announced, and only there; without it, nothing.
      */
     @Test
     void preferRaisesTheNamedTableAfterFrom() {
@@ -209,10 +209,18 @@ class SqlConstraintTest {
             plain.prefer(0, ids, ids.length, none);
             assertArrayEquals(new float[V], none, "off");
         }
-        int[] ids = tok.encode("SELECT count(*) FROM singer WHERE");
+        // no table due; a join's second table; the first table of a SELECT whose list announces a join
+        for (String prefix : List.of("SELECT count(*) FROM singer WHERE", "SELECT count(*) FROM concert AS T1 JOIN",
+                "SELECT T1.name FROM", "SELECT name FROM concert WHERE concert_id IN (SELECT T2.concert_id FROM")) {
+            int[] ids = tok.encode(prefix);
+            float[] logits = new float[V];
+            linked.prefer(0, ids, ids.length, logits);
+            assertArrayEquals(new float[V], logits, "after '" + prefix + "'");
+        }
+        int[] ids = tok.encode("SELECT T1.name FROM singer AS T1 WHERE T1.age > (SELECT avg(age) FROM");
         float[] logits = new float[V];
         linked.prefer(0, ids, ids.length, logits);
-        assertArrayEquals(new float[V], logits, "no table comes next");
+        assertEquals(SqlConstraint.TABLE_BONUS, logits[singer], "a nested SELECT with an unqualified list");
     }
 
     /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */
