@@ -97,6 +97,15 @@ public final class SqlConstraint implements TokenConstraint {
      */
     public SqlConstraint(BpeTokenizer tokenizer, List<Schema> schemas, List<String> questions, boolean valuesFromQuestion,
                          boolean linkTables) {
+        this(tokenizer, schemas, questions, valuesFromQuestion, linkTables, false);
+    }
+
+    /**
+     * As above; with {@code oneConditionPerColumn}, a column may occur only once in each SELECT's WHERE clause
+     * (WikiSQL's grammar), refused while its name is written.
+     */
+    public SqlConstraint(BpeTokenizer tokenizer, List<Schema> schemas, List<String> questions, boolean valuesFromQuestion,
+                         boolean linkTables, boolean oneConditionPerColumn) {
         if (questions == null ? valuesFromQuestion || linkTables : questions.size() != schemas.size()) {
             throw new IllegalArgumentException(schemas.size() + " schemas but " + (questions == null ? "no" : questions.size()) + " questions");
         }
@@ -106,6 +115,7 @@ public final class SqlConstraint implements TokenConstraint {
         List<Names> n = new ArrayList<>(schemas.size());
         for (int i = 0; i < schemas.size(); i++) {
             Names base = Names.of(schemas.get(i), valuesFromQuestion ? questions.get(i) : null);
+            if (oneConditionPerColumn) base = base.withOneConditionPerColumn();
             n.add(linkTables ? base.naming(namedTables(base.tables(), questions.get(i))) : base);
         }
         this.names = List.copyOf(n);
@@ -192,7 +202,7 @@ public final class SqlConstraint implements TokenConstraint {
 
     /** What one schema allows, all lower-case. */
     record Names(TreeSet<String> known, TreeSet<String> quoted, TreeSet<String> tables, TreeSet<String> columns,
-                 Map<String, Set<String>> columnsOf, String question, Set<String> named) {
+                 Map<String, Set<String>> columnsOf, String question, Set<String> named, boolean oneConditionPerColumn) {
         static Names of(Schema s) {
             return of(s, null);
         }
@@ -215,12 +225,18 @@ public final class SqlConstraint implements TokenConstraint {
             quoted.addAll(columns);
             TreeSet<String> known = new TreeSet<>(quoted);
             known.addAll(KEYWORDS);
-            return new Names(known, quoted, tables, columns, columnsOf, question == null ? null : question.toLowerCase(Locale.ROOT), Set.of());
+            return new Names(known, quoted, tables, columns, columnsOf, question == null ? null : question.toLowerCase(Locale.ROOT), Set.of(),
+                    false);
         }
 
         /** These names, with the tables a question names ({@link #namedTables}). */
         Names naming(Set<String> namedTables) {
-            return new Names(known, quoted, tables, columns, columnsOf, question, Set.copyOf(namedTables));
+            return new Names(known, quoted, tables, columns, columnsOf, question, Set.copyOf(namedTables), oneConditionPerColumn);
+        }
+
+        /** These names, where a WHERE clause may test each column once. */
+        Names withOneConditionPerColumn() {
+            return new Names(known, quoted, tables, columns, columnsOf, question, named, true);
         }
     }
 
@@ -283,6 +299,8 @@ public final class SqlConstraint implements TokenConstraint {
         int[] clause = new int[8];
         /** After LIMIT: 1 while its number is due, 2 after it (only the end, ")", OFFSET or a set operation may follow). */
         int limit;
+        /** Per depth, the columns its WHERE clause has named so far ({@code qualifier.column} or {@code column}). */
+        List<Set<String>> whereColumns = new ArrayList<>();
 
         Scan(Names n) {
             this.n = n;
@@ -330,7 +348,8 @@ public final class SqlConstraint implements TokenConstraint {
                     String w = sql.substring(i + 1, j < 0 ? len : j).toLowerCase(Locale.ROOT);
                     if (j < 0) {
                         if (afterAs) return true;
-                        return startsSomeName(w, expectTable ? tableChoices : afterDot ? n.columns : n.quoted);
+                        if (expectTable) return startsSomeName(w, tableChoices);
+                        return startsSomeUnusedName(w, afterDot ? n.columns : n.quoted);
                     }
                     if (!name(w, true)) return false;
                     i = j + 1;
@@ -454,6 +473,7 @@ public final class SqlConstraint implements TokenConstraint {
             if (afterDot) {
                 afterDot = false;
                 if (!n.columns.contains(w)) return false;
+                if (inWhere() && !whereColumns.get(depth).add(qualifier + "." + w)) return false;
                 qualified.add(new String[] {qualifier, w});
                 lastTable = null;
                 return true;
@@ -470,6 +490,7 @@ public final class SqlConstraint implements TokenConstraint {
                 tablesUsed.add(w);
                 lastTable = w;
             } else if (!keyword && !aliases.containsKey(w) && !isAlias(w, false) && n.columns.contains(w)) {
+                if (inWhere() && !whereColumns.get(depth).add(w)) return false;
                 bare.add(w);
             }
             if (!quotedName && w.equals("select")) {
@@ -590,6 +611,10 @@ public final class SqlConstraint implements TokenConstraint {
             int to = stageAfter(clause[depth], w);
             if (to < 0) return false;
             clause[depth] = to;
+            if (to == 3 && n.oneConditionPerColumn) {
+                while (whereColumns.size() <= depth) whereColumns.add(new HashSet<>());
+                whereColumns.get(depth).clear();
+            }
             return true;
         }
 
@@ -622,8 +647,28 @@ public final class SqlConstraint implements TokenConstraint {
                 return !clashes(w, lastTable) && !(lastTable != null && (aliasesOfSelect.contains(w) || !aliasMayBecomeNext(w)));
             }
             if (expectTable) return startsSomeName(w, tableChoices);
-            if (afterDot) return startsSomeName(w, n.columns);
-            return isAlias(w, true) || startsSomeName(w, n.known) || aliases.keySet().stream().anyMatch(a -> a.startsWith(w));
+            if (afterDot) return startsSomeUnusedName(w, n.columns);
+            return isAlias(w, true) || startsSomeUnusedName(w, n.known) || aliases.keySet().stream().anyMatch(a -> a.startsWith(w));
+        }
+
+        /** Whether this position is in a WHERE clause whose columns must differ ({@link Names#oneConditionPerColumn}). */
+        private boolean inWhere() {
+            return n.oneConditionPerColumn && clause[depth] == 3 && depth < whereColumns.size();
+        }
+
+        /**
+         * Whether some name of {@code names} starts with {@code prefix}; in a WHERE clause that tests each column once,
+         * one that is not a column it has already named (after a qualifier, with that qualifier).
+         */
+        private boolean startsSomeUnusedName(String prefix, TreeSet<String> names) {
+            if (!inWhere() || whereColumns.get(depth).isEmpty()) return startsSomeName(prefix, names);
+            Set<String> used = whereColumns.get(depth);
+            for (String name : names.tailSet(prefix, true)) {
+                if (!name.startsWith(prefix)) return false;
+                boolean column = n.columns.contains(name) && !n.tables.contains(name);
+                if (!column || !used.contains(afterDot ? qualifier + "." + name : name)) return true;
+            }
+            return false;
         }
 
         /**

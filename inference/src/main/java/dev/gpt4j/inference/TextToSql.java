@@ -39,10 +39,11 @@ public final class TextToSql implements AutoCloseable {
     /**
      * Decoding settings, whether to constrain to the schema, whether string values must be copied from the
      * question (a further constraint, on top of {@code constrained}), whether tables the question names are
-     * preferred after FROM and JOIN ({@link #withLinkTables}), and how many questions run as one batch.
+     * preferred after FROM ({@link #withLinkTables}), whether a WHERE may test each column once
+     * ({@link #withOneConditionPerColumn}), how many questions run as one batch, and the beam width.
      */
     public record Options(GenerationOptions decoding, boolean constrained, boolean valuesFromQuestion, boolean linkTables,
-                          int batchSize, int beamWidth) {
+                          boolean oneConditionPerColumn, int batchSize, int beamWidth) {
         public Options {
             if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
             if (beamWidth <= 0) throw new IllegalArgumentException("beam width must be positive, not " + beamWidth);
@@ -50,7 +51,7 @@ public final class TextToSql implements AutoCloseable {
 
         /** Greedy, up to 128 SQL tokens, unconstrained, batches of 8, no beam. */
         public static Options defaults() {
-            return new Options(GenerationOptions.greedy(128), false, false, false, 8, 1);
+            return new Options(GenerationOptions.greedy(128), false, false, false, false, 8, 1);
         }
 
         /**
@@ -59,11 +60,11 @@ public final class TextToSql implements AutoCloseable {
          * {@link #candidates} then gives that many ranked answers.
          */
         public Options withBeam(int width) {
-            return new Options(decoding, constrained, valuesFromQuestion, linkTables, batchSize, width);
+            return new Options(decoding, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, width);
         }
 
         public Options withConstrained(boolean c) {
-            return new Options(decoding, c, valuesFromQuestion, linkTables, batchSize, beamWidth);
+            return new Options(decoding, c, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, beamWidth);
         }
 
         /**
@@ -71,25 +72,34 @@ public final class TextToSql implements AutoCloseable {
          * case; LIKE's % aside), as WikiSQL's values always do. Wrong for values the question only implies.
          */
         public Options withValuesFromQuestion(boolean v) {
-            return new Options(decoding, constrained, v, linkTables, batchSize, beamWidth);
+            return new Options(decoding, constrained, v, linkTables, oneConditionPerColumn, batchSize, beamWidth);
         }
 
         /**
          * With {@code true} (and {@code constrained}), a table the question names (by its name, words split at
          * underscores, singular or plural) gets {@link SqlConstraint#TABLE_BONUS} added to the logits of the
-         * tokens that start it, where a table name comes next. A preference: any table the constraint allows
-         * may still be chosen.
+         * tokens that start it, where the first table after FROM comes next and the SELECT list announces no join.
+         * A preference: any table the constraint allows may still be chosen.
          */
         public Options withLinkTables(boolean l) {
-            return new Options(decoding, constrained, valuesFromQuestion, l, batchSize, beamWidth);
+            return new Options(decoding, constrained, valuesFromQuestion, l, oneConditionPerColumn, batchSize, beamWidth);
+        }
+
+        /**
+         * With {@code true} (and {@code constrained}), a column may occur only once in a WHERE clause (per SELECT),
+         * as in WikiSQL's grammar, whose conditions never test a column twice. Wrong for ranges and lists
+         * ({@code year > 2000 AND year < 2010}, {@code x = 'a' OR x = 'b'}).
+         */
+        public Options withOneConditionPerColumn(boolean o) {
+            return new Options(decoding, constrained, valuesFromQuestion, linkTables, o, batchSize, beamWidth);
         }
 
         public Options withDecoding(GenerationOptions d) {
-            return new Options(d, constrained, valuesFromQuestion, linkTables, batchSize, beamWidth);
+            return new Options(d, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, beamWidth);
         }
 
         public Options withBatchSize(int b) {
-            return new Options(decoding, constrained, valuesFromQuestion, linkTables, b, beamWidth);
+            return new Options(decoding, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, b, beamWidth);
         }
     }
 
@@ -243,7 +253,8 @@ public final class TextToSql implements AutoCloseable {
 
     private TokenConstraint constraint(List<Schema> schemas, List<String> questions) {
         return !options.constrained() ? null
-                : new SqlConstraint(tokenizer, schemas, questions, options.valuesFromQuestion(), options.linkTables());
+                : new SqlConstraint(tokenizer, schemas, questions, options.valuesFromQuestion(), options.linkTables(),
+                        options.oneConditionPerColumn());
     }
 
     private SqlAnswer answer(TokenConstraint constraint, int i, Generation g, long nanos) {

@@ -224,6 +224,34 @@ class SqlConstraintTest {
     }
 
     /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */
+    /**
+     * With oneConditionPerColumn, a WHERE names each column once (per SELECT and qualifier), refused while the
+     * repeated name is written; other clauses, nested SELECTs and the next SELECT of a set operation are free.
+     */
+    @Test
+    void oneConditionPerColumn() {
+        SqlConstraint.Names once = NAMES.withOneConditionPerColumn();
+        String twice = "SELECT name FROM singer WHERE age > 20 AND age < 30";
+        assertTrue(SqlConstraint.complete(twice, NAMES), "a range, without the rule");
+        assertFalse(SqlConstraint.complete(twice, once));
+        for (String s : List.of("SELECT name FROM singer WHERE age > 20 AND age", "SELECT name FROM singer WHERE age > 20 AND ag",
+                "SELECT name FROM singer WHERE country = 'x' OR country ",
+                "SELECT \"first name\" FROM \"big table\" WHERE \"No.\" = 3 AND \"No",
+                "SELECT \"first name\" FROM \"big table\" WHERE \"No.\" = 3 AND \"No.\"",
+                "SELECT T1.name FROM singer AS T1 JOIN concert AS T2 ON T1.singer_id = T2.singer_id WHERE T1.age > 3 AND T1.a")) {
+            assertTrue(SqlConstraint.viable(s, NAMES), "without the rule: " + s);
+            assertFalse(SqlConstraint.viable(s, once), s);
+        }
+        for (String s : List.of("SELECT name FROM singer WHERE age > 20 AND country = 'x'",
+                "SELECT name , age FROM singer WHERE age > 20 ORDER BY age",
+                "SELECT name FROM singer WHERE age > (SELECT avg(age) FROM singer WHERE age > 1) AND country = 'x'",
+                "SELECT name FROM singer WHERE age > 3 UNION SELECT name FROM singer WHERE age < 2",
+                "SELECT T1.name FROM singer AS T1 JOIN concert AS T2 ON T1.singer_id = T2.singer_id WHERE T1.singer_id > 3 AND T2.singer_id < 9",
+                "SELECT \"first name\" FROM \"big table\" WHERE \"No.\" = 3 AND \"first name\" = 'x'")) {
+            assertTrue(SqlConstraint.complete(s, once), s);
+        }
+    }
+
     @Test
     void acceptsEverySpiderDevGoldQueryAndItsPrefixes() {
         Path dir = Fixtures.dataDir().resolve("spider");
@@ -256,6 +284,14 @@ class SqlConstraintTest {
             if (!SqlGuard.check(sql).allowed()) continue;
             if (!SqlConstraint.complete(sql, SqlConstraint.Names.of(t.schema()))) refused.add(sql);
             if (!SqlConstraint.complete(sql, SqlConstraint.Names.of(t.schema(), e.question()))) notCopied.add(e.question() + " -> " + sql);
+            SqlConstraint.Names once = SqlConstraint.Names.of(t.schema()).withOneConditionPerColumn();
+            if (!SqlConstraint.complete(sql, once)) refused.add("one condition per column: " + sql);
+            for (int k = 1; k < sql.length(); k++) {
+                if (!SqlConstraint.viable(sql.substring(0, k), once)) {
+                    refused.add("one condition per column, prefix: " + sql.substring(0, k));
+                    break;
+                }
+            }
         }
         assertEquals(List.of(), refused, refused.size() + " gold queries refused");
         // WikiSQL's values come from the question, nearly always verbatim (the rest differ in spacing or form)

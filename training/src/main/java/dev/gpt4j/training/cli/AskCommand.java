@@ -44,9 +44,14 @@ final class AskCommand implements Callable<Integer> {
     @Option(names = "--values-from-question", description = "String values in the SQL must occur in the question (needs constrained decoding).")
     boolean valuesFromQuestion;
 
-    @Option(names = "--link-tables", description = "After FROM and JOIN, prefer (logit + "
-            + dev.gpt4j.inference.SqlConstraint.TABLE_BONUS + ") the tables the question names, singular or plural (needs constrained decoding).")
+    @Option(names = "--link-tables", description = "After FROM, prefer (logit + "
+            + dev.gpt4j.inference.SqlConstraint.TABLE_BONUS + ") the tables the question names, singular or plural, unless the SELECT list "
+            + "announces a join (needs constrained decoding).")
     boolean linkTables;
+
+    @Option(names = "--one-condition-per-column", description = "A WHERE clause tests each column at most once (WikiSQL's grammar; wrong for "
+            + "ranges such as year > 2000 AND year < 2010; needs constrained decoding).")
+    boolean oneConditionPerColumn;
 
     @Option(names = "--beam", defaultValue = "1", paramLabel = "N", description = "Beam search of width N (1 = greedy). Alone: the beam's best "
             + "answer. With --execute: the greedy answer if it finds a value on the database, else the first of the beam's N candidates that does "
@@ -82,8 +87,10 @@ final class AskCommand implements Callable<Integer> {
         try (TextToSql t = model.load()) {
             if (valuesFromQuestion && !constrained) throw new CliException("--values-from-question needs constrained decoding");
             if (linkTables && !constrained) throw new CliException("--link-tables needs constrained decoding");
+            if (oneConditionPerColumn && !constrained) throw new CliException("--one-condition-per-column needs constrained decoding");
             if (beam < 1) throw new CliException("--beam must be >= 1, got " + beam);
             t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables)
+                    .withOneConditionPerColumn(oneConditionPerColumn)
                     .withBeam(beam));
             SqlAnswer a;
             if (execute != null && beam > 1) {

@@ -47,9 +47,13 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--values-from-question", description = "With --constrained: string values must occur in the question (as WikiSQL's always do).")
     boolean valuesFromQuestion;
 
-    @Option(names = "--link-tables", description = "With --constrained: after FROM and JOIN, prefer (logit + "
-            + dev.gpt4j.inference.SqlConstraint.TABLE_BONUS + ") the tables the question names, singular or plural.")
+    @Option(names = "--link-tables", description = "With --constrained: after FROM, prefer (logit + "
+            + dev.gpt4j.inference.SqlConstraint.TABLE_BONUS + ") the tables the question names, singular or plural, unless the SELECT list announces a join.")
     boolean linkTables;
+
+    @Option(names = "--one-condition-per-column", description = "With --constrained: a WHERE clause tests each column at most once "
+            + "(WikiSQL's grammar; wrong for ranges such as year > 2000 AND year < 2010).")
+    boolean oneConditionPerColumn;
 
     @Option(names = "--beam", defaultValue = "1", paramLabel = "N",
             description = "Beam search of width N, one question at a time (1 = greedy, batched). Default: ${DEFAULT-VALUE}.")
@@ -78,9 +82,11 @@ final class EvalCommand implements Callable<Integer> {
         try (TextToSql t = model.load()) {
             if (valuesFromQuestion && !constrained) throw new CliException("--values-from-question needs --constrained");
             if (linkTables && !constrained) throw new CliException("--link-tables needs --constrained");
+            if (oneConditionPerColumn && !constrained) throw new CliException("--one-condition-per-column needs --constrained");
             if (beam < 1) throw new CliException("--beam must be >= 1, got " + beam);
             if (executionGuided && beam < 2) throw new CliException("--execution-guided needs --beam N with N >= 2");
             t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables)
+                    .withOneConditionPerColumn(oneConditionPerColumn)
                     .withBatchSize(batchSize).withBeam(beam));
             PrintWriter err = spec.commandLine().getErr();
             if (ds.equals("spider")) {
