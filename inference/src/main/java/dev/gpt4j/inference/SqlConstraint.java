@@ -338,7 +338,6 @@ public final class SqlConstraint implements TokenConstraint {
                         }
                     }
                     if (value != null && !inQuestion(value, true, pattern)) return false;
-                    if (value != null && !pattern && !spanLeft(value.toString())) return false;
                     i = j + 1;
                     afterAs = valuePos = false;
                     lastTable = null;
@@ -433,40 +432,17 @@ public final class SqlConstraint implements TokenConstraint {
                 }
                 return true;
             }
-            return v.isEmpty() || spans(v, q, whole) > 0;
-        }
-
-        /**
-         * How often {@code v} occurs in {@code q} as a span of its words (see {@link #inQuestion}); with
-         * {@code whole} false, it need not end at a word's end.
-         */
-        private static int spans(String v, String q, boolean whole) {
-            int count = 0;
+            if (v.isEmpty()) return true;
             for (int at = q.indexOf(v); at >= 0; at = q.indexOf(v, at + 1)) {
                 char before = at == 0 ? ' ' : q.charAt(at - 1);
                 boolean starts = !Character.isLetterOrDigit(v.charAt(0)) || !Character.isLetterOrDigit(before) && "+-.".indexOf(before) < 0;
                 int end = at + v.length();
                 boolean ends = !whole || end == q.length() || !Character.isLetterOrDigit(v.charAt(v.length() - 1))
                         || !Character.isLetterOrDigit(q.charAt(end));
-                if (starts && ends) count++;
+                if (starts && ends) return true;
             }
-            return count;
+            return false;
         }
-
-        /**
-         * Whether the question still has a span for this whole value: a value may be used as often as it occurs in
-         * the question (as a span of its words, {@link #spans}), so two conditions do not take the same "41" from
-         * "1 drawn and 41 points". Counted here, once per use.
-         */
-        private boolean spanLeft(String value) {
-            String v = value.toLowerCase(Locale.ROOT);
-            if (v.isEmpty()) return true;
-            int used = valuesUsed.merge(v, 1, Integer::sum);
-            return used <= spans(v, n.question, true);
-        }
-
-        /** The string values written so far (lower-cased) and how often. */
-        final Map<String, Integer> valuesUsed = new HashMap<>();
 
         /** A whole name (bare or quoted) in the current position. */
         private boolean name(String w, boolean quotedName) {
