@@ -93,6 +93,39 @@ class ModelCommandsTest {
         assertTrue(err.contains("--execution-guided needs --beam"), err);
     }
 
+    /**
+     * eval --one-condition-per-column with the shipped model: on WikiSQL dev's first 30 questions, where it tests
+     * a column twice without the rule (question 24: "Total amount of trees" < 1113 AND "Total amount of trees" = ...),
+     * no answer does with it; without --constrained the flag is refused.
+     */
+    @Test
+    void evalWithOneConditionPerColumn() throws Exception {
+        String shipped = Path.of("..", "models", "gpt4j-sql").toString();
+        int[] repeats = new int[2];
+        for (int k = 0; k < 2; k++) {
+            Path json = dir.resolve("wiki" + k + ".json");
+            List<String> args = new java.util.ArrayList<>(List.of("eval", "--model", shipped, "--dataset", "wikisql", "--data",
+                    DATA.resolve("wikisql").toString(), "--limit", "30", "--constrained", "--values-from-question", "--json", json.toString()));
+            if (k == 1) args.add("--one-condition-per-column");
+            assertEquals(0, run(args.toArray(String[]::new)), err);
+            for (var item : new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile()).get("items")) {
+                String sql = item.get("predicted").asText();
+                int where = sql.indexOf(" WHERE ");
+                if (where < 0) continue;
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\"(?:[^\"]|\"\")*\")\\s*(=|<|>)").matcher(sql.substring(where));
+                java.util.Set<String> cols = new java.util.HashSet<>();
+                boolean repeated = false;
+                while (m.find()) repeated |= !cols.add(m.group(1));
+                if (repeated) repeats[k]++;
+            }
+        }
+        assertTrue(repeats[0] > 0, "without the rule some answer tests a column twice");
+        assertEquals(0, repeats[1], "with it none does");
+        assertEquals(1, run("eval", "--model", shipped, "--dataset", "wikisql", "--data", DATA.resolve("wikisql").toString(),
+                "--one-condition-per-column"));
+        assertTrue(err.contains("--one-condition-per-column needs --constrained"), err);
+    }
+
     /** ask --beam N --execute DB with the shipped model: the query line, then its rows; a beam of 0 is refused. */
     @Test
     void askWithABeamRunsOnTheDatabase() {
