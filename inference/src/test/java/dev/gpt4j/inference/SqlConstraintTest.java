@@ -211,7 +211,8 @@ class SqlConstraintTest {
         }
         // no table due; a join's second table; the first table of a SELECT whose list announces a join
         for (String prefix : List.of("SELECT count(*) FROM singer WHERE", "SELECT count(*) FROM concert AS T1 JOIN",
-                "SELECT T1.name FROM", "SELECT name FROM concert WHERE concert_id IN (SELECT T2.concert_id FROM")) {
+                "SELECT T1.name FROM", "SELECT concert_name FROM concert WHERE concert_id IN (SELECT T2.concert_id FROM")) {
+            assertTrue(SqlConstraint.viable(prefix, NAMES), prefix);
             int[] ids = tok.encode(prefix);
             float[] logits = new float[V];
             linked.prefer(0, ids, ids.length, logits);
