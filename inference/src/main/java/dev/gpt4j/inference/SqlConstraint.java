@@ -300,7 +300,7 @@ public final class SqlConstraint implements TokenConstraint {
         /** After LIMIT: 1 while its number is due, 2 after it (only the end, ")", OFFSET or a set operation may follow). */
         int limit;
         /** Per depth, the columns its WHERE clause has named so far ({@code qualifier.column} or {@code column}). */
-        List<Set<String>> whereColumns = new ArrayList<>();
+        final List<Set<String>> whereColumns = new ArrayList<>();
 
         Scan(Names n) {
             this.n = n;
