@@ -27,6 +27,7 @@ public final class FinetuneData implements TrainingData {
     private final int B, maxLen;
     private final long seed;
     private final int skipped;
+    private final Map<String, Integer> repeats;
     private long planEpoch = -1;
     private int[][] plan;
 
@@ -58,6 +59,7 @@ public final class FinetuneData implements TrainingData {
         }
         if (maxExamples > 0 && val.size() > Math.max(B, maxExamples / 10)) val.subList(Math.max(B, maxExamples / 10), val.size()).clear();
         this.skipped = skip;
+        this.repeats = Map.copyOf(repeats);
         if (train.isEmpty()) throw new IllegalArgumentException("no fine-tuning example fits in " + (maxLen + 1) + " tokens");
     }
 
@@ -140,7 +142,8 @@ public final class FinetuneData implements TrainingData {
 
     @Override
     public String describe() {
-        return String.format("fine-tuning: %,d training examples (%,d batches per epoch), %,d validation examples, %,d too long for %d tokens",
-                train.size(), batchesPerEpoch(), val.size(), skipped, maxLen + 1);
+        String repeated = repeats.values().stream().anyMatch(k -> k > 1) ? " (with repeats " + new java.util.TreeMap<>(repeats) + ")" : "";
+        return String.format("fine-tuning: %,d training examples%s (%,d batches per epoch), %,d validation examples, %,d too long for %d tokens",
+                train.size(), repeated, batchesPerEpoch(), val.size(), skipped, maxLen + 1);
     }
 }

@@ -52,6 +52,8 @@ class FinetuneDataTest {
         assertEquals((expected.size() + 2 * spiderTrain + 3) / 4, data.batchesPerEpoch());
         assertEquals(once.validationBatches(), data.validationBatches(), "validation examples are not repeated");
         assertEquals((val + 3) / 4, data.validationBatches());
+        assertTrue(data.describe().contains("with repeats {spider=3}"), data.describe());
+        assertFalse(once.describe().contains("repeats"), once.describe());
 
         for (int epoch = 0; epoch < 2; epoch++) {
             Map<String, Integer> seen = new HashMap<>();
