@@ -78,13 +78,25 @@ public final class Corpora {
     }
 
     /**
+     * Synthetic pairs on the databases of Spider's training split ({@link SchemaDrills}); none without
+     * {@code spider/train_spider.json}.
+     */
+    public static List<TextToSqlExample> schemaDrills(Path dataDir) {
+        Path spiderDir = dataDir.resolve("spider");
+        if (!Files.isRegularFile(spiderDir.resolve("train_spider.json"))) return List.of();
+        return SchemaDrills.fromSpiderTrain(Spider.open(spiderDir));
+    }
+
+    /**
      * Whether a group (WikiSQL table id or Spider db_id) belongs to the validation split: a stable hash of
      * {@code source/group} modulo 100 is below {@code percent}. Whole tables and databases stay on one side, so
-     * validation measures generalization to unseen schemas, as the dev sets do.
+     * validation measures generalization to unseen schemas, as the dev sets do. Drills ({@link SchemaDrills}) are
+     * split as Spider is, so a database's drills and its Spider questions are on the same side.
      */
     public static boolean isValidation(String source, String group, int percent) {
+        String side = source.equals(SchemaDrills.SOURCE) ? "spider" : source;
         CRC32 crc = new CRC32();
-        crc.update((source + "/" + group).getBytes(StandardCharsets.UTF_8));
+        crc.update((side + "/" + group).getBytes(StandardCharsets.UTF_8));
         return crc.getValue() % 100 < percent;
     }
 }

@@ -29,6 +29,11 @@ class CorporaTest {
     }
 
     @Test
+    void noDrillsWithoutSpiderTrain(@org.junit.jupiter.api.io.TempDir Path empty) {
+        assertTrue(Corpora.schemaDrills(empty).isEmpty());
+    }
+
+    @Test
     void validationSplitIsStableAndRoughlyTheAskedShare() {
         int val = 0;
         for (int i = 0; i < 10_000; i++) {
@@ -37,5 +42,12 @@ class CorporaTest {
             val += v ? 1 : 0;
         }
         assertTrue(val > 400 && val < 600, "validation share " + val + " of 10000 at 5%");
+        int same = 0;
+        for (int i = 0; i < 1_000; i++) {
+            boolean spider = Corpora.isValidation("spider", "db_" + i, 10);
+            assertEquals(spider, Corpora.isValidation(SchemaDrills.SOURCE, "db_" + i, 10), "db_" + i);
+            same += spider == Corpora.isValidation("wikisql", "db_" + i, 10) ? 1 : 0;
+        }
+        assertTrue(same < 1_000, "sources other than drills have splits of their own");
     }
 }
