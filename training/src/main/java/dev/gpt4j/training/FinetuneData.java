@@ -28,6 +28,7 @@ public final class FinetuneData implements TrainingData {
     private final long seed;
     private final int skipped;
     private final Map<String, Integer> repeats;
+    private final Map<String, Integer> perSource = new java.util.TreeMap<>(); // training examples by source, repeats counted
     private long planEpoch = -1;
     private int[][] plan;
 
@@ -55,7 +56,10 @@ public final class FinetuneData implements TrainingData {
                 continue;
             }
             if (isVal) val.add(e);
-            else for (int k = repeats.getOrDefault(p.source(), 1); k > 0; k--) train.add(e);
+            else for (int k = repeats.getOrDefault(p.source(), 1); k > 0; k--) {
+                train.add(e);
+                perSource.merge(p.source(), 1, Integer::sum);
+            }
         }
         if (maxExamples > 0 && val.size() > Math.max(B, maxExamples / 10)) val.subList(Math.max(B, maxExamples / 10), val.size()).clear();
         this.skipped = skip;
@@ -143,7 +147,9 @@ public final class FinetuneData implements TrainingData {
     @Override
     public String describe() {
         String repeated = repeats.values().stream().anyMatch(k -> k > 1) ? " (with repeats " + new java.util.TreeMap<>(repeats) + ")" : "";
-        return String.format("fine-tuning: %,d training examples%s (%,d batches per epoch), %,d validation examples, %,d too long for %d tokens",
-                train.size(), repeated, batchesPerEpoch(), val.size(), skipped, maxLen + 1);
+        StringBuilder sources = new StringBuilder();
+        perSource.forEach((s, n) -> sources.append(sources.length() == 0 ? "" : ", ").append(String.format("%s %,d", s, n)));
+        return String.format("fine-tuning: %,d training examples%s [%s] (%,d batches per epoch), %,d validation examples, %,d too long for %d tokens",
+                train.size(), repeated, sources, batchesPerEpoch(), val.size(), skipped, maxLen + 1);
     }
 }

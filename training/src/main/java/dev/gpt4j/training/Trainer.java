@@ -5,6 +5,7 @@ import dev.gpt4j.core.AdamW;
 import dev.gpt4j.core.GptModel;
 import dev.gpt4j.data.Corpora;
 import dev.gpt4j.data.PromptFormat;
+import dev.gpt4j.data.SchemaDrills;
 import dev.gpt4j.data.ScoreReport;
 import dev.gpt4j.data.Spider;
 import dev.gpt4j.data.SpiderExample;
@@ -129,6 +130,7 @@ public final class Trainer {
                 List<TextToSqlExample> pairs = new ArrayList<>();
                 Map<String, Integer> repeats = cfg.datasetRepeats();
                 for (TextToSqlExample e : Corpora.fineTuning(dataDir)) if (repeats.containsKey(e.source())) pairs.add(e);
+                if (repeats.containsKey(SchemaDrills.SOURCE)) pairs.addAll(Corpora.schemaDrills(dataDir));
                 data = new FinetuneData(pairs, new PromptFormat(tok), cfg.valPercent(), cfg.maxExamples(), cfg.batchSize(), T, cfg.seed(),
                         repeats);
                 model.keepActivationShapes((T + FinetuneData.BUCKET - 1) / FinetuneData.BUCKET);
@@ -343,7 +345,8 @@ public final class Trainer {
 
         AccuracySample(Path dataDir, TrainConfig cfg) {
             Set<String> wanted = cfg.datasetRepeats().keySet();
-            int per = Math.max(1, cfg.accuracySample() / wanted.size());
+            long devSets = wanted.stream().filter(d -> d.equals("wikisql") || d.equals("spider")).count();
+            int per = Math.max(1, cfg.accuracySample() / (int) Math.max(1, devSets));
             if (wanted.contains("wikisql") && Files.isRegularFile(dataDir.resolve("wikisql/dev.jsonl"))) {
                 wiki = WikiSql.open(dataDir.resolve("wikisql"));
                 wikiEx = spread(wiki.examples("dev").examples(), per);

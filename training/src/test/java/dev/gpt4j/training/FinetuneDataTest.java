@@ -54,6 +54,9 @@ class FinetuneDataTest {
         assertEquals((val + 3) / 4, data.validationBatches());
         assertTrue(data.describe().contains("with repeats {spider=3}"), data.describe());
         assertFalse(once.describe().contains("repeats"), once.describe());
+        long wikiTrain = expected.size() - spiderTrain;
+        assertTrue(data.describe().contains(String.format("[spider %,d, wikisql %,d]", 3 * spiderTrain, wikiTrain)), data.describe());
+        assertTrue(once.describe().contains(String.format("[spider %,d, wikisql %,d]", spiderTrain, wikiTrain)), once.describe());
 
         for (int epoch = 0; epoch < 2; epoch++) {
             Map<String, Integer> seen = new HashMap<>();
