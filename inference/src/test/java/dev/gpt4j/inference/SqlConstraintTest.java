@@ -51,6 +51,22 @@ class SqlConstraintTest {
     }
 
     @Test
+    void namesChangeCaseOnlyWhereTheSchemaDoes() {
+        SqlConstraint.Names n = SqlConstraint.Names.of(Schema.fromDdl(
+                "CREATE TABLE singer_in_concert (concert_id INT, singer_id INT);\nCREATE TABLE Pets (PetType TEXT, CountryId INT, capacity INT);"));
+        for (String ok : List.of("SELECT count(*) FROM singer_in_concert", "SELECT count(*) FROM SINGER_IN_CONCERT", "Select count(*) From Singer_In_Concert",
+                "SELECT PetType FROM Pets", "SELECT petType FROM pets", "SELECT pettype , countryId FROM PETS", "SELECT T1.CountryId FROM Pets AS T1",
+                "SELECT Capacity FROM Pets", "SELECT count(*) FROM singer_in_c", "SELECT max(capacity) FROM Pets WHERE PetType = 'Dog'")) {
+            assertTrue(SqlConstraint.viable(ok, n), ok);
+        }
+        for (String bad : List.of("SELECT count(*) FROM singer_in_cON", "SELECT count(*) FROM singer_in_cONcert", "SELECT capaCIty FROM Pets",
+                "SELECT SInger_id FROM singer_in_concert", "SELECT count(*) FROM Pets AS tOTal")) {
+            assertFalse(SqlConstraint.viable(bad, n), bad);
+        }
+        assertTrue(SqlConstraint.viable("SELECT CountryID FROM Pets", n), "a lower-case letter may be followed by a capital where the name has one");
+    }
+
+    @Test
     void endsOnlyAfterAWholeNameAndAQueryThatParses() {
         assertTrue(SqlConstraint.complete("SELECT name FROM singer", NAMES));
         assertFalse(SqlConstraint.complete("SELECT name FROM sing", NAMES), "the start of a table name is not one");
