@@ -639,7 +639,6 @@ public final class SqlConstraint implements TokenConstraint {
             };
         }
 
-        /** A name still being written at the end of the text. */
         /**
          * Whether a bare word (whole or partial; {@code lower} is it in lower case) changes case only where a
          * name of the schema it can still become does: within each run of letters, a lower-case letter may be
@@ -674,6 +673,7 @@ public final class SqlConstraint implements TokenConstraint {
             return true;
         }
 
+        /** A name still being written at the end of the text. */
         private boolean partial(String w) {
             if (!afterAs && !expectTable && !afterDot && CLAUSES.contains(w) && stageAfter(clause[depth], w) < 0) {
                 String longer = n.known.higher(w); // "order" may still become "order_id"
