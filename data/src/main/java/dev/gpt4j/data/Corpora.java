@@ -82,9 +82,14 @@ public final class Corpora {
      * {@code spider/train_spider.json}.
      */
     public static List<TextToSqlExample> schemaDrills(Path dataDir) {
+        return schemaDrills(dataDir, false);
+    }
+
+    /** As {@link #schemaDrills(Path)}; the compound drills ({@link SchemaDrills#COMPOUND}) if {@code compound}. */
+    public static List<TextToSqlExample> schemaDrills(Path dataDir, boolean compound) {
         Path spiderDir = dataDir.resolve("spider");
         if (!Files.isRegularFile(spiderDir.resolve("train_spider.json"))) return List.of();
-        return SchemaDrills.fromSpiderTrain(Spider.open(spiderDir));
+        return SchemaDrills.fromSpiderTrain(Spider.open(spiderDir), compound);
     }
 
     /**
@@ -94,7 +99,7 @@ public final class Corpora {
      * split as Spider is, so a database's drills and its Spider questions are on the same side.
      */
     public static boolean isValidation(String source, String group, int percent) {
-        String side = source.equals(SchemaDrills.SOURCE) ? "spider" : source;
+        String side = SchemaDrills.isDrills(source) ? "spider" : source;
         CRC32 crc = new CRC32();
         crc.update((side + "/" + group).getBytes(StandardCharsets.UTF_8));
         return crc.getValue() % 100 < percent;

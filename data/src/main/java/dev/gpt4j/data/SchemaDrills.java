@@ -31,6 +31,16 @@ import java.util.zip.CRC32;
 public final class SchemaDrills {
     /** The {@link TextToSqlExample#source()} of drills. */
     public static final String SOURCE = "drills";
+    /**
+     * The source of the compound drills ({@link #compoundForSchema}): two conditions, HAVING, a nested SELECT (above
+     * the average, NOT IN along a foreign key), the top N, a group's average, OR.
+     */
+    public static final String COMPOUND = "drills2";
+
+    /** Whether a source is one of the drill sets. */
+    public static boolean isDrills(String source) {
+        return SOURCE.equals(source) || COMPOUND.equals(source);
+    }
 
     /** Values of a column, for conditions: a few distinct non-null values, or none. */
     @FunctionalInterface
@@ -47,6 +57,11 @@ public final class SchemaDrills {
      * (databases without one get drills without values).
      */
     public static List<TextToSqlExample> fromSpiderTrain(Spider spider) {
+        return fromSpiderTrain(spider, false);
+    }
+
+    /** As {@link #fromSpiderTrain(Spider)}, the compound drills ({@link #COMPOUND}) if {@code compound}. */
+    public static List<TextToSqlExample> fromSpiderTrain(Spider spider, boolean compound) {
         Set<String> dbs = new LinkedHashSet<>();
         for (SpiderExample e : spider.examples("train")) dbs.add(e.dbId());
         List<TextToSqlExample> out = new ArrayList<>();
@@ -55,10 +70,10 @@ public final class SchemaDrills {
             Path file = spider.databasePath(db);
             if (Files.isRegularFile(file)) {
                 try (SqliteDatabase d = SqliteDatabase.open(file)) {
-                    out.addAll(forSchema(db, schema, databaseValues(d)));
+                    out.addAll(compound ? compoundForSchema(db, schema, databaseValues(d)) : forSchema(db, schema, databaseValues(d)));
                 }
             } else {
-                out.addAll(forSchema(db, schema, Values.NONE));
+                out.addAll(compound ? compoundForSchema(db, schema, Values.NONE) : forSchema(db, schema, Values.NONE));
             }
         }
         return out;
@@ -81,13 +96,24 @@ public final class SchemaDrills {
 
     /** The drills of one schema; {@code group} names it (the database id) in each example. */
     public static List<TextToSqlExample> forSchema(String group, Schema schema, Values values) {
+        return write(group, schema, values, false);
+    }
+
+    /** The compound drills ({@link #COMPOUND}) of one schema; as {@link #forSchema}. */
+    public static List<TextToSqlExample> compoundForSchema(String group, Schema schema, Values values) {
+        return write(group, schema, values, true);
+    }
+
+    private static List<TextToSqlExample> write(String group, Schema schema, Values values, boolean compound) {
         List<TextToSqlExample> out = new ArrayList<>();
         Set<String> columnNames = new HashSet<>();
         for (Table t : schema.tables()) for (Column c : t.columns()) columnNames.add(c.name().toLowerCase(Locale.ROOT));
         for (Table t : schema.tables()) {
             if (t.columns().isEmpty()) continue;
-            Random rnd = new Random(seed(group + "/" + t.name()));
-            new Writer(group, schema, t, values, columnNames, rnd, out).write();
+            Random rnd = new Random(seed((compound ? "2/" : "") + group + "/" + t.name()));
+            Writer w = new Writer(compound ? COMPOUND : SOURCE, group, schema, t, values, columnNames, rnd, out);
+            if (compound) w.writeCompound();
+            else w.write();
         }
         return out;
     }
@@ -140,6 +166,7 @@ public final class SchemaDrills {
 
     /** Writes one table's drills. */
     private static final class Writer {
+        private final String source;
         private final String group;
         private final Schema schema;
         private final Table t;
@@ -153,7 +180,8 @@ public final class SchemaDrills {
         private final List<Column> plain = new ArrayList<>(); // columns a question would ask for (not key-like)
         private final List<Column> numbers = new ArrayList<>(); // numeric, not key-like
 
-        Writer(String group, Schema schema, Table t, Values values, Set<String> columnNames, Random rnd, List<TextToSqlExample> out) {
+        Writer(String source, String group, Schema schema, Table t, Values values, Set<String> columnNames, Random rnd, List<TextToSqlExample> out) {
+            this.source = source;
             this.group = group;
             this.schema = schema;
             this.t = t;
@@ -175,7 +203,7 @@ public final class SchemaDrills {
         private void add(String question, String sql) {
             if (!SqlGuard.parses(sql)) return;
             String q = Character.toUpperCase(question.charAt(0)) + question.substring(1);
-            out.add(new TextToSqlExample(SOURCE, group, schema, q, sql));
+            out.add(new TextToSqlExample(source, group, schema, q, sql));
         }
 
         private String pick(String... options) {
@@ -274,6 +302,68 @@ public final class SchemaDrills {
                 Table r = schema.table(fk.refTable());
                 if (r == null || r.name().equalsIgnoreCase(t.name()) || r.column(fk.refColumn()) == null || t.column(fk.column()) == null) continue;
                 join(fk, r);
+            }
+        }
+
+        /** The compound drills of this table: see {@link #COMPOUND}. */
+        void writeCompound() {
+            if (plain.isEmpty()) return;
+            Column c = pick(plain);
+            String cw = words(c.name());
+            add(pick("Which " + plural(cw) + " have at least two " + tp + "?", "Show the " + plural(cw) + " that more than one " + tw + " has."),
+                    "SELECT " + n(c) + " FROM " + tn + " GROUP BY " + n(c) + " HAVING count(*) >= 2");
+            List<Column> texts = plain.stream().filter(x -> !isNumber(x)).toList();
+            if (!numbers.isEmpty()) {
+                Column m = pick(numbers);
+                String mw = words(m.name());
+                if (m != c) {
+                    add(pick("List the " + cw + " of the " + tp + " whose " + mw + " is above the average.",
+                            "Which " + tp + " have a " + mw + " higher than the average " + mw + "? Give their " + cw + "."),
+                            "SELECT " + n(c) + " FROM " + tn + " WHERE " + n(m) + " > (SELECT avg(" + n(m) + ") FROM " + tn + ")");
+                    int k = 2 + rnd.nextInt(4);
+                    add("List the " + cw + " of the " + k + " " + tp + " with the " + pick("highest", "largest") + " " + mw + ".",
+                            "SELECT " + n(c) + " FROM " + tn + " ORDER BY " + n(m) + " DESC LIMIT " + k);
+                    add(pick("What is the average " + mw + " of " + tp + " for each " + cw + "?", "Show each " + cw + " and the average " + mw + " of its " + tp + "."),
+                            "SELECT " + n(c) + " , avg(" + n(m) + ") FROM " + tn + " GROUP BY " + n(c));
+                }
+                Object v = number(values.of(t, m));
+                if (v != null && !texts.isEmpty()) {
+                    Column d = pick(texts);
+                    String dv = text(values.of(t, d));
+                    if (dv != null) {
+                        add("How many " + tp + " have " + words(d.name()) + " " + dv + " and a " + mw + " greater than " + v + "?",
+                                "SELECT count(*) FROM " + tn + " WHERE " + n(d) + " = \"" + dv + "\" AND " + n(m) + " > " + v);
+                    }
+                }
+            }
+            if (!texts.isEmpty()) {
+                Column d = pick(texts);
+                List<Object> vs = values.of(t, d);
+                String a = text(vs), b = text(vs);
+                if (a != null && b != null && !a.equals(b) && d != c) {
+                    add("Find the " + cw + " of the " + tp + " whose " + words(d.name()) + " is either " + a + " or " + b + ".",
+                            "SELECT " + n(c) + " FROM " + tn + " WHERE " + n(d) + " = \"" + a + "\" OR " + n(d) + " = \"" + b + "\"");
+                }
+            }
+            for (ForeignKey fk : schema.foreignKeys()) {
+                if (!fk.table().equalsIgnoreCase(t.name())) continue;
+                Table r = schema.table(fk.refTable());
+                if (r == null || r.name().equalsIgnoreCase(t.name()) || r.column(fk.refColumn()) == null || t.column(fk.column()) == null) continue;
+                List<Column> rPlain = r.columns().stream().filter(x -> !isKeyLike(x.name()) && !r.isPrimaryKey(x.name())).toList();
+                if (rPlain.isEmpty()) continue;
+                Column rc = pick(rPlain);
+                String rn = Identifiers.quoteIfNeeded(r.name());
+                String rw = singular(words(r.name()));
+                String rp = plural(rw);
+                String fkc = Identifiers.quoteIfNeeded(fk.column()), rk = Identifiers.quoteIfNeeded(fk.refColumn());
+                add(pick("Which " + rp + " have no " + tp + "? Give their " + words(rc.name()) + ".",
+                        "Find the " + words(rc.name()) + " of the " + rp + " that do not have any " + tw + "."),
+                        "SELECT " + n(rc) + " FROM " + rn + " WHERE " + rk + " NOT IN (SELECT " + fkc + " FROM " + tn + ")");
+                add("How many " + rp + " have no " + tp + "?", "SELECT count(*) FROM " + rn + " WHERE " + rk + " NOT IN (SELECT " + fkc + " FROM " + tn + ")");
+                add(pick("Find the " + words(rc.name()) + " of the " + rp + " that have at least two " + tp + ".",
+                        "Which " + rp + " have two or more " + tp + "? Show their " + words(rc.name()) + "."),
+                        "SELECT T2." + n(rc) + " FROM " + tn + " AS T1 JOIN " + rn + " AS T2 ON T1." + fkc + " = T2." + rk + " GROUP BY T1." + fkc
+                                + " HAVING count(*) >= 2");
             }
         }
 

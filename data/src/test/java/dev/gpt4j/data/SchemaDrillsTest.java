@@ -83,9 +83,34 @@ class SchemaDrillsTest {
     }
 
     @Test
+    void compoundDrillsOfASmallDatabase(@TempDir Path dir) throws Exception {
+        Path file = TestData.concertDb(dir.resolve("concert.sqlite"));
+        try (SqliteDatabase db = SqliteDatabase.open(file)) {
+            Schema schema = db.schema();
+            List<TextToSqlExample> drills = SchemaDrills.compoundForSchema("concert", schema, SchemaDrills.databaseValues(db));
+            for (TextToSqlExample e : drills) {
+                assertEquals(SchemaDrills.COMPOUND, e.source());
+                db.query(e.sql());
+            }
+            List<String> sqls = drills.stream().map(TextToSqlExample::sql).toList();
+            assertTrue(sqls.contains("SELECT count(*) FROM stadium WHERE stadium_id NOT IN (SELECT stadium_id FROM concert)"), sqls.toString());
+            assertTrue(sqls.stream().anyMatch(q -> q.startsWith("SELECT T2.") && q.endsWith(" FROM concert AS T1 JOIN stadium AS T2 ON T1.stadium_id = "
+                    + "T2.stadium_id GROUP BY T1.stadium_id HAVING count(*) >= 2")), sqls.toString());
+            assertTrue(sqls.contains("SELECT name FROM stadium WHERE capacity > (SELECT avg(capacity) FROM stadium)"), sqls.toString());
+            assertTrue(sqls.stream().anyMatch(q -> q.matches("SELECT count\\(\\*\\) FROM singer WHERE \\w+ = \"[^\"]+\" AND age > \\d+")), sqls.toString());
+            // the basic drills are not among them, and each set is deterministic
+            assertTrue(drills.stream().noneMatch(e -> e.sql().equals("SELECT count(*) FROM singer")));
+            assertEquals(drills, SchemaDrills.compoundForSchema("concert", schema, SchemaDrills.databaseValues(db)));
+        }
+    }
+
+    @Test
     void spiderTrainDrillsRunOnTheirDatabasesAndLeaveDevOut() {
         Spider spider = Spider.open(TestData.dir().resolve("spider"));
-        List<TextToSqlExample> drills = SchemaDrills.fromSpiderTrain(spider);
+        List<TextToSqlExample> drills = new java.util.ArrayList<>(SchemaDrills.fromSpiderTrain(spider));
+        int basic = drills.size();
+        drills.addAll(SchemaDrills.fromSpiderTrain(spider, true));
+        assertTrue(drills.size() - basic > 2_000, (drills.size() - basic) + " compound drills");
         Set<String> devDbs = new HashSet<>();
         spider.examples("dev").forEach(e -> devDbs.add(e.dbId()));
         Set<String> trainDbs = new HashSet<>();
@@ -100,7 +125,7 @@ class SchemaDrillsTest {
                 assertTrue(trainDbs.contains(e.group()), e.toString());
                 assertTrue(SqlGuard.parses(e.sql()), e.toString());
                 if (!spider.hasDatabase(e.group())) {
-                    assertFalse(e.sql().contains(" WHERE "), "no values without a database file: " + e);
+                    assertFalse(e.sql().matches(".*(= \"|[<>] [0-9]).*"), "no values without a database file: " + e);
                     continue;
                 }
                 SqliteDatabase db = open.computeIfAbsent(e.group(), g -> SqliteDatabase.open(spider.databasePath(g)));

@@ -81,14 +81,14 @@ public record TrainConfig(
     }
 
     /**
-     * Parses {@code datasets}: a comma-separated list of {@code wikisql}, {@code spider} and {@code drills}
-     * (synthetic questions on Spider's training databases, {@link SchemaDrills}), each optionally
+     * Parses {@code datasets}: a comma-separated list of {@code wikisql}, {@code spider}, {@code drills} and
+     * {@code drills2} (synthetic questions on Spider's training databases, {@link SchemaDrills}), each optionally
      * followed by {@code *K} (K from 1 to 100), which repeats that dataset's training examples K times per epoch
      * (oversampling; its validation examples occur once).
      */
     static Map<String, Integer> datasetRepeats(String datasets) {
         Map<String, Integer> m = new LinkedHashMap<>();
-        String expected = "a comma-separated list of wikisql, spider, drills, each optionally with *K (K from 1 to 100), e.g. wikisql,spider*3";
+        String expected = "a comma-separated list of wikisql, spider, drills, drills2, each optionally with *K (K from 1 to 100), e.g. wikisql,spider*3";
         if (datasets == null) bad("datasets", datasets, expected);
         for (String d : datasets.split(",", -1)) {
             String t = d.strip();
@@ -103,7 +103,7 @@ public record TrainConfig(
                 }
                 if (k < 1 || k > 100) bad("datasets", datasets, expected + " ('" + t + "' repeats " + k + " times)");
             }
-            if (!name.equals("wikisql") && !name.equals("spider") && !name.equals(SchemaDrills.SOURCE)) bad("datasets", datasets, expected + " ('" + t + "' is not one)");
+            if (!name.equals("wikisql") && !name.equals("spider") && !SchemaDrills.isDrills(name)) bad("datasets", datasets, expected + " ('" + t + "' is not one)");
             if (m.put(name, k) != null) bad("datasets", datasets, expected + " ('" + name + "' is listed twice)");
         }
         return m;

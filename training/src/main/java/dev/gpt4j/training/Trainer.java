@@ -130,7 +130,8 @@ public final class Trainer {
                 List<TextToSqlExample> pairs = new ArrayList<>();
                 Map<String, Integer> repeats = cfg.datasetRepeats();
                 for (TextToSqlExample e : Corpora.fineTuning(dataDir)) if (repeats.containsKey(e.source())) pairs.add(e);
-                if (repeats.containsKey(SchemaDrills.SOURCE)) pairs.addAll(Corpora.schemaDrills(dataDir));
+                if (repeats.containsKey(SchemaDrills.SOURCE)) pairs.addAll(Corpora.schemaDrills(dataDir, false));
+                if (repeats.containsKey(SchemaDrills.COMPOUND)) pairs.addAll(Corpora.schemaDrills(dataDir, true));
                 data = new FinetuneData(pairs, new PromptFormat(tok), cfg.valPercent(), cfg.maxExamples(), cfg.batchSize(), T, cfg.seed(),
                         repeats);
                 model.keepActivationShapes((T + FinetuneData.BUCKET - 1) / FinetuneData.BUCKET);

@@ -58,7 +58,7 @@ class TrainConfigTest {
         assertEquals(Map.of("wikisql", 1, "spider", 1), ok.datasetRepeats());
         assertEquals(Map.of("wikisql", 1, "spider", 3), ok.with(Map.of("datasets", "wikisql, spider*3")).datasetRepeats());
         assertEquals(Map.of("spider", 2), ok.with(Map.of("datasets", "spider * 2")).datasetRepeats());
-        assertEquals(Map.of("wikisql", 1, "spider", 1, "drills", 1), ok.with(Map.of("datasets", "wikisql,spider,drills")).datasetRepeats());
+        assertEquals(Map.of("wikisql", 1, "spider", 1, "drills", 1, "drills2", 2), ok.with(Map.of("datasets", "wikisql,spider,drills,drills2*2")).datasetRepeats());
         for (String bad : List.of("spider*0", "spider*x", "spider*", "wikisql,wikisql*2", "spider*101", "wikisql,", "imdb*2")) {
             var e = assertThrows(IllegalArgumentException.class, () -> ok.with(Map.of("datasets", bad)), bad);
             assertTrue(e.getMessage().contains("datasets") && e.getMessage().contains(bad), e.getMessage());
