@@ -257,11 +257,12 @@ public final class SqlConstraint implements TokenConstraint {
     /**
      * Whether {@code sql} may end here: its last name is a whole name of the schema (not the start of one, as
      * {@code table_1} of {@code table_12}), every qualified column belongs to its table or to the table its
-     * alias names, every bare column to a table the query uses, and the query passes the guard.
+     * alias names, every bare column to a table the query uses, no string literal or quoted name is left open
+     * (the guard's parser took {@code SELECT count(*) FROM student'}), and the query passes the guard.
      */
     static boolean complete(String sql, Names names) {
         Scan scan = new Scan(names);
-        return scan.run(sql + " ") && scan.consistent() && SqlGuard.check(sql).allowed();
+        return scan.run(sql + " ") && !scan.openQuote && scan.consistent() && SqlGuard.check(sql).allowed();
     }
 
     /** Whether {@code sql} can still be the start of a query over the schema. */
@@ -287,6 +288,8 @@ public final class SqlConstraint implements TokenConstraint {
         /** The tables that may follow the FROM just written: see {@link #fromTables}. */
         TreeSet<String> tableChoices;
         boolean afterAs, expectTable, afterDot, valuePos, valueList;
+        /** The text ends inside a string literal or a quoted name: it may go on, but not end there. */
+        boolean openQuote;
         /** The table due is the first after FROM of a SELECT whose list qualified no column (no join announced). */
         boolean singleTableFrom;
         boolean needParen;       // the last name was a function: "(" must come next
@@ -324,13 +327,16 @@ public final class SqlConstraint implements TokenConstraint {
                 if (c == '\'' || c == '"' && valuePos) {
                     // a string literal; Spider writes them in double quotes too (SQLite reads "x" as a string
                     // where it is no name), so a double-quoted text right after a comparison is a value
-                    if (expectTable || afterDot || limit > 0) return false;
+                    if (expectTable || afterDot || limit > 0 || lastTable != null) return false; // no value right after a table
                     char quote = c;
                     int j = i + 1;
                     StringBuilder value = n.question == null ? null : new StringBuilder();
                     boolean pattern = "like".equals(lastName) || "glob".equals(lastName); // "%" is a wildcard only here
                     while (true) {
-                        if (j >= len) return value == null || inQuestion(value, false, pattern); // inside a string literal
+                        if (j >= len) { // inside a string literal
+                            openQuote = true;
+                            return value == null || inQuestion(value, false, pattern);
+                        }
                         if (sql.charAt(j) == quote) {
                             if (j + 1 < len && sql.charAt(j + 1) == quote) {
                                 if (value != null) value.append(quote);
@@ -351,6 +357,7 @@ public final class SqlConstraint implements TokenConstraint {
                     int j = sql.indexOf(close, i + 1);
                     String w = sql.substring(i + 1, j < 0 ? len : j).toLowerCase(Locale.ROOT);
                     if (j < 0) {
+                        openQuote = true;
                         if (afterAs) return true;
                         if (expectTable) return startsSomeName(w, tableChoices);
                         return startsSomeUnusedName(w, afterDot ? n.columns : n.quoted);

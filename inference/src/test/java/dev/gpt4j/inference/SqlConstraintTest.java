@@ -67,6 +67,17 @@ class SqlConstraintTest {
     }
 
     @Test
+    void noValueRightAfterATableAndNoEndInsideAQuote() {
+        assertFalse(SqlConstraint.viable("SELECT count(*) FROM singer'", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT count(*) FROM singer AS T1 JOIN concert '", NAMES));
+        assertTrue(SqlConstraint.viable("SELECT count(*) FROM singer WHERE name = 'Jo", NAMES));
+        assertFalse(SqlConstraint.complete("SELECT count(*) FROM singer WHERE name = 'Jo", NAMES), "inside a string literal");
+        assertFalse(SqlConstraint.complete("SELECT count(*) FROM singer WHERE name = 'Jo''", NAMES), "an escaped quote, still inside");
+        assertTrue(SqlConstraint.complete("SELECT count(*) FROM singer WHERE name = 'Jo'", NAMES));
+        assertFalse(SqlConstraint.complete("SELECT \"first name", NAMES), "inside a quoted name");
+    }
+
+    @Test
     void endsOnlyAfterAWholeNameAndAQueryThatParses() {
         assertTrue(SqlConstraint.complete("SELECT name FROM singer", NAMES));
         assertFalse(SqlConstraint.complete("SELECT name FROM sing", NAMES), "the start of a table name is not one");
