@@ -52,7 +52,7 @@ public final class SqlConstraint implements TokenConstraint {
     private static final String OPERATORS = "(),*=<>!+-/%;|";
 
     /** What may follow LIMIT's number besides the end and ")". */
-    private static final TreeSet<String> AFTER_LIMIT = new TreeSet<>(List.of("except", "intersect", "offset", "union"));
+    private static final TreeSet<String> AFTER_LIMIT = new TreeSet<>(List.of("offset"));
 
     /** Keywords that open a clause of a SELECT: they may come only in the order of {@link Scan#clauseAllows}. */
     private static final Set<String> CLAUSES = Set.of("select", "from", "join", "on", "where", "group", "having", "order", "limit",
@@ -304,7 +304,7 @@ public final class SqlConstraint implements TokenConstraint {
         /** Parenthesis depth, and per depth how far its SELECT has come (see {@link #clauseAllows}). */
         int depth;
         int[] clause = new int[8];
-        /** After LIMIT: 1 while its number is due, 2 after it (only the end, ")", OFFSET or a set operation may follow). */
+        /** After LIMIT: 1 while its number is due, 2 after it (only the end, ")" or OFFSET may follow). */
         int limit;
         /** Per depth, the columns its WHERE clause has named so far ({@code qualifier.column} or {@code column}). */
         final List<Set<String>> whereColumns = new ArrayList<>();
@@ -617,7 +617,8 @@ public final class SqlConstraint implements TokenConstraint {
          * Whether clause keyword {@code w} may come now, and if so, the SELECT at this depth moves on. The stages:
          * 0 nothing yet (a query's start, inside parentheses, after UNION), 1 the SELECT list, 2 FROM and its joins,
          * 3 WHERE, 4 GROUP BY, 5 HAVING, 6 ORDER BY, 7 LIMIT. Each keyword needs an earlier stage: no FROM inside a
-         * function's parentheses ("min(year FROM"), no GROUP BY after ORDER BY, no DESC outside ORDER BY.
+         * function's parentheses ("min(year FROM"), no GROUP BY after ORDER BY, no DESC outside ORDER BY, no UNION,
+         * INTERSECT or EXCEPT after ORDER BY or LIMIT (a SELECT in parentheses may have them before its ")").
          */
         private boolean clauseAllows(String w) {
             int to = stageAfter(clause[depth], w);
@@ -642,7 +643,9 @@ public final class SqlConstraint implements TokenConstraint {
                 case "order" -> at >= 2 && at <= 5 ? 6 : -1;
                 case "asc", "desc" -> at == 6 ? 6 : -1;
                 case "limit" -> at >= 2 && at <= 6 ? 7 : -1;
-                default -> at >= 2 ? 0 : -1; // union, intersect, except: a new SELECT follows
+                // union, intersect, except: a new SELECT follows; not after ORDER BY or LIMIT, which SQLite takes only
+                // at the end of a compound SELECT ("ORDER BY clause should come after UNION not before")
+                default -> at >= 2 && at <= 5 ? 0 : -1;
             };
         }
 

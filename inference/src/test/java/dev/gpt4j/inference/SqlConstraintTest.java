@@ -67,6 +67,19 @@ class SqlConstraintTest {
     }
 
     @Test
+    void noSetOperationAfterOrderByOrLimit() {
+        for (String bad : List.of("SELECT name FROM singer ORDER BY age LIMIT 1 UNION", "SELECT name FROM singer ORDER BY age UNION",
+                "SELECT name FROM singer ORDER BY age DESC EXCEPT", "SELECT name FROM singer LIMIT 3 INTERSECT")) {
+            assertFalse(SqlConstraint.viable(bad, NAMES), bad);
+        }
+        for (String ok : List.of("SELECT name FROM singer UNION SELECT name FROM singer ORDER BY name LIMIT 1",
+                "SELECT name FROM singer WHERE singer_id IN (SELECT singer_id FROM singer ORDER BY age LIMIT 1) UNION SELECT name FROM singer",
+                "SELECT name FROM singer ORDER BY age LIMIT 1 OFFSET 2")) {
+            assertTrue(SqlConstraint.viable(ok, NAMES), ok);
+        }
+    }
+
+    @Test
     void noValueRightAfterATableAndNoEndInsideAQuote() {
         assertFalse(SqlConstraint.viable("SELECT count(*) FROM singer'", NAMES));
         assertFalse(SqlConstraint.viable("SELECT count(*) FROM singer AS T1 JOIN concert '", NAMES));
@@ -172,14 +185,14 @@ class SqlConstraintTest {
         assertTrue(SqlConstraint.viable("SELECT T2.concert_name FROM singer", NAMES), "T2's table comes later");
     }
 
-    /** After LIMIT's number only the end, ")", OFFSET or a set operation: run 4 wrote "LIMIT 1 AND ... LIMIT 1 LIMIT 1". */
+    /** After LIMIT's number only the end, ")" or OFFSET: run 4 wrote "LIMIT 1 AND ... LIMIT 1 LIMIT 1" (and SQLite takes no UNION there). */
     @Test
     void limitEndsTheSelect() {
         assertFalse(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 AND", NAMES));
         assertFalse(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 LIMIT", NAMES));
         assertFalse(SqlConstraint.viable("SELECT name FROM singer LIMIT name", NAMES));
         assertTrue(SqlConstraint.complete("SELECT name FROM singer ORDER BY age LIMIT 1", NAMES));
-        assertTrue(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 UNI", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 UNI", NAMES), "refused while written");
         assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE age = (SELECT age FROM singer ORDER BY age LIMIT 1) AND name = 'x'",
                 NAMES), "a sub-query's LIMIT ends at its )");
     }
