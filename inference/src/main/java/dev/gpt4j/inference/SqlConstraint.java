@@ -261,8 +261,28 @@ public final class SqlConstraint implements TokenConstraint {
      * (the guard's parser took {@code SELECT count(*) FROM student'}), and the query passes the guard.
      */
     static boolean complete(String sql, Names names) {
+        if (endsInAKeywordThatNeedsMore(sql)) return false;
         Scan scan = new Scan(names);
         return scan.run(sql + " ") && !scan.openQuote && scan.consistent() && SqlGuard.check(sql).allowed();
+    }
+
+    /** Keywords after which a query cannot end. */
+    private static final Set<String> NEEDS_MORE = Set.of("select", "distinct", "from", "join", "on", "where", "and", "or", "not", "group",
+            "order", "by", "having", "limit", "offset", "union", "intersect", "except", "all", "as", "in", "like", "glob", "between", "is",
+            "exists", "case", "when", "then", "else");
+
+    /**
+     * Whether the text ends in a bare keyword that must be followed by something ({@code ... FROM t ORDER}): the
+     * guard's parser reads {@code t ORDER} as a table with an alias, SQLite as incomplete input. A run-away answer
+     * cut back to its last complete query was cut there.
+     */
+    static boolean endsInAKeywordThatNeedsMore(String sql) {
+        int end = sql.length();
+        while (end > 0 && Character.isWhitespace(sql.charAt(end - 1))) end--;
+        int start = end;
+        while (start > 0 && (Character.isLetter(sql.charAt(start - 1)) || sql.charAt(start - 1) == '_')) start--;
+        if (start == end || start > 0 && (Character.isDigit(sql.charAt(start - 1)) || "\"`[.".indexOf(sql.charAt(start - 1)) >= 0)) return false;
+        return NEEDS_MORE.contains(sql.substring(start, end).toLowerCase(Locale.ROOT));
     }
 
     /** Whether {@code sql} can still be the start of a query over the schema. */
@@ -501,6 +521,9 @@ public final class SqlConstraint implements TokenConstraint {
             if (!keyword && n.tables.contains(w)) {
                 tablesUsed.add(w);
                 lastTable = w;
+                // outside FROM and JOIN a table's name qualifies a column ("singer.name"); alone it is no value
+                // (WHERE "table_1_10342194_3" = '(1.89%)'), unless a column has the same name (orchestra.Orchestra)
+                if (!n.columns.contains(w)) pendingAlias = w;
             } else if (!keyword && !aliases.containsKey(w) && !isAlias(w, false) && n.columns.contains(w)) {
                 if (inWhere() && !whereColumns.get(depth).add(w)) return false;
                 bare.add(w);

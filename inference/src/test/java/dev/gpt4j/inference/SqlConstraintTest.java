@@ -67,6 +67,27 @@ class SqlConstraintTest {
     }
 
     @Test
+    void noEndAfterAKeywordThatNeedsMore() {
+        for (String bad : List.of("SELECT count(*) FROM singer ORDER", "SELECT count(*) FROM singer GROUP", "SELECT name FROM singer WHERE",
+                "SELECT name FROM singer AS", "SELECT name FROM singer WHERE age > 3 AND", "SELECT name FROM singer  order  ")) {
+            assertFalse(SqlConstraint.complete(bad, NAMES), bad);
+        }
+        for (String ok : List.of("SELECT count(*) FROM singer", "SELECT name FROM singer ORDER BY age DESC", "SELECT name FROM singer ORDER BY age ASC",
+                "SELECT \"first name\" FROM \"big table\"")) {
+            assertTrue(SqlConstraint.complete(ok, NAMES), ok);
+        }
+    }
+
+    @Test
+    void aTableOutsideFromAndJoinQualifiesAColumn() {
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer WHERE concert =", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer WHERE \"big table\" = 'x'", NAMES));
+        assertFalse(SqlConstraint.complete("SELECT name FROM singer WHERE age > 1 AND singer", NAMES));
+        assertTrue(SqlConstraint.viable("SELECT singer.name FROM singer WHERE singer.age > 1", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT count(*) FROM singer", NAMES));
+    }
+
+    @Test
     void noSetOperationAfterOrderByOrLimit() {
         for (String bad : List.of("SELECT name FROM singer ORDER BY age LIMIT 1 UNION", "SELECT name FROM singer ORDER BY age UNION",
                 "SELECT name FROM singer ORDER BY age DESC EXCEPT", "SELECT name FROM singer LIMIT 3 INTERSECT")) {
