@@ -155,8 +155,10 @@ public final class SchemaDrills {
         return phrase;
     }
 
+    /** A numeric column, by the type the prompt shows ({@link PromptFormat#trainingType}: Spider's {@code number}, WikiSQL's {@code real}). */
     private static boolean isNumber(Column c) {
-        return c.type().equalsIgnoreCase("number") || c.type().equalsIgnoreCase("real") || PromptFormat.trainingType(c.type()).equals("number");
+        String t = PromptFormat.trainingType(c.type());
+        return t.equals("number") || t.equals("real");
     }
 
     private static boolean isKeyLike(String name) {
