@@ -28,8 +28,8 @@ import java.util.TreeSet;
  * <p>Positions are checked too: after FROM or JOIN only a table (or a sub-query), after {@code T1.} or
  * {@code table.} only a column, after a function "(", after a {@code T1}-style alias "." (unless it is being
  * defined). To end, the query must read a table, every alias used must be defined, a qualified column must
- * belong to its table (or to the table its alias stands for), and a bare column to one of the tables the query
- * uses. Two checks come early, where a small model would otherwise write a query that can never end: the first
+ * belong to its table (or to the table its alias stands for) and a table's own name may qualify only when the
+ * query reads that table after FROM or JOIN, and a bare column must belong to one of the tables the query reads. Two checks come early, where a small model would otherwise write a query that can never end: the first
  * table after FROM must have one of the SELECT list's bare columns (unless the list qualifies a column), and an
  * alias may not name a table that lacks a column the same SELECT already qualified with it.
  * This cuts out invented names, columns of the wrong table and unbalanced SQL; it does not check types.
@@ -298,7 +298,8 @@ public final class SqlConstraint implements TokenConstraint {
     private static final class Scan {
         final Names n;
         final Map<String, Set<String>> aliases = new HashMap<>();
-        final Set<String> tablesUsed = new HashSet<>();
+        /** The tables named after FROM or JOIN: the ones the query reads (a qualifier alone reads none). */
+        final Set<String> tablesRead = new HashSet<>();
         final List<String[]> qualified = new ArrayList<>(); // {qualifier, column}
         final List<String> bare = new ArrayList<>();
         /** The table aliases defined since the last SELECT: one may not be defined twice in one SELECT. */
@@ -497,7 +498,7 @@ public final class SqlConstraint implements TokenConstraint {
             if (expectTable) {
                 expectTable = false;
                 if (!tableChoices.contains(w)) return false;
-                tablesUsed.add(w);
+                tablesRead.add(w);
                 lastTable = w;
                 lastName = w;
                 return true;
@@ -519,7 +520,6 @@ public final class SqlConstraint implements TokenConstraint {
             }
             lastTable = null;
             if (!keyword && n.tables.contains(w)) {
-                tablesUsed.add(w);
                 lastTable = w;
                 // outside FROM and JOIN a table's name qualifies a column ("singer.name"); alone it is no value
                 // (WHERE "table_1_10342194_3" = '(1.89%)'), unless a column has the same name (orchestra.Orchestra)
@@ -748,15 +748,16 @@ public final class SqlConstraint implements TokenConstraint {
          * columns belong to the tables they are used with.
          */
         boolean consistent() {
-            if (needParen || pendingAlias != null || tablesUsed.isEmpty()) return false;
+            if (needParen || pendingAlias != null || tablesRead.isEmpty()) return false;
             for (String[] ref : qualified) {
+                // a table's own name qualifies only if the query reads it ("Pets.pet_age FROM has_pet" reads no Pets)
                 Set<String> tables = aliases.containsKey(ref[0]) ? aliases.get(ref[0])
-                        : n.tables.contains(ref[0]) ? Set.of(ref[0]) : null;
+                        : tablesRead.contains(ref[0]) ? Set.of(ref[0]) : null;
                 if (tables == null) return false; // an alias never defined
                 if (!tables.isEmpty() && tables.stream().noneMatch(t -> n.columnsOf.get(t).contains(ref[1]))) return false;
             }
             for (String col : bare) {
-                if (tablesUsed.stream().noneMatch(t -> n.columnsOf.get(t).contains(col))) return false;
+                if (tablesRead.stream().noneMatch(t -> n.columnsOf.get(t).contains(col))) return false;
             }
             return true;
         }

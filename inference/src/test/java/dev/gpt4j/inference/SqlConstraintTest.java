@@ -141,6 +141,18 @@ class SqlConstraintTest {
         assertTrue(SqlConstraint.complete("SELECT count (*) FROM singer", NAMES));
     }
 
+    /** A table's own name qualifies a column only if the query reads that table (after FROM or JOIN). */
+    @Test
+    void aTableQualifiesOnlyIfTheQueryReadsIt() {
+        assertTrue(SqlConstraint.complete("SELECT singer.name FROM singer", NAMES));
+        assertFalse(SqlConstraint.complete("SELECT singer.name FROM concert", NAMES), "SQLite: no such column singer.name");
+        assertFalse(SqlConstraint.complete("SELECT count(*) FROM concert WHERE singer.name = 'Joe'", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT count(*) FROM concert WHERE singer_id IN (SELECT singer.singer_id FROM singer)", NAMES));
+        assertFalse(SqlConstraint.complete("SELECT name FROM concert WHERE singer.singer_id = concert.singer_id", NAMES),
+                "the qualifier reads no singer, so the bare name has no table");
+        assertTrue(SqlConstraint.viable("SELECT singer.name FROM concert", NAMES), "it may still go on: JOIN singer ...");
+    }
+
     /** After FROM: a table that has one of the SELECT list's bare columns, unless the list qualifies a column. */
     @Test
     void firstTableAfterFromHasAColumnOfTheList() {
