@@ -168,4 +168,44 @@ class ModelCommandsTest {
         assertEquals(1, run("convert", "--model", model.toString(), "--out", dir.resolve("y").toString(), "--dtype", "int3"));
         assertTrue(err.contains("int3"), err);
     }
+
+    @Test
+    void convertWithSeveralModelsWritesTheMeanOfTheirWeights() throws Exception {
+        Path second = dir.resolve("second"), third = dir.resolve("third"), avg = dir.resolve("avg");
+        GptConfig c = GptModel.load(model).config();
+        for (Path p : List.of(second, third)) {
+            try (GptModel m = GptModel.create(c, p == second ? 2 : 3)) {
+                m.save(p);
+            }
+            for (String f : List.of("vocab.json", "merges.txt")) Files.copy(model.resolve(f), p.resolve(f));
+        }
+        assertEquals(0, run("convert", "--model", model.toString(), "--model", second.toString(), "--model", third.toString(),
+                "--out", avg.toString(), "--dtype", "f32"), err);
+        assertTrue(out.contains("average of 3 models"), out);
+        try (GptModel a = GptModel.load(model); GptModel b = GptModel.load(second); GptModel d = GptModel.load(third);
+             GptModel m = GptModel.load(avg)) {
+            float[] x = a.params().values().toFloatVector(), y = b.params().values().toFloatVector(),
+                    z = d.params().values().toFloatVector(), w = m.params().values().toFloatVector();
+            int differ = 0;
+            for (int i = 0; i < x.length; i++) {
+                double mean = ((double) x[i] + y[i] + z[i]) / 3;
+                assertEquals(mean, w[i], 1e-6 + Math.abs(mean) * 1e-6, "parameter " + i);
+                if (x[i] != y[i]) differ++;
+            }
+            assertTrue(differ > x.length / 2, "the models should differ: " + differ);
+        }
+        // another configuration, or another tokenizer, is refused, and nothing is written
+        Path wide = dir.resolve("wide");
+        try (GptModel m = GptModel.create(new GptConfig(c.vocabSize(), c.contextLength(), 64, 1, 2, 0.0, 1e-5, true, true), 4)) {
+            m.save(wide);
+        }
+        for (String f : List.of("vocab.json", "merges.txt")) Files.copy(model.resolve(f), wide.resolve(f));
+        assertEquals(1, run("convert", "--model", model.toString(), "--model", wide.toString(), "--out", dir.resolve("bad").toString()));
+        assertTrue(err.contains("configuration") && err.contains(wide.toString()), err);
+        assertFalse(Files.exists(dir.resolve("bad")));
+        Files.writeString(third.resolve("merges.txt"), "#version: 0.2\n");
+        assertEquals(1, run("convert", "--model", model.toString(), "--model", third.toString(), "--out", dir.resolve("bad").toString()));
+        assertTrue(err.contains(third.resolve("merges.txt").toString()) && err.contains("tokenizer"), err);
+        assertFalse(Files.exists(dir.resolve("bad")));
+    }
 }
