@@ -16,6 +16,15 @@ public record SqlAnswer(String sql, boolean parses, SqlCheck check, int promptTo
         return check.allowed();
     }
 
+    /**
+     * Whether the model ended the query (its end token came; under constrained decoding only a complete query may
+     * end) or it was cut back to a complete prefix. False when the tokens ran out, or the constraint allowed none,
+     * before any complete query.
+     */
+    public boolean complete() {
+        return stopReason == Generation.StopReason.STOP_TOKEN || cut;
+    }
+
     public double seconds() {
         return nanos / 1e9;
     }

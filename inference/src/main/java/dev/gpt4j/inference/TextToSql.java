@@ -43,15 +43,26 @@ public final class TextToSql implements AutoCloseable {
      * ({@link #withOneConditionPerColumn}), how many questions run as one batch, and the beam width.
      */
     public record Options(GenerationOptions decoding, boolean constrained, boolean valuesFromQuestion, boolean linkTables,
-                          boolean oneConditionPerColumn, int batchSize, int beamWidth) {
+                          boolean oneConditionPerColumn, int batchSize, int beamWidth, int fallbackBeam) {
         public Options {
             if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
             if (beamWidth <= 0) throw new IllegalArgumentException("beam width must be positive, not " + beamWidth);
+            if (fallbackBeam < 0) throw new IllegalArgumentException("fallback beam width must be 0 (none) or more, not " + fallbackBeam);
         }
 
-        /** Greedy, up to 128 SQL tokens, unconstrained, batches of 8, no beam. */
+        /** Greedy, up to 128 SQL tokens, unconstrained, batches of 8, no beam, no fallback beam. */
         public static Options defaults() {
-            return new Options(GenerationOptions.greedy(128), false, false, false, false, 8, 1);
+            return new Options(GenerationOptions.greedy(128), false, false, false, false, 8, 1, 0);
+        }
+
+        /**
+         * With a width of 2 or more (and {@code constrained}), a question whose answer never became a complete
+         * query (the constraint allowed no token, or the tokens ran out, before any prefix could end) is decoded
+         * again by a beam search of that width, and answered with its best complete candidate if it has one.
+         * Answers that were complete are left as they are; 0 or 1 turns it off.
+         */
+        public Options withFallbackBeam(int width) {
+            return new Options(decoding, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, beamWidth, width);
         }
 
         /**
@@ -60,11 +71,11 @@ public final class TextToSql implements AutoCloseable {
          * {@link #candidates} then gives that many ranked answers.
          */
         public Options withBeam(int width) {
-            return new Options(decoding, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, width);
+            return new Options(decoding, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, width, fallbackBeam);
         }
 
         public Options withConstrained(boolean c) {
-            return new Options(decoding, c, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, beamWidth);
+            return new Options(decoding, c, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, beamWidth, fallbackBeam);
         }
 
         /**
@@ -72,7 +83,7 @@ public final class TextToSql implements AutoCloseable {
          * case; LIKE's % aside), as WikiSQL's values always do. Wrong for values the question only implies.
          */
         public Options withValuesFromQuestion(boolean v) {
-            return new Options(decoding, constrained, v, linkTables, oneConditionPerColumn, batchSize, beamWidth);
+            return new Options(decoding, constrained, v, linkTables, oneConditionPerColumn, batchSize, beamWidth, fallbackBeam);
         }
 
         /**
@@ -82,7 +93,7 @@ public final class TextToSql implements AutoCloseable {
          * A preference: any table the constraint allows may still be chosen.
          */
         public Options withLinkTables(boolean l) {
-            return new Options(decoding, constrained, valuesFromQuestion, l, oneConditionPerColumn, batchSize, beamWidth);
+            return new Options(decoding, constrained, valuesFromQuestion, l, oneConditionPerColumn, batchSize, beamWidth, fallbackBeam);
         }
 
         /**
@@ -91,15 +102,15 @@ public final class TextToSql implements AutoCloseable {
          * ({@code year > 2000 AND year < 2010}, {@code x = 'a' OR x = 'b'}).
          */
         public Options withOneConditionPerColumn(boolean o) {
-            return new Options(decoding, constrained, valuesFromQuestion, linkTables, o, batchSize, beamWidth);
+            return new Options(decoding, constrained, valuesFromQuestion, linkTables, o, batchSize, beamWidth, fallbackBeam);
         }
 
         public Options withDecoding(GenerationOptions d) {
-            return new Options(d, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, beamWidth);
+            return new Options(d, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, beamWidth, fallbackBeam);
         }
 
         public Options withBatchSize(int b) {
-            return new Options(decoding, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, b, beamWidth);
+            return new Options(decoding, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, b, beamWidth, fallbackBeam);
         }
     }
 
@@ -175,7 +186,7 @@ public final class TextToSql implements AutoCloseable {
         if (options.beamWidth() == 1) return decodeAll(schemas, questions);
         List<int[]> prompts = prompts(schemas, questions); // checks them all before the first search
         List<SqlAnswer> out = new ArrayList<>(questions.size());
-        for (int i = 0; i < questions.size(); i++) out.add(search(prompts.get(i), schemas.get(i), questions.get(i)).get(0));
+        for (int i = 0; i < questions.size(); i++) out.add(search(prompts.get(i), schemas.get(i), questions.get(i), options.beamWidth()).get(0));
         return out;
     }
 
@@ -189,9 +200,21 @@ public final class TextToSql implements AutoCloseable {
         List<SqlAnswer> out = new ArrayList<>(gens.size());
         for (int i = 0; i < gens.size(); i++) {
             Generation g = gens.get(i);
-            out.add(answer(constraint, i, g, prompts.size() == 1 ? g.prefillNanos() + g.generateNanos() : each));
+            SqlAnswer a = answer(constraint, i, g, prompts.size() == 1 ? g.prefillNanos() + g.generateNanos() : each);
+            if (constraint != null && options.fallbackBeam() > 1 && !a.complete()) a = fallback(a, prompts.get(i), schemas.get(i), questions.get(i));
+            out.add(a);
         }
         return out;
+    }
+
+    /** The best complete candidate of a {@link Options#fallbackBeam()} search, timed with the first answer; else {@code first}. */
+    private SqlAnswer fallback(SqlAnswer first, int[] prompt, Schema schema, String question) {
+        for (SqlAnswer a : search(prompt, schema, question, options.fallbackBeam())) {
+            if (a.complete()) {
+                return new SqlAnswer(a.sql(), a.parses(), a.check(), a.promptTokens(), a.sqlTokens(), first.nanos() + a.nanos(), a.stopReason(), a.cut());
+            }
+        }
+        return first;
     }
 
     /**
@@ -204,14 +227,14 @@ public final class TextToSql implements AutoCloseable {
         List<Schema> schemas = List.of(schema);
         List<String> questions = List.of(question);
         if (options.beamWidth() == 1) return decodeAll(schemas, questions);
-        return search(prompts(schemas, questions).get(0), schema, question);
+        return search(prompts(schemas, questions).get(0), schema, question, options.beamWidth());
     }
 
-    /** The beam search behind {@link #candidates}, on an encoded prompt. */
-    private List<SqlAnswer> search(int[] prompt, Schema schema, String question) {
+    /** The beam search of {@code width} behind {@link #candidates}, on an encoded prompt. */
+    private List<SqlAnswer> search(int[] prompt, Schema schema, String question, int width) {
         TokenConstraint constraint = constraint(List.of(schema), List.of(question));
         long t0 = System.nanoTime();
-        List<Generator.Scored> beam = generator.beamSearch(prompt, options.beamWidth(), options.decoding().maxNewTokens(), constraint, 0,
+        List<Generator.Scored> beam = generator.beamSearch(prompt, width, options.decoding().maxNewTokens(), constraint, 0,
                 format.endId());
         long nanos = System.nanoTime() - t0;
         List<SqlAnswer> out = new ArrayList<>(beam.size());

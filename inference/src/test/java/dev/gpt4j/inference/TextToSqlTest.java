@@ -4,6 +4,8 @@ import dev.gpt4j.core.GptModel;
 import dev.gpt4j.data.PromptFormat;
 import dev.gpt4j.data.Schema;
 import dev.gpt4j.data.DdlSchemas;
+import dev.gpt4j.data.Spider;
+import dev.gpt4j.data.SpiderExample;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,6 +100,43 @@ class TextToSqlTest {
             assertEquals(other, t2s.ask(schema, q, a -> a.sql().equals(other)).sql());
             assertThrows(IllegalArgumentException.class, () -> TextToSql.Options.defaults().withBeam(0));
         }
+    }
+
+    /**
+     * The fallback beam, on the shipped model and Spider dev's first questions (a random model never writes a
+     * complete query): an answer that never became a complete query is replaced by the first complete candidate of
+     * a beam of that width, if one is; complete answers stay as they are.
+     */
+    @Test
+    void aFallbackBeamAnswersWhereGreedyFoundNoCompleteQuery() {
+        Path shipped = Path.of("..", "models", "gpt4j-sql"); // tests run in the module's folder
+        Spider spider = Spider.open(Fixtures.dataDir().resolve("spider"));
+        List<SpiderExample> ex = spider.examples("dev").subList(0, 40);
+        List<Schema> schemas = ex.stream().map(e -> spider.schema(e.dbId())).toList();
+        List<String> questions = ex.stream().map(SpiderExample::question).toList();
+        try (TextToSql t2s = TextToSql.load(shipped)) {
+            TextToSql.Options greedy = TextToSql.Options.defaults().withConstrained(true);
+            List<SqlAnswer> first = t2s.options(greedy).askAll(schemas, questions);
+            List<SqlAnswer> withFallback = t2s.options(greedy.withFallbackBeam(3)).askAll(schemas, questions);
+            int rescued = 0, kept = 0;
+            for (int i = 0; i < ex.size(); i++) {
+                String q = questions.get(i);
+                if (first.get(i).complete()) {
+                    assertEquals(first.get(i).sql(), withFallback.get(i).sql(), "a complete answer is kept: " + q);
+                    kept++;
+                    continue;
+                }
+                var complete = t2s.options(greedy.withBeam(3)).candidates(schemas.get(i), q).stream().filter(SqlAnswer::complete).findFirst();
+                assertEquals(complete.map(SqlAnswer::sql).orElse(first.get(i).sql()), withFallback.get(i).sql(), q);
+                if (complete.isPresent()) {
+                    SqlAnswer a = withFallback.get(i);
+                    assertTrue(a.complete() && a.parses() && SqlConstraint.complete(a.sql(), SqlConstraint.Names.of(schemas.get(i))), a.toString());
+                    rescued++;
+                }
+            }
+            assertTrue(rescued > 0 && kept > 0, rescued + " rescued, " + kept + " kept: the test needs both");
+        }
+        assertThrows(IllegalArgumentException.class, () -> TextToSql.Options.defaults().withFallbackBeam(-1));
     }
 
     /** The execution guide's check: safe, runs, and returns a non-null value. */

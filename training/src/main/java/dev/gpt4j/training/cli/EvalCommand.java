@@ -55,6 +55,11 @@ final class EvalCommand implements Callable<Integer> {
             + "(WikiSQL's grammar; wrong for ranges such as year > 2000 AND year < 2010).")
     boolean oneConditionPerColumn;
 
+    @Option(names = "--fallback-beam", defaultValue = "0", paramLabel = "N", description = "With constrained decoding: when the greedy answer "
+            + "never becomes a complete query (the constraint leaves no token, or the tokens run out), decode again with a beam search of width N and "
+            + "take its best complete query (0 = off). Default: ${DEFAULT-VALUE}.")
+    int fallbackBeam;
+
     @Option(names = "--beam", defaultValue = "1", paramLabel = "N",
             description = "Beam search of width N, one question at a time (1 = greedy, batched). Default: ${DEFAULT-VALUE}.")
     int beam;
@@ -84,10 +89,12 @@ final class EvalCommand implements Callable<Integer> {
             if (linkTables && !constrained) throw new CliException("--link-tables needs --constrained");
             if (oneConditionPerColumn && !constrained) throw new CliException("--one-condition-per-column needs --constrained");
             if (beam < 1) throw new CliException("--beam must be >= 1, got " + beam);
+            if (fallbackBeam < 0) throw new CliException("--fallback-beam must be >= 0, got " + fallbackBeam);
+            if (fallbackBeam > 0 && !constrained) throw new CliException("--fallback-beam needs constrained decoding");
             if (executionGuided && beam < 2) throw new CliException("--execution-guided needs --beam N with N >= 2");
             t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables)
                     .withOneConditionPerColumn(oneConditionPerColumn)
-                    .withBatchSize(batchSize).withBeam(beam));
+                    .withBatchSize(batchSize).withBeam(beam).withFallbackBeam(fallbackBeam));
             PrintWriter err = spec.commandLine().getErr();
             if (ds.equals("spider")) {
                 Spider s = Spider.open(dir);
