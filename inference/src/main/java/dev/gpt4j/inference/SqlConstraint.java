@@ -31,7 +31,8 @@ import java.util.TreeSet;
  * belong to its table (or to the table its alias stands for) and a table's own name may qualify only when the
  * query reads that table after FROM or JOIN, and a bare column must belong to one of the tables the query reads. Two checks come early, where a small model would otherwise write a query that can never end: the first
  * table after FROM must have one of the SELECT list's bare columns (unless the list qualifies a column), and an
- * alias may not name a table that lacks a column the same SELECT already qualified with it.
+ * alias may not name a table that lacks a column the same SELECT already qualified with it. A table's alias is
+ * T-style ({@code T1}, {@code T2}, ..., in order), the fine-tuning data's only style; a column's alias is free.
  * This cuts out invented names, columns of the wrong table and unbalanced SQL; it does not check types.
  */
 public final class SqlConstraint implements TokenConstraint {
@@ -595,10 +596,14 @@ public final class SqlConstraint implements TokenConstraint {
             return out;
         }
 
-        /** Records the definition of table alias {@code w}; false if this SELECT has it already or it is out of order. */
+        /**
+         * Records the definition of table alias {@code w}; false if this SELECT has it already, it is out of order, or
+         * it is not T-style (T1, T2, ...: Spider's and the fine-tuning data's only style; "flights AS T AS T2" was a
+         * query that could never end).
+         */
         private boolean defineAlias(String w) {
+            if (!isAlias(w, false)) return false;
             if (!aliasesOfSelect.add(w)) return false;
-            if (!isAlias(w, false)) return true;
             int k;
             try {
                 k = Integer.parseInt(w.substring(1));
@@ -708,15 +713,18 @@ public final class SqlConstraint implements TokenConstraint {
 
         /** A name still being written at the end of the text. */
         private boolean partial(String w) {
+            // after LIMIT's number nothing but OFFSET: "LIMIT 1 GROUP" may not wait to become group_concat
+            if (limit == 1) return false;
+            if (limit == 2) return startsSomeName(w, AFTER_LIMIT);
             if (!afterAs && !expectTable && !afterDot && CLAUSES.contains(w) && stageAfter(clause[depth], w) < 0) {
                 String longer = n.known.higher(w); // "order" may still become "order_id"
                 return longer != null && longer.startsWith(w);
             }
-            if (limit == 1) return false;
-            if (limit == 2) return startsSomeName(w, AFTER_LIMIT);
             if (afterAs || lastTable != null && isAlias(w, false)) {
-                // refused while written: an alias this SELECT already defined, or one that contradicts its columns
-                return !clashes(w, lastTable) && !(lastTable != null && (aliasesOfSelect.contains(w) || !aliasMayBecomeNext(w)));
+                // refused while written: an alias this SELECT already defined, one that contradicts its columns, or
+                // a table's alias that is not T-style
+                return !clashes(w, lastTable) && !(lastTable != null
+                        && (aliasesOfSelect.contains(w) || !isAlias(w, true) || !aliasMayBecomeNext(w)));
             }
             if (expectTable) return startsSomeName(w, tableChoices);
             if (afterDot) return startsSomeUnusedName(w, n.columns);

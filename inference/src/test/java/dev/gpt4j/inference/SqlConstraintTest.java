@@ -33,7 +33,7 @@ class SqlConstraintTest {
                 "SELECT T1.concert_name FROM concert AS T1 JOIN singer AS T2 ON T1.singer_id = T2.singer_id",
                 "SELECT name FROM singer WHERE country = 'Any text: table xyz",
                 "SELECT \"first na", "SELECT \"No.\" FROM \"big table\" WHERE \"first name\" = 'x'",
-                "SELECT count(*) FROM singer AS anything WHERE anything.age > 3.5",
+                "SELECT count(*) FROM singer AS T1 WHERE T1.age > 3.5",
                 "SELECT avg(age) FROM (SELECT age FROM singer", "SELECT t")) {
             assertTrue(SqlConstraint.viable(s, NAMES), s);
         }
@@ -216,6 +216,13 @@ class SqlConstraintTest {
         assertFalse(SqlConstraint.viable("SELECT T1.concert_name FROM singer", NAMES), "singer cannot be T1 here");
         assertTrue(SqlConstraint.viable("SELECT T1.concert_name FROM concert", NAMES));
         assertTrue(SqlConstraint.viable("SELECT T2.concert_name FROM singer", NAMES), "T2's table comes later");
+        // a table's alias is T-style, as in all the fine-tuning data: run 10 wrote "JOIN flights AS T AS T2", never to end
+        assertTrue(SqlConstraint.viable("SELECT T1.name FROM singer AS T", NAMES), "T1 is still being written");
+        assertFalse(SqlConstraint.viable("SELECT T1.name FROM singer AS T ", NAMES), "a lone T is no alias");
+        assertFalse(SqlConstraint.viable("SELECT T1.name FROM singer AS T AS", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT count(*) FROM singer AS anything WHERE anything.age > 3.5", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT count(*) FROM singer AS Tr", NAMES), "refused while written");
+        assertTrue(SqlConstraint.complete("SELECT count(*) AS n FROM singer ORDER BY n", NAMES), "a column's alias is free");
     }
 
     /** After LIMIT's number only the end, ")" or OFFSET: run 4 wrote "LIMIT 1 AND ... LIMIT 1 LIMIT 1" (and SQLite takes no UNION there). */
@@ -226,6 +233,9 @@ class SqlConstraintTest {
         assertFalse(SqlConstraint.viable("SELECT name FROM singer LIMIT name", NAMES));
         assertTrue(SqlConstraint.complete("SELECT name FROM singer ORDER BY age LIMIT 1", NAMES));
         assertFalse(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 UNI", NAMES), "refused while written");
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 GROUP", NAMES),
+                "a clause keyword that might become a name (group_concat) is no exception");
+        assertTrue(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 OFF", NAMES));
         assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE age = (SELECT age FROM singer ORDER BY age LIMIT 1) AND name = 'x'",
                 NAMES), "a sub-query's LIMIT ends at its )");
     }
