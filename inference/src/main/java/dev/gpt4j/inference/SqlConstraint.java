@@ -410,7 +410,9 @@ public final class SqlConstraint implements TokenConstraint {
                     if (expectTable || afterDot || limit == 2) return false;
                     if (limit == 1) limit = 2;
                     int j = i;
-                    while (j < len && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '.')) j++;
+                    while (j < len && (Character.isDigit(sql.charAt(j)) || sql.charAt(j) == '.')) j++;
+                    // a number ends before a letter: "LIMIT 1WinsatshertType0.reconlert" is no number
+                    if (j < len && (Character.isLetter(sql.charAt(j)) || sql.charAt(j) == '_')) return false;
                     i = j;
                     afterAs = valuePos = false;
                     lastTable = null;
@@ -537,7 +539,7 @@ public final class SqlConstraint implements TokenConstraint {
             }
             if (!quotedName && w.equals("limit")) limit = 1;
             expectTable = !quotedName && (w.equals("from") || w.equals("join"));
-            if (expectTable) tableChoices = w.equals("from") ? fromTables() : n.tables;
+            if (expectTable) tableChoices = w.equals("from") ? fromTables() : joinTables();
             singleTableFrom = expectTable && w.equals("from") && qualified.size() == selectQualifiedStart;
             valuePos = !quotedName && (w.equals("like") || w.equals("glob") || w.equals("between"));
             lastName = w;
@@ -570,6 +572,29 @@ public final class SqlConstraint implements TokenConstraint {
         }
 
         /**
+         * The tables a JOIN may read: once this SELECT has T-style aliases, the joined table gets the next one, so it
+         * must have every column this SELECT already qualified with that alias ("SELECT T2.country FROM car_makers
+         * AS T1 JOIN model_list" cannot go on: model_list has no country). Any table when none is qualified so.
+         */
+        private TreeSet<String> joinTables() {
+            if (lastAliasOfSelect == 0) return n.tables;
+            Set<String> cols = columnsQualifiedWith("t" + (lastAliasOfSelect + 1));
+            if (cols.isEmpty()) return n.tables;
+            TreeSet<String> out = new TreeSet<>();
+            for (String t : n.tables) if (n.columnsOf.get(t).containsAll(cols)) out.add(t);
+            return out;
+        }
+
+        /** The columns this SELECT has qualified with {@code alias} so far. */
+        private Set<String> columnsQualifiedWith(String alias) {
+            Set<String> cols = new HashSet<>();
+            for (int q = selectQualifiedStart; q < qualified.size(); q++) {
+                if (qualified.get(q)[0].equals(alias)) cols.add(qualified.get(q)[1]);
+            }
+            return cols;
+        }
+
+        /**
          * With qualified columns in this SELECT's list, the first table gets the SELECT's first alias (T1, or one
          * above the query's largest so far): it must have every column the list qualified with that alias. Any
          * table when the list qualified none with it ("SELECT T2.name FROM concert AS T1 JOIN singer AS T2").
@@ -577,10 +602,7 @@ public final class SqlConstraint implements TokenConstraint {
         private TreeSet<String> tablesForTheFirstAlias() {
             List<Set<String>> needs = new ArrayList<>();
             for (int k : maxAlias == 0 ? new int[] {1} : new int[] {1, maxAlias + 1}) {
-                Set<String> cols = new HashSet<>();
-                for (int q = selectQualifiedStart; q < qualified.size(); q++) {
-                    if (qualified.get(q)[0].equals("t" + k)) cols.add(qualified.get(q)[1]);
-                }
+                Set<String> cols = columnsQualifiedWith("t" + k);
                 if (cols.isEmpty()) return n.tables;
                 needs.add(cols);
             }
@@ -619,9 +641,11 @@ public final class SqlConstraint implements TokenConstraint {
         /** Whether the alias being written ("t", "t1", ...) can still become the one {@link #defineAlias} allows next. */
         private boolean aliasMayBecomeNext(String w) {
             if (!isAlias(w, true)) return true; // not T-style: no order
-            String digits = w.substring(1);
             int[] next = lastAliasOfSelect == 0 ? new int[] {1, maxAlias + 1} : new int[] {lastAliasOfSelect + 1};
-            for (int k : next) if (Integer.toString(k).startsWith(digits)) return true;
+            for (int k : next) {
+                String alias = "t" + k; // "T" may wait only for an alias that the table can take
+                if (alias.startsWith(w) && !clashes(alias, lastTable) && !aliasesOfSelect.contains(alias)) return true;
+            }
             return false;
         }
 

@@ -223,6 +223,10 @@ class SqlConstraintTest {
         assertFalse(SqlConstraint.viable("SELECT count(*) FROM singer AS anything WHERE anything.age > 3.5", NAMES));
         assertFalse(SqlConstraint.viable("SELECT count(*) FROM singer AS Tr", NAMES), "refused while written");
         assertTrue(SqlConstraint.complete("SELECT count(*) AS n FROM singer ORDER BY n", NAMES), "a column's alias is free");
+        // a JOIN's table gets the next alias, so it must have the columns already qualified with it
+        assertFalse(SqlConstraint.viable("SELECT T2.concert_name FROM singer AS T1 JOIN singer", NAMES), "singer has no concert_name");
+        assertTrue(SqlConstraint.viable("SELECT T2.concert_name FROM singer AS T1 JOIN concert", NAMES));
+        assertTrue(SqlConstraint.viable("SELECT T1.name FROM singer AS T1 JOIN singer", NAMES), "nothing qualified with T2 yet");
     }
 
     /** After LIMIT's number only the end, ")" or OFFSET: run 4 wrote "LIMIT 1 AND ... LIMIT 1 LIMIT 1" (and SQLite takes no UNION there). */
@@ -236,6 +240,9 @@ class SqlConstraintTest {
         assertFalse(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 GROUP", NAMES),
                 "a clause keyword that might become a name (group_concat) is no exception");
         assertTrue(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1 OFF", NAMES));
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer ORDER BY age LIMIT 1W", NAMES), "a number ends before a letter");
+        assertFalse(SqlConstraint.viable("SELECT name FROM singer WHERE age > 3x", NAMES));
+        assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE age > 3.5", NAMES));
         assertTrue(SqlConstraint.complete("SELECT name FROM singer WHERE age = (SELECT age FROM singer ORDER BY age LIMIT 1) AND name = 'x'",
                 NAMES), "a sub-query's LIMIT ends at its )");
     }
