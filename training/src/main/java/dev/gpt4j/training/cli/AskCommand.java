@@ -53,9 +53,9 @@ final class AskCommand implements Callable<Integer> {
             + "ranges such as year > 2000 AND year < 2010; needs constrained decoding).")
     boolean oneConditionPerColumn;
 
-    @Option(names = "--fallback-beam", defaultValue = "0", paramLabel = "N", description = "With constrained decoding: when the greedy answer "
+    @Option(names = "--fallback-beam", defaultValue = "4", paramLabel = "N", description = "With constrained decoding: when the greedy answer "
             + "never becomes a complete query (the constraint leaves no token, or the tokens run out), decode again with a beam search of width N and "
-            + "take its best complete query (0 = off). Default: ${DEFAULT-VALUE}.")
+            + "take its best complete query (0 = off; ignored with --no-constrained). Default: ${DEFAULT-VALUE}.")
     int fallbackBeam;
 
     @Option(names = "--beam", defaultValue = "1", paramLabel = "N", description = "Beam search of width N (1 = greedy). Alone: the beam's best "
@@ -95,10 +95,9 @@ final class AskCommand implements Callable<Integer> {
             if (oneConditionPerColumn && !constrained) throw new CliException("--one-condition-per-column needs constrained decoding");
             if (beam < 1) throw new CliException("--beam must be >= 1, got " + beam);
             if (fallbackBeam < 0) throw new CliException("--fallback-beam must be >= 0, got " + fallbackBeam);
-            if (fallbackBeam > 0 && !constrained) throw new CliException("--fallback-beam needs constrained decoding");
             t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables)
                     .withOneConditionPerColumn(oneConditionPerColumn)
-                    .withBeam(beam).withFallbackBeam(fallbackBeam));
+                    .withBeam(beam).withFallbackBeam(constrained ? fallbackBeam : 0));
             SqlAnswer a;
             if (execute != null && beam > 1) {
                 try (SqliteDatabase db = SqliteDatabase.open(execute, Duration.ofSeconds(2), 1)) {

@@ -72,6 +72,9 @@ class ModelCommandsTest {
         Path bad = Files.writeString(dir.resolve("bad.sql"), "CREATE TABLE (;");
         assertEquals(1, run("ask", "--model", model.toString(), "--schema", bad.toString(), "q?"));
         assertTrue(err.contains("bad.sql") && !err.contains("\tat "), err);
+        assertEquals(1, run("ask", "--model", model.toString(), "--schema", schema.toString(), "--fallback-beam", "-1", "q?"));
+        assertTrue(err.contains("--fallback-beam must be >= 0, got -1"), err);
+        assertEquals(0, run("ask", "--model", model.toString(), "--schema", schema.toString(), "--no-constrained", "q?"), "the default fallback beam is for constrained decoding: " + err);
     }
 
     @Test
@@ -91,6 +94,9 @@ class ModelCommandsTest {
         assertEquals(1, run("eval", "--model", model.toString(), "--dataset", "spider", "--data", DATA.resolve("spider").toString(),
                 "--execution-guided"));
         assertTrue(err.contains("--execution-guided needs --beam"), err);
+        assertEquals(1, run("eval", "--model", model.toString(), "--dataset", "spider", "--data", DATA.resolve("spider").toString(),
+                "--fallback-beam", "3"));
+        assertTrue(err.contains("--fallback-beam needs constrained decoding"), err);
     }
 
     /**
