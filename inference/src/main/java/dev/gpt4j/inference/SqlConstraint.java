@@ -29,7 +29,8 @@ import java.util.TreeSet;
  * {@code table.} only a column, after a function "(", after a {@code T1}-style alias "." (unless it is being
  * defined). To end, the query must read a table, every alias used must be defined, a qualified column must
  * belong to its table (or to the table its alias stands for) and a table's own name may qualify only when the
- * query reads that table after FROM or JOIN, and a bare column must belong to one of the tables the query reads. Two checks come early, where a small model would otherwise write a query that can never end: the first
+ * query reads that table after FROM or JOIN, and a bare column must belong to one of the tables the query reads.
+ * Two checks come early, where a small model would otherwise write a query that can never end: the first
  * table after FROM must have one of the SELECT list's bare columns (unless the list qualifies a column), and an
  * alias may not name a table that lacks a column the same SELECT already qualified with it. A table's alias is
  * T-style ({@code T1}, {@code T2}, ..., in order), the fine-tuning data's only style; a column's alias is free.
@@ -638,9 +639,9 @@ public final class SqlConstraint implements TokenConstraint {
             return true;
         }
 
-        /** Whether the alias being written ("t", "t1", ...) can still become the one {@link #defineAlias} allows next. */
+        /** Whether the table alias being written ("t", "t1", ...) can still become one {@link #defineAlias} allows next and the table can take. */
         private boolean aliasMayBecomeNext(String w) {
-            if (!isAlias(w, true)) return true; // not T-style: no order
+            if (!isAlias(w, true)) return false; // a table's alias is T-style
             int[] next = lastAliasOfSelect == 0 ? new int[] {1, maxAlias + 1} : new int[] {lastAliasOfSelect + 1};
             for (int k : next) {
                 String alias = "t" + k; // "T" may wait only for an alias that the table can take
@@ -748,7 +749,7 @@ public final class SqlConstraint implements TokenConstraint {
                 // refused while written: an alias this SELECT already defined, one that contradicts its columns, or
                 // a table's alias that is not T-style
                 return !clashes(w, lastTable) && !(lastTable != null
-                        && (aliasesOfSelect.contains(w) || !isAlias(w, true) || !aliasMayBecomeNext(w)));
+                        && (aliasesOfSelect.contains(w) || !aliasMayBecomeNext(w)));
             }
             if (expectTable) return startsSomeName(w, tableChoices);
             if (afterDot) return startsSomeUnusedName(w, n.columns);
