@@ -639,7 +639,10 @@ public final class SqlConstraint implements TokenConstraint {
             return true;
         }
 
-        /** Whether the table alias being written ("t", "t1", ...) can still become one {@link #defineAlias} allows next and the table can take. */
+        /**
+         * Whether the table alias being written ("t", "t1", ...) can still become one that {@link #defineAlias} allows
+         * next and the table can take.
+         */
         private boolean aliasMayBecomeNext(String w) {
             if (!isAlias(w, true)) return false; // a table's alias is T-style
             int[] next = lastAliasOfSelect == 0 ? new int[] {1, maxAlias + 1} : new int[] {lastAliasOfSelect + 1};
