@@ -6,13 +6,13 @@
 # runs the snippets (--enable-native-access keeps JDK 21+ quiet when ND4J loads its native libraries).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-jar="$root/training/target/gpt4j.jar"
-if [[ ! -f "$jar" || ! -d "$root/training/target/lib" ]]; then
+jar="$root/cli/target/gpt4j.jar"
+classpath="$root/cli/target/classpath"
+if [[ ! -f "$jar" || ! -f "$classpath" ]]; then
   echo "jshell.sh: not built yet; run this first in $root:  mvn -q -B -DskipTests package" >&2
   exit 2
 fi
-cp="$jar"
-for j in "$root"/training/target/lib/*.jar; do cp="$cp:$j"; done
+cp="$jar:$(cat "$classpath")"
 jshell="${JAVA_HOME:+$JAVA_HOME/bin/}jshell"
 exec "$jshell" --class-path "$cp" \
   -R--enable-native-access=ALL-UNNAMED -R-Xmx3g -R-Dorg.bytedeco.javacpp.maxphysicalbytes=8G \

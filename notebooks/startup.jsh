@@ -3,6 +3,7 @@ import dev.gpt4j.tokenizer.*;
 import dev.gpt4j.core.*;
 import dev.gpt4j.data.*;
 import dev.gpt4j.inference.*;
+import dev.gpt4j.sql.*;
 import dev.gpt4j.training.*;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.api.ndarray.INDArray;

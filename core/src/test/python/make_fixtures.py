@@ -101,8 +101,9 @@ def expected(folder, cfg, W, seed):
 
 def java_written():
     folder = os.path.join(OUT, "java-tied")
-    cp = ":".join([os.path.join(ROOT, "core/target/classes"), os.path.join(ROOT, "core/target/test-classes"),
-                   os.path.join(ROOT, "training/target/lib/*")])
+    with open(os.path.join(ROOT, "cli/target/classpath")) as f:  # written by mvn package
+        deps = f.read().strip()
+    cp = ":".join([os.path.join(ROOT, "core/target/classes"), os.path.join(ROOT, "core/target/test-classes"), deps])
     subprocess.run(["java", "-cp", cp, "dev.gpt4j.core.WriteParityModel", folder], check=True)
     cfg = json.load(open(os.path.join(folder, "config.json")))
     expected(folder, cfg, read_safetensors(os.path.join(folder, "model.safetensors")), 1)

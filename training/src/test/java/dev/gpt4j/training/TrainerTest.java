@@ -6,8 +6,8 @@ import dev.gpt4j.core.GptModel;
 import dev.gpt4j.data.Corpora;
 import dev.gpt4j.data.PromptFormat;
 import dev.gpt4j.data.TextToSqlExample;
-import dev.gpt4j.inference.SqlAnswer;
-import dev.gpt4j.inference.TextToSql;
+import dev.gpt4j.sql.SqlAnswer;
+import dev.gpt4j.sql.TextToSql;
 import dev.gpt4j.tokenizer.BpeTokenizer;
 import dev.gpt4j.tokenizer.BpeTrainer;
 import org.junit.jupiter.api.Test;
@@ -166,11 +166,11 @@ class TrainerTest {
         assertArrayEquals(weights(two.resolve("model")), weights(one.resolve("model")));
     }
 
-    /** A JVM running {@code gpt4j pretrain} with this config. */
+    /** A JVM training with this config ({@link TrainerChild}). */
     static Process child(Map<String, Object> cfg, Path log, Map<String, String> env) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dgpt4j.data=" + DATA, "dev.gpt4j.training.cli.Gpt4jCommand", "pretrain"));
-        for (var e : cfg.entrySet()) if (!e.getKey().equals("mode")) cmd.addAll(List.of("--set", e.getKey() + "=" + e.getValue()));
+                "-cp", System.getProperty("java.class.path"), "-Dgpt4j.data=" + DATA, TrainerChild.class.getName()));
+        for (var e : cfg.entrySet()) cmd.add(e.getKey() + "=" + e.getValue());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(env);
         return pb.start();

@@ -1,0 +1,130 @@
+package dev.gpt4j.cli;
+
+import dev.gpt4j.core.GptModel;
+import dev.gpt4j.core.ModelFiles;
+import dev.gpt4j.training.Checkpoints;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/**
+ * Copies a model folder with its weights in F16 or F32: the four files a model needs (config, weights,
+ * vocabulary, merges), nothing of a checkpoint's training state. Written into a temporary folder beside the
+ * target, then renamed, so a half-written model never appears under the target's name.
+ *
+ * <p>Given several {@code --model} folders, it writes their average: every weight is the mean of that weight
+ * across the models (a "uniform model soup", or checkpoint averaging along one run). The models must have the
+ * same configuration and the same tokenizer files; the first one's are written.
+ */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = {"Copies a model folder (or a training checkpoint) as a plain model folder with F16 or F32 weights.",
+                "F16 halves the size; loading converts back to float32.",
+                "With several --model folders (same configuration and tokenizer), writes the mean of their weights.",
+                "Example: gpt4j convert --model runs/sql/best --dtype f16 --out models/gpt4j-sql",
+                "         gpt4j convert --model runs/sql/checkpoints/step-002800 --model runs/sql/checkpoints/step-003000 --out runs/sql/avg"})
+final class ConvertCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, arity = "1", paramLabel = "DIR",
+            description = "The model folder to read; repeat it to average several.")
+    List<Path> models;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "The folder to write; must not exist yet.")
+    Path out;
+
+    @Option(names = "--dtype", defaultValue = "f16", paramLabel = "f16|f32", description = "Weight type to write. Default: ${DEFAULT-VALUE}.")
+    String dtype;
+
+    static final List<String> TOKENIZER_FILES = List.of("vocab.json", "merges.txt");
+
+    @Override
+    public Integer call() {
+        String dt = dtype.toUpperCase(Locale.ROOT);
+        if (!dt.equals("F16") && !dt.equals("F32")) throw new CliException("--dtype must be f16 or f32, not " + dtype);
+        if (Files.exists(out)) throw new CliException(out + " already exists (convert writes a new folder)");
+        for (Path model : models) {
+            for (String f : TOKENIZER_FILES) {
+                if (!Files.isRegularFile(model.resolve(f))) throw new CliException("no " + f + " in " + model + " (a model folder holds its tokenizer)");
+                if (!sameBytes(models.get(0).resolve(f), model.resolve(f)))
+                    throw new CliException(model.resolve(f) + " differs from " + models.get(0).resolve(f) + ": only models with one tokenizer can be averaged");
+            }
+        }
+        Path model = models.get(0);
+        Path parent = out.toAbsolutePath().getParent();
+        Path tmp = parent.resolve("." + out.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        try (GptModel m = load(model)) {
+            if (models.size() > 1) average(m);
+            Files.createDirectories(parent);
+            ModelFiles.save(m, tmp, dt, Map.of());
+            for (String f : TOKENIZER_FILES) Files.copy(model.resolve(f), tmp.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+            throw new CliException("cannot write " + out + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            deleteQuietly(tmp);
+            throw e;
+        }
+        long bytes = size(out);
+        String what = models.size() > 1 ? "the average of " + models.size() + " models, " : "";
+        spec.commandLine().getOut().printf("wrote %s (%s%s weights, %.1f MB)%n", out, what, dt, bytes / 1e6);
+        return 0;
+    }
+
+    /** Adds the other models' weights to {@code sum}'s (the first model), then divides by their number. */
+    private void average(GptModel sum) {
+        for (Path other : models.subList(1, models.size())) {
+            try (GptModel m = load(other)) {
+                if (!m.config().equals(sum.config()))
+                    throw new CliException(other + " has another configuration (" + m.config() + ") than " + models.get(0) + " (" + sum.config() + ")");
+                sum.params().values().addi(m.params().values());
+            }
+        }
+        sum.params().values().divi(models.size());
+    }
+
+    private static boolean sameBytes(Path a, Path b) {
+        try {
+            return Files.mismatch(a, b) == -1;
+        } catch (IOException e) {
+            throw new CliException("cannot read " + b + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static GptModel load(Path dir) {
+        try {
+            return GptModel.load(dir);
+        } catch (RuntimeException e) {
+            throw new CliException(e.getMessage(), e);
+        }
+    }
+
+    private static long size(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try {
+            Checkpoints.deleteTree(dir);
+        } catch (UncheckedIOException ignored) {
+            // best effort: the folder has a temporary name
+        }
+    }
+}
