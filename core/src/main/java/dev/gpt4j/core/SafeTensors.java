@@ -154,7 +154,7 @@ public final class SafeTensors {
         return switch (dtype) {
             case "F32" -> b.getFloat();
             case "F64" -> b.getDouble();
-            case "F16" -> Float.intBitsToFloat(halfToFloatBits(b.getShort()));
+            case "F16" -> Float16.toFloat(b.getShort());
             case "BF16" -> Float.intBitsToFloat((b.getShort() & 0xFFFF) << 16);
             default -> throw new IllegalStateException(dtype);
         };
@@ -230,50 +230,9 @@ public final class SafeTensors {
             if (dtype.equals("F32")) {
                 for (float v : f) buf.putFloat(v);
             } else {
-                for (float v : f) buf.putShort(floatToHalf(v));
+                for (float v : f) buf.putShort(Float16.fromFloat(v));
             }
             out.write(buf.array(), 0, buf.position());
         }
-    }
-
-    /** IEEE half-precision bits to float bits. */
-    static int halfToFloatBits(short hbits) {
-        int h = hbits & 0xFFFF;
-        int sign = (h & 0x8000) << 16, exp = (h >>> 10) & 0x1F, mant = h & 0x3FF;
-        if (exp == 0x1F) return sign | 0x7F800000 | (mant << 13);
-        if (exp == 0) {
-            if (mant == 0) return sign;
-            // subnormal: normalise
-            int e = -1;
-            do {
-                mant <<= 1;
-                e++;
-            } while ((mant & 0x400) == 0);
-            mant &= 0x3FF;
-            return sign | ((127 - 15 - e) << 23) | (mant << 13);
-        }
-        return sign | ((exp + 127 - 15) << 23) | (mant << 13);
-    }
-
-    /** Float to IEEE half precision, rounding to nearest even. */
-    static short floatToHalf(float f) {
-        int bits = Float.floatToIntBits(f);
-        int sign = (bits >>> 16) & 0x8000;
-        int exp = (bits >>> 23) & 0xFF, mant = bits & 0x7FFFFF;
-        if (exp == 0xFF) return (short) (sign | 0x7C00 | (mant != 0 ? 0x200 : 0));
-        int e = exp - 127 + 15;
-        if (e >= 0x1F) return (short) (sign | 0x7C00);
-        if (e <= 0) {
-            if (e < -10) return (short) sign;
-            mant |= 0x800000;
-            int shift = 14 - e;
-            int half = mant >> shift, rem = mant & ((1 << shift) - 1), mid = 1 << (shift - 1);
-            if (rem > mid || (rem == mid && (half & 1) != 0)) half++;
-            return (short) (sign | half);
-        }
-        int half = (e << 10) | (mant >> 13);
-        int rem = mant & 0x1FFF;
-        if (rem > 0x1000 || (rem == 0x1000 && (half & 1) != 0)) half++;
-        return (short) (sign | half);
     }
 }
