@@ -7,7 +7,7 @@ INDArray inputs = Nd4j.createFromArray(new float[][] {{0.43f, 0.15f, 0.89f}, {0.
 // attention scores are dot products; softmax over each row makes the weights; context = weights @ inputs
 INDArray scores = inputs.mmul(inputs.transpose());
 INDArray weights = Nd4j.create(scores.dataType(), scores.shape());
-Layers.softmax(scores, weights);
+Softmax.forward(scores, weights);
 INDArray context = weights.mmul(inputs);
 System.out.println("attention weights:\n" + weights + "\ncontext vectors:\n" + context);
 check(Math.abs(weights.getRow(1).sumNumber().doubleValue() - 1) < 1e-6, "each row of weights sums to 1");
@@ -17,7 +17,7 @@ check(Math.abs(context.getFloat(1, 0) - 0.4419f) < 1e-3 && Math.abs(context.getF
 INDArray masked = scores.dup();
 for (int i = 0; i < 6; i++) for (int j = i + 1; j < 6; j++) masked.putScalar(i, j, Double.NEGATIVE_INFINITY);
 INDArray causal = Nd4j.create(masked.dataType(), masked.shape());
-Layers.softmax(masked, causal);
+Softmax.forward(masked, causal);
 System.out.println("causal attention weights:\n" + causal);
 boolean zeroAbove = true;
 for (int i = 0; i < 6; i++) for (int j = i + 1; j < 6; j++) zeroAbove &= causal.getFloat(i, j) == 0f;
@@ -56,8 +56,8 @@ check(!Arrays.equals(Arrays.copyOfRange(la, 5 * 100, 6 * 100), Arrays.copyOfRang
 
 // the KV cache (chapter 5's generation, made fast) computes the same attention one token at a time
 KvCache cache = model.newKvCache(1);
-float[] viaCache = cache.prefill(0, Arrays.copyOf(a, 7));
-float[] step = cache.step(new int[] {a[7]});
+float[] viaCache = model.prefill(cache, 0, Arrays.copyOf(a, 7));
+float[] step = model.step(cache, new int[] {a[7]});
 double maxDiff = 0;
 for (int v = 0; v < 100; v++) maxDiff = Math.max(maxDiff, Math.abs(step[v] - la[7 * 100 + v]));
 System.out.println(cache + ": largest difference from the full forward " + maxDiff);

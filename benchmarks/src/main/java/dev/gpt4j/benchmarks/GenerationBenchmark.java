@@ -39,7 +39,11 @@ public class GenerationBenchmark {
     @Param({"tiny", "small", "medium"})
     public String preset;
 
-    static final int PROMPT = 64, NEW = 128;
+    /** The prompt's length in tokens (prefill's work; generation continues after it). */
+    @Param({"64"})
+    public int promptLength;
+
+    static final int NEW = 128;
     GptModel model;
     KvCache cache;
     int[] prompt;
@@ -48,20 +52,20 @@ public class GenerationBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         GptConfig cfg = GptConfig.preset(preset);
-        // tiny's context (128) cannot hold 64 + 128 positions: a longer position table, as the PyTorch script does
-        cfg = cfg.withContextLength(Math.max(cfg.contextLength(), PROMPT + NEW + 1));
+        // a context too short for the prompt and 128 new tokens gets a longer position table, as the PyTorch script does
+        cfg = cfg.withContextLength(Math.max(cfg.contextLength(), promptLength + NEW + 1));
         model = GptModel.create(cfg, 1).eval();
         cache = model.newKvCache(1);
         Random r = new Random(1);
-        prompt = new int[PROMPT];
-        for (int i = 0; i < PROMPT; i++) prompt[i] = r.nextInt(cfg.vocabSize());
+        prompt = new int[promptLength];
+        for (int i = 0; i < promptLength; i++) prompt[i] = r.nextInt(cfg.vocabSize());
     }
 
     /** For generate: the prompt is in the cache before the timed part. */
     @Setup(Level.Invocation)
     public void prefilled() {
         cache.reset();
-        firstToken = argmax(cache.prefill(0, prompt));
+        firstToken = argmax(model.prefill(cache, 0, prompt));
     }
 
     @TearDown(Level.Trial)
@@ -73,13 +77,13 @@ public class GenerationBenchmark {
     @Benchmark
     public int prefill() {
         cache.reset();
-        return argmax(cache.prefill(0, prompt));
+        return argmax(model.prefill(cache, 0, prompt));
     }
 
     @Benchmark
     public int generate() {
         int[] tok = {firstToken};
-        for (int i = 0; i < NEW; i++) tok[0] = argmax(cache.step(tok));
+        for (int i = 0; i < NEW; i++) tok[0] = argmax(model.step(cache, tok));
         return tok[0];
     }
 

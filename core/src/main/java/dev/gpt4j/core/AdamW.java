@@ -1,8 +1,9 @@
 package dev.gpt4j.core;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.nio.FloatBuffer;
 
 /**
  * AdamW (Loshchilov and Hutter) over the whole flat parameter buffer at once, with the same arithmetic as
@@ -14,6 +15,7 @@ public final class AdamW {
     private final INDArray params, grads, mask;
     private final INDArray m, v, tmp;
     private final double beta1, beta2, eps, weightDecay;
+    private final Compute compute;
     private long step;
 
     /** PyTorch's defaults: betas (0.9, 0.999), eps 1e-8; weight decay as given. */
@@ -27,6 +29,11 @@ public final class AdamW {
 
     /** Over any flat parameter and gradient arrays of one length, and a 0/1 decay mask of that length. */
     public AdamW(INDArray params, INDArray grads, INDArray decayMask, double beta1, double beta2, double eps, double weightDecay) {
+        this(params, grads, decayMask, beta1, beta2, eps, weightDecay, Compute.choose(params.dataType()));
+    }
+
+    /** As above, on a given path (the tests compare the two). */
+    AdamW(INDArray params, INDArray grads, INDArray decayMask, double beta1, double beta2, double eps, double weightDecay, Compute compute) {
         if (params.length() != grads.length() || params.length() != decayMask.length()) {
             throw new IllegalArgumentException("params, grads and mask lengths differ");
         }
@@ -40,14 +47,15 @@ public final class AdamW {
         this.beta2 = beta2;
         this.eps = eps;
         this.weightDecay = weightDecay;
+        this.compute = compute;
     }
 
     /** One update with learning rate {@code lr} from the current gradients. */
     public void step(double lr) {
         step++;
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
-        if (Kernels.fits(params, grads, m, v, mask)) {
-            Kernels.adamW(params, grads, m, v, mask, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+        if (compute == Compute.JAVA) {
+            stepJava(params, grads, m, v, mask, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
             return;
         }
         // m = b1 m + (1 - b1) g ; v = b2 v + (1 - b2) g^2
@@ -65,6 +73,39 @@ public final class AdamW {
         Transforms.sqrt(tmp, false);
         tmp.addi(eps).rdivi(m).muli(lr / bc1);
         params.subi(tmp);
+    }
+
+    /**
+     * The update as one Java pass over flat p, g, m, v and the 0/1 decay mask, element by element, with
+     * {@code torch.optim.AdamW}'s arithmetic: p -= lr wd mask p; m, v updated; p -= lr / bc1 * m / (sqrt(v / bc2) + eps).
+     */
+    static void stepJava(INDArray p, INDArray g, INDArray m, INDArray v, INDArray mask, double lr, double beta1, double beta2,
+                         double eps, double weightDecay, double bc1, double bc2) {
+        FloatBuffer fp = Kernels.buf(p), fg = Kernels.buf(g), fm = Kernels.buf(m), fv = Kernels.buf(v), fk = Kernels.buf(mask);
+        int opp = (int) p.offset(), og = (int) g.offset(), om = (int) m.offset(), ov = (int) v.offset(), ok = (int) mask.offset();
+        float b1 = (float) beta1, b2 = (float) beta2, c1 = (float) (1 - beta1), c2 = (float) (1 - beta2);
+        float decay = (float) (lr * weightDecay), step = (float) (lr / bc1), invBc2 = (float) (1.0 / bc2), e = (float) eps;
+        Kernels.chunks((int) p.length(), 5, (from, n, c) -> {
+            float[] ps = c[0], gs = c[1], ms = c[2], vs = c[3], ks = c[4];
+            fp.get(opp + from, ps, 0, n);
+            fg.get(og + from, gs, 0, n);
+            fm.get(om + from, ms, 0, n);
+            fv.get(ov + from, vs, 0, n);
+            fk.get(ok + from, ks, 0, n);
+            for (int i = 0; i < n; i++) {
+                float gi = gs[i];
+                float mi = b1 * ms[i] + c1 * gi;
+                float vi = b2 * vs[i] + c2 * gi * gi;
+                ms[i] = mi;
+                vs[i] = vi;
+                float pi = ps[i];
+                pi -= pi * ks[i] * decay;
+                ps[i] = pi - step * mi / ((float) Math.sqrt(vi * invBc2) + e);
+            }
+            fm.put(om + from, ms, 0, n);
+            fv.put(ov + from, vs, 0, n);
+            fp.put(opp + from, ps, 0, n);
+        });
     }
 
     /** Number of steps taken. */

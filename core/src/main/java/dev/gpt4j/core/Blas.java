@@ -8,16 +8,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * BLAS calls straight through OpenBLAS's CBLAS on the native buffers of ND4J arrays, with leading dimensions
- * ND4J's gemm does not take (a head's slice of the fused qkv projection is a matrix with row stride 3C).
+ * BLAS calls straight through OpenBLAS's CBLAS on the native buffers of ND4J arrays: the matrix products of the
+ * {@link Compute#JAVA} path.
  *
  * <p>Matrix-vector products: {@code cblas_sgemv}. For one row, ND4J's gemm is a BLAS sgemm with M = 1, and the
  * OpenBLAS that ND4J 1.0.0-M2.1 ships (0.3.19) packs the weight matrix for it: a second pass over the weights for
  * every generated token. sgemv reads them once.
  *
- * <p>Used only on the CPU backend, and only when the OpenBLAS natives load. The system property
- * {@code gpt4j.gemv=false} turns this whole class off: generation's sgemv, the split products of training and the
- * per-head attention products all go back to ND4J's gemm (to compare them in a benchmark).
+ * <p>Used only on the CPU backend, and only when the OpenBLAS natives load (else ND4J's gemm does the products).
+ * {@code -Dgpt4j.gemv=false} turns this whole class off, to compare it with ND4J's gemm in a benchmark.
  */
 final class Blas {
     private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
@@ -26,7 +25,7 @@ final class Blas {
      * Whether training may put OpenBLAS on one thread and split its products over gpt4j's pool (see
      * {@link #forTraining}); {@code -Dgpt4j.blas.threads=openblas} leaves OpenBLAS's threads alone.
      */
-    private static final boolean OWN_THREADS = AVAILABLE && !"openblas".equalsIgnoreCase(System.getProperty("gpt4j.blas.threads"));
+    private static final boolean OWN_THREADS = AVAILABLE && Compute.OWN_BLAS_THREADS;
     /** OpenBLAS's thread count when this class loaded: what generation gets back. */
     private static final int OPENBLAS_THREADS = AVAILABLE ? Math.max(1, Nd4j.factory().blas().getMaxThreads()) : 1;
     /** True while OpenBLAS is on one thread and products are split by {@link #gemm}. */
@@ -34,8 +33,18 @@ final class Blas {
 
     private Blas() {}
 
+    /** Below this many rows a forward keeps OpenBLAS's own threads ({@link #forGeneration}); from it on, {@link #forTraining}. */
+    static final int SPLIT_ROWS = 16;
+
+    /** The threading for products of {@code rows} rows: split over gpt4j's pool for many, OpenBLAS's own for a few. */
+    static void forRows(int rows) {
+        if (rows >= SPLIT_ROWS) forTraining();
+        else forGeneration();
+    }
+
     /**
-     * Before a training forward or backward: OpenBLAS on one thread, products split over gpt4j's pool.
+     * Before a training forward or backward, and a prompt's prefill: OpenBLAS on one thread, products split over
+     * gpt4j's pool.
      * OpenBLAS's worker threads wait for work by spinning on sched_yield for about 0.1 s after every call. Between
      * the products of a training step that is always, so on two cores they took the core that gpt4j's own kernels
      * run their second half on: perf counted 15-20% of the step's CPU time in sched_yield and the scheduler. With
@@ -63,10 +72,10 @@ final class Blas {
     /**
      * c = alpha op(a) op(b) + beta c for dense row-major FLOAT matrices, as ND4J's gemm; the rows (or columns,
      * whichever are more) of c split over {@link Kernels#parallel}'s fixed parts when OpenBLAS runs single-threaded.
-     * Falls back to ND4J's gemm for anything else (DOUBLE, views with strides, other backends).
+     * ND4J's gemm when OpenBLAS keeps its own threads, or is not there.
      */
     static void gemm(boolean transA, boolean transB, double alpha, INDArray a, INDArray b, double beta, INDArray c) {
-        if (!single || !Kernels.fits(a, b, c) || a.rank() != 2 || b.rank() != 2 || c.rank() != 2) {
+        if (!single) {
             Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
             return;
         }
@@ -86,10 +95,9 @@ final class Blas {
         }
     }
 
-    /** Runs {@code body} over [0, n) split over gpt4j's threads when OpenBLAS is single-threaded, else in one go. */
-    static void split(int n, int grain, Kernels.Range body) {
-        if (single) Kernels.parallel(n, grain, body);
-        else body.run(0, n);
+    /** Whether a one-row product goes to sgemv: OpenBLAS is there and keeps its own threads (generation). */
+    static boolean oneRowProducts() {
+        return AVAILABLE && !single;
     }
 
     static boolean available() {
@@ -97,8 +105,7 @@ final class Blas {
     }
 
     private static boolean probe() {
-        if ("false".equalsIgnoreCase(System.getProperty("gpt4j.gemv"))) return false;
-        if (!Nd4j.getBackend().getClass().getName().contains(".cpu.")) return false;
+        if (!Compute.GEMV_WANTED || !Compute.cpuBackend()) return false;
         try {
             // a 2x2 product checks that the library loads and computes
             float[] out = new float[2];

@@ -12,7 +12,8 @@ import java.util.List;
  * The attention sub-layer of a GPT-2 block on its own (Raschka ch. 3's {@code MultiHeadAttention}, nanoGPT's
  * {@code CausalSelfAttention}): qkv = x W_attn + b_attn; per head, y_h = softmax(q_h k_h^T / sqrt(hs) + causal mask)
  * v_h, with attention dropout on the probabilities; out = y W_proj + b_proj, with dropout on out. Forward and
- * backward, on the same code {@link GptModel} runs in each layer ({@code AttentionCore}).
+ * backward, built from the layers {@link GptModel} runs in each block ({@link Linear}, {@link Attention},
+ * {@link Dropout}).
  *
  * <p>Its weights are in {@link #params()} under GPT-2's names inside a block ({@code c_attn.weight} [C, 3C],
  * {@code c_attn.bias} [3C], {@code c_proj.weight} [C, C], {@code c_proj.bias} [C]), with GPT-2's initialisation,
@@ -30,8 +31,10 @@ public final class CausalSelfAttention {
     private final double dropout;
     private final boolean bias;
     private final DataType dtype;
+    private final Compute compute;
     private final long seed;
     private final Parameters params;
+    private final Linear attn, proj;
     /** The arrays of the last forward's (B, T); another shape replaces them. */
     private Buffers last;
     private boolean training = true;
@@ -57,8 +60,11 @@ public final class CausalSelfAttention {
         this.dropout = dropout;
         this.bias = bias;
         this.dtype = dtype;
+        this.compute = Compute.choose(dtype);
         this.seed = seed;
         this.params = new Parameters(layout(embedDim, bias), dtype);
+        this.attn = new Linear(params, "c_attn", bias, compute);
+        this.proj = new Linear(params, "c_proj", bias, compute);
         Random init = Nd4j.getRandomFactory().getNewRandomInstance(seed);
         for (Parameters.Slot s : params.slots()) {
             if (s.shape().length != 2) continue; // biases start at 0
@@ -133,10 +139,10 @@ public final class CausalSelfAttention {
             rng.setSeed(seed * 1_000_003L + dropoutStep);
         }
         b.x.assign(x);
-        Layers.linearForward(b.x, params.get("c_attn.weight"), bias ? params.get("c_attn.bias") : null, b.qkv);
-        b.core.forward(b.drop, (a, mask) -> Layers.dropout(a, mask, dropout, rng));
-        Layers.linearForward(b.y, params.get("c_proj.weight"), bias ? params.get("c_proj.bias") : null, b.out);
-        if (b.drop) Layers.dropout(b.out, b.outMask, dropout, rng);
+        attn.forward(b.x, b.qkv);
+        Attention.forward(compute, b.qkv, b.y, b.rows, H, null, 0, b.saved, b.drop, (a, mask) -> Dropout.forward(a, mask, dropout, rng));
+        proj.forward(b.y, b.out);
+        if (b.drop) Dropout.forward(b.out, b.outMask, dropout, rng);
         return b.out;
     }
 
@@ -153,11 +159,9 @@ public final class CausalSelfAttention {
         Blas.forTraining();
         INDArray d = b.dout.assign(dout);
         if (b.drop) d.muli(b.outMask);
-        Layers.linearBackward(d, b.y, params.get("c_proj.weight"), b.dy, params.grad("c_proj.weight"),
-                bias ? params.grad("c_proj.bias") : null, false);
-        b.core.backward(b.dy, b.drop, b.scratch, b.dqkv);
-        Layers.linearBackward(b.dqkv, b.x, params.get("c_attn.weight"), b.dx, params.grad("c_attn.weight"),
-                bias ? params.grad("c_attn.bias") : null, false);
+        proj.backward(d, b.y, b.dy, false);
+        Attention.backward(compute, b.qkv, b.dy, b.rows, H, b.saved, b.drop, b.dqkv);
+        attn.backward(b.dqkv, b.x, b.dx, false);
         return b.dx;
     }
 
@@ -171,8 +175,8 @@ public final class CausalSelfAttention {
     private final class Buffers {
         final int B, T;
         final INDArray x, qkv, y, out, outMask, dout, dy, dqkv, dx;
-        final AttentionCore core;
-        final AttentionCore.Scratch scratch;
+        final Attention.Rows rows;
+        final Attention.Saved saved;
         boolean drop;
 
         Buffers(int B, int T) {
@@ -188,8 +192,8 @@ public final class CausalSelfAttention {
             dy = Nd4j.create(dtype, BT, C);
             dqkv = Nd4j.create(dtype, BT, 3L * C);
             dx = Nd4j.create(dtype, BT, C);
-            core = new AttentionCore(qkv, y, B, T, H, dropout > 0);
-            scratch = new AttentionCore.Scratch(B, T, C, H, dtype);
+            rows = Attention.Rows.batch(B, T);
+            saved = new Attention.Saved(compute, qkv, y, B, T, H, dropout > 0);
         }
     }
 }

@@ -2,27 +2,40 @@ package dev.gpt4j.core;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
 import org.nd4j.linalg.api.ops.random.impl.GaussianDistribution;
 import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 
 /**
  * A GPT-2-family decoder-only transformer (Raschka ch. 4) with an explicit backward pass:
  * <pre>
- * tokens[B,T] → wte + wpe → L × [x += drop(attn(ln_1(x))); x += drop(mlp(ln_2(x)))] → ln_f → logits = x wte^T
+ * tokens → wte + wpe → L × [x += drop(attn(ln_1(x))); x += drop(mlp(ln_2(x)))] → ln_f → logits = x wte^T
  * </pre>
- * Parameters and gradients live in one flat buffer each ({@link Parameters}). Activations are allocated once
- * for a (B, T) shape and reused, so steady-state steps allocate no new tensor memory.
+ * One forward ({@link #forward(Acts, int[], Attention.Rows, KvCache, boolean)}) runs every use of the model: a training
+ * batch (B rows of T positions, whose activations are kept for {@link #backward}), a prompt's prefill and the one-token
+ * decode steps (rows after what a {@link KvCache} holds, into the cache). Each layer is a file of its own with its
+ * forward, backward, Java kernel and ND4J reference side by side; which of the two runs is the model's {@link Compute},
+ * chosen once. Parameters and gradients live in one flat buffer each ({@link Parameters}). Activations are allocated
+ * once for a (B, T) shape and reused, so steady-state steps allocate no new tensor memory.
  *
  * <pre>{@code
  * var model = GptModel.create(GptConfig.tiny(), 42);
  * double loss = model.forward(tokens, targets, 8, 128);   // B=8, T=128, flat int arrays of B*T
  * model.zeroGrad(); model.backward();                     // gradients in model.params().grads()
+ * try (KvCache cache = model.newKvCache(1)) {             // generation
+ *     float[] logits = model.prefill(cache, 0, prompt);
+ * }
  * }</pre>
  *
  * Not thread-safe: one forward/backward at a time. Close it to free its native memory early.
@@ -33,21 +46,31 @@ public final class GptModel implements AutoCloseable {
 
     private final GptConfig config;
     private final DataType dtype;
+    private final Compute compute;
     private final Parameters params;
+    private final Block[] blocks;
     private long seed;
     private boolean training = true;
     private long dropoutStep;
-    private Activations acts;
-    /** Activations by (B, T), least recently used first: batches of a few lengths each keep their buffers. */
-    private final java.util.LinkedHashMap<Long, Activations> shapes = new java.util.LinkedHashMap<>();
+    private Acts acts;
+    /** Training activations by (B, T), least recently used first: batches of a few lengths each keep their buffers. */
+    private final LinkedHashMap<Long, Acts> shapes = new LinkedHashMap<>();
+    /** The arrays of cached forwards (prefill, decode), for the most rows asked so far; views of their first R rows. */
+    private Shared shared;
+    private final Embedding.Scratch embScratch = new Embedding.Scratch();
     private int maxShapes = 1;
     private Random dropoutRng;
 
-    private GptModel(GptConfig config, DataType dtype, long seed) {
+    private GptModel(GptConfig config, DataType dtype, Compute compute, long seed) {
+        if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) throw new IllegalArgumentException("dtype must be FLOAT or DOUBLE, not " + dtype);
+        if (compute == Compute.JAVA && dtype != DataType.FLOAT) throw new IllegalArgumentException("the Java path computes in FLOAT, not " + dtype);
         this.config = config;
         this.dtype = dtype;
+        this.compute = compute;
         this.seed = seed;
         this.params = new Parameters(config, dtype);
+        this.blocks = new Block[config.layers()];
+        for (int l = 0; l < blocks.length; l++) blocks[l] = new Block(params, "h." + l + ".", config.bias(), compute);
     }
 
     /** A model with GPT-2's initialisation drawn from {@code seed}, in float32. */
@@ -55,17 +78,24 @@ public final class GptModel implements AutoCloseable {
         return create(config, seed, DataType.FLOAT);
     }
 
-    /** A model with GPT-2's initialisation drawn from {@code seed}, in FLOAT or DOUBLE. */
+    /** A model with GPT-2's initialisation drawn from {@code seed}, in FLOAT or DOUBLE, on the path the backend gives. */
     public static GptModel create(GptConfig config, long seed, DataType dtype) {
-        if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) throw new IllegalArgumentException("dtype must be FLOAT or DOUBLE");
-        GptModel m = new GptModel(config, dtype, seed);
+        return create(config, seed, dtype, Compute.choose(dtype));
+    }
+
+    /**
+     * As {@link #create(GptConfig, long, DataType)} on a given path: {@link Compute#ND4J} for any dtype, {@link Compute#JAVA}
+     * for FLOAT on the CPU backend (to compare the two, or to benchmark one).
+     */
+    public static GptModel create(GptConfig config, long seed, DataType dtype, Compute compute) {
+        GptModel m = new GptModel(config, dtype, compute, seed);
         m.initialize(seed);
         return m;
     }
 
     /** A model whose weights are all zero (to be filled, e.g. by a checkpoint reader). */
     static GptModel empty(GptConfig config, DataType dtype, long seed) {
-        return new GptModel(config, dtype, seed);
+        return new GptModel(config, dtype, Compute.choose(dtype), seed);
     }
 
     /**
@@ -101,6 +131,11 @@ public final class GptModel implements AutoCloseable {
 
     public DataType dataType() {
         return dtype;
+    }
+
+    /** The path this model computes on, chosen when it was made. */
+    public Compute compute() {
+        return compute;
     }
 
     /** Training mode: dropout on (if the config has any). */
@@ -155,94 +190,130 @@ public final class GptModel implements AutoCloseable {
         params.grads().assign(0);
     }
 
+    // ------------------------------------------------------------------------------------------ layers
+
+    /** One transformer block's layers: views of its LayerNorm weights and its four linear layers. */
+    private static final class Block {
+        final INDArray ln1w, ln1b, ln1dw, ln1db, ln2w, ln2b, ln2dw, ln2db;
+        final Linear attn, proj, fc, fcProj;
+
+        Block(Parameters p, String h, boolean bias, Compute compute) {
+            ln1w = p.get(h + "ln_1.weight");
+            ln1dw = p.grad(h + "ln_1.weight");
+            ln1b = bias ? p.get(h + "ln_1.bias") : null;
+            ln1db = bias ? p.grad(h + "ln_1.bias") : null;
+            ln2w = p.get(h + "ln_2.weight");
+            ln2dw = p.grad(h + "ln_2.weight");
+            ln2b = bias ? p.get(h + "ln_2.bias") : null;
+            ln2db = bias ? p.grad(h + "ln_2.bias") : null;
+            attn = new Linear(p, h + "attn.c_attn", bias, compute);
+            proj = new Linear(p, h + "attn.c_proj", bias, compute);
+            fc = new Linear(p, h + "mlp.c_fc", bias, compute);
+            fcProj = new Linear(p, h + "mlp.c_proj", bias, compute);
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ activations
 
-    /** Every array one forward/backward of a (B, T) shape needs; allocated once per shape. */
-    private final class Activations {
-        final int B, T, BT, C, H, hs, V;
-        final INDArray idx;     // token ids [BT] (INT)
-        final INDArray emb;     // [BT, C] embedding output = input of layer 0
+    /**
+     * The arrays of one forward of R = B*T rows. For training, every layer's arrays are its own and kept for the
+     * backward pass, with the loss's and the backward's scratch. For a cached forward, every layer uses the same arrays
+     * (the residual stream is updated in place) and only the forward's are there.
+     */
+    private final class Acts {
+        final int B, T, R, C, V;
+        final int[] positions;
+        final INDArray idx, embTmp; // the ND4J path's embedding scratch: INT [R], [R, C]
         final INDArray[] x, ln1, ln1Hat, ln1Rstd, qkv, y, attnOut, xa, ln2, ln2Hat, ln2Rstd, fc, th, g, proj, mask1, mask2;
-        final AttentionCore[] att;
-        final AttentionCore.Scratch attScratch;
-        final INDArray xL, lnf, lnfHat, lnfRstd, logits, probs, rowMax, rowSum, embMask;
-        // backward scratch
-        final INDArray dres, dbuf, dtmp, dtmp2, dln, d4a, d4b, dqkv, dy;
-        final INDArray rowTmp, mean;
-        // the rows that carry loss, packed (fine-tuning puts loss on the SQL only): the LM head and the
-        // cross-entropy run on these R rows instead of all BT
-        final INDArray selIn, selD;
-        final int[] selRows;
-        final float[] packedW;
-        final int[] packedTargets;
-        int R;
-        private final java.util.Map<Integer, INDArray[]> firstRows = new java.util.HashMap<>();
-        final float[] weights;
-        final INDArray weightArr; // the weights above, normalised, on the native side
-        int[] tokens;
-        final long[] order;
-        final double[] embSrc, embAcc;
-        final int[] uniqueTokens;
-        int[] targets;
+        final Attention.Saved[] att;
+        final INDArray lnf, lnfHat, lnfRstd, mean, embMask;
+        // training only: the loss on the rows that carry it, packed (fine-tuning puts loss on the SQL only, and the LM
+        // head and the cross-entropy then run on those rows instead of all R), and the backward's scratch
+        INDArray logits, probs, rowMax, rowSum, weightArr, selIn, selD, dres, dbuf, dtmp, dtmp2, dln, d4a, d4b, dqkv, dy, rowTmp;
+        INDArray dembRows, dwpeRows;
+        int[] selRows, packedTargets, tokens, targets;
+        float[] weights, packedW;
+        int rowsWithLoss;
         double weightSum;
-        final INDArray wpeRow, dwpeFlat, embRowsBT, dresRowsBT;
+        private final Map<Integer, INDArray[]> firstRows = new HashMap<>();
 
-        Activations(int B, int T) {
+        /** Training: B sequences of T positions, every layer's arrays kept. */
+        Acts(int B, int T) {
+            this(B, T, null);
+        }
+
+        /** A cached forward's R rows as B blocks of T, over the first R rows of {@code s}'s arrays. */
+        Acts(int B, int T, Shared s) {
             this.B = B;
             this.T = T;
-            this.BT = B * T;
+            this.R = B * T;
             this.C = config.embedDim();
-            this.H = config.heads();
-            this.hs = config.headDim();
             this.V = config.vocabSize();
             int L = config.layers();
-            boolean drop = config.dropout() > 0;
-            idx = Nd4j.create(DataType.INT, BT);
-            emb = mk(BT, C);
+            boolean keep = s == null, drop = keep && config.dropout() > 0;
+            positions = new int[R];
             x = new INDArray[L + 1];
             ln1 = new INDArray[L]; ln1Hat = new INDArray[L]; ln1Rstd = new INDArray[L];
-            qkv = new INDArray[L]; att = new AttentionCore[L];
-            y = new INDArray[L]; attnOut = new INDArray[L]; xa = new INDArray[L];
+            qkv = new INDArray[L]; y = new INDArray[L]; attnOut = new INDArray[L]; xa = new INDArray[L];
             ln2 = new INDArray[L]; ln2Hat = new INDArray[L]; ln2Rstd = new INDArray[L];
             fc = new INDArray[L]; th = new INDArray[L]; g = new INDArray[L]; proj = new INDArray[L];
             mask1 = new INDArray[L]; mask2 = new INDArray[L];
-            x[0] = emb;
-            for (int l = 0; l < L; l++) {
-                ln1[l] = mk(BT, C); ln1Hat[l] = mk(BT, C); ln1Rstd[l] = mk(BT);
-                qkv[l] = mk(BT, 3 * C);
-                y[l] = mk(BT, C);
-                att[l] = new AttentionCore(qkv[l], y[l], B, T, H, drop);
-                attnOut[l] = mk(BT, C); xa[l] = mk(BT, C);
-                ln2[l] = mk(BT, C); ln2Hat[l] = mk(BT, C); ln2Rstd[l] = mk(BT);
-                fc[l] = mk(BT, 4 * C); th[l] = mk(BT, 4 * C); g[l] = mk(BT, 4 * C); proj[l] = mk(BT, C);
-                mask1[l] = drop ? mk(BT, C) : null;
-                mask2[l] = drop ? mk(BT, C) : null;
-                x[l + 1] = mk(BT, C);
+            att = new Attention.Saved[L];
+            if (keep) {
+                idx = Nd4j.create(DataType.INT, R);
+                embTmp = compute == Compute.ND4J ? mk(R, C) : null;
+                x[0] = mk(R, C);
+                for (int l = 0; l < L; l++) {
+                    ln1[l] = mk(R, C); ln1Hat[l] = mk(R, C); ln1Rstd[l] = mk(R);
+                    qkv[l] = mk(R, 3 * C);
+                    y[l] = mk(R, C);
+                    att[l] = new Attention.Saved(compute, qkv[l], y[l], B, T, config.heads(), drop);
+                    attnOut[l] = mk(R, C); xa[l] = mk(R, C);
+                    ln2[l] = mk(R, C); ln2Hat[l] = mk(R, C); ln2Rstd[l] = mk(R);
+                    fc[l] = mk(R, 4 * C); th[l] = mk(R, 4 * C); g[l] = mk(R, 4 * C); proj[l] = mk(R, C);
+                    mask1[l] = drop ? mk(R, C) : null;
+                    mask2[l] = drop ? mk(R, C) : null;
+                    x[l + 1] = mk(R, C);
+                }
+                embMask = drop ? mk(R, C) : null;
+                lnf = mk(R, C); lnfHat = mk(R, C); lnfRstd = mk(R); mean = mk(R);
+                logits = mk(R, V); probs = mk(R, V); rowMax = mk(R); rowSum = mk(R); weightArr = mk(R);
+                dres = mk(R, C); dbuf = mk(R, C); dtmp = mk(R, C); dtmp2 = mk(R, C); dln = mk(R, C);
+                d4a = mk(R, 4 * C); d4b = mk(R, 4 * C); dqkv = mk(R, 3 * C); dy = mk(R, C); rowTmp = mk(R);
+                selIn = mk(R, C); selD = mk(R, C);
+                selRows = new int[R]; packedTargets = new int[R]; weights = new float[R]; packedW = new float[R];
+                // views made once: a view made in every step costs native shape buffers every step
+                long TC = (long) T * C;
+                dembRows = dres.reshape('c', B, TC);
+                // (reshape('c', TC) would read 'c' as a dimension: the long varargs overload wins)
+                dwpeRows = params.grad("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC).reshape(TC);
+            } else {
+                idx = first(s.idx, R, 1);
+                embTmp = s.embTmp == null ? null : first(s.embTmp, R, C);
+                INDArray res = first(s.res, R, C), ln = first(s.ln, R, C), hat = first(s.hat, R, C), rstd = first(s.rstd, R, 1);
+                INDArray q = first(s.qkv, R, 3 * C), yy = first(s.y, R, C), out = first(s.out, R, C);
+                INDArray f = first(s.fc, R, 4 * C), t = first(s.th, R, 4 * C), gg = first(s.g, R, 4 * C);
+                java.util.Arrays.fill(x, res);
+                java.util.Arrays.fill(xa, res);
+                java.util.Arrays.fill(ln1, ln);
+                java.util.Arrays.fill(ln2, ln);
+                java.util.Arrays.fill(ln1Hat, hat);
+                java.util.Arrays.fill(ln2Hat, hat);
+                java.util.Arrays.fill(ln1Rstd, rstd);
+                java.util.Arrays.fill(ln2Rstd, rstd);
+                java.util.Arrays.fill(qkv, q);
+                java.util.Arrays.fill(y, yy);
+                java.util.Arrays.fill(attnOut, out);
+                java.util.Arrays.fill(proj, out);
+                java.util.Arrays.fill(fc, f);
+                java.util.Arrays.fill(th, t);
+                java.util.Arrays.fill(g, gg);
+                embMask = null;
+                lnf = ln;
+                lnfHat = hat;
+                lnfRstd = rstd;
+                mean = first(s.mean, R, 1);
             }
-            embMask = drop ? mk(BT, C) : null;
-            xL = x[L];
-            lnf = mk(BT, C); lnfHat = mk(BT, C); lnfRstd = mk(BT);
-            logits = mk(BT, V); probs = mk(BT, V); rowMax = mk(BT); rowSum = mk(BT);
-            dres = mk(BT, C); dbuf = mk(BT, C); dtmp = mk(BT, C); dtmp2 = mk(BT, C); dln = mk(BT, C);
-            d4a = mk(BT, 4 * C); d4b = mk(BT, 4 * C); dqkv = mk(BT, 3 * C); dy = mk(BT, C);
-            attScratch = new AttentionCore.Scratch(B, T, C, H, dtype);
-            rowTmp = mk(BT); mean = mk(BT);
-            selIn = mk(BT, C); selD = mk(BT, C);
-            selRows = new int[BT];
-            packedW = new float[BT];
-            packedTargets = new int[BT];
-            weights = new float[BT];
-            weightArr = mk(BT);
-            order = new long[BT];
-            embSrc = new double[BT * C];
-            embAcc = new double[BT * C];
-            uniqueTokens = new int[BT];
-            // Views, made once: a view made in every step costs native shape buffers every step.
-            long TC = (long) T * C;
-            wpeRow = params.get("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC);
-            dwpeFlat = params.grad("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC).reshape(TC);
-            embRowsBT = emb.reshape('c', B, TC);
-            dresRowsBT = dres.reshape('c', B, TC);
         }
 
         private INDArray mk(long... shape) {
@@ -250,37 +321,118 @@ public final class GptModel implements AutoCloseable {
         }
 
         /**
-         * The first R rows of selIn, selD, logits, probs, rowMax, rowSum, weightArr, made once per R (R = BT:
-         * the whole buffers). At most BT entries of a few array headers each.
+         * The first n rows of selIn, selD, logits, probs, rowMax, rowSum, weightArr, made once per n (n = R: the whole
+         * buffers). Arrays over the start of the same buffers, not views: ND4J takes slower paths for views.
          */
-        INDArray[] firstRows(int R) {
-            // arrays over the start of the same buffers, not views: ND4J takes slower paths for views
-            return firstRows.computeIfAbsent(R, r -> new INDArray[] {
-                    Nd4j.create(selIn.data(), r, C), Nd4j.create(selD.data(), r, C),
-                    Nd4j.create(logits.data(), r, V), Nd4j.create(probs.data(), r, V),
-                    Nd4j.create(rowMax.data(), r), Nd4j.create(rowSum.data(), r), Nd4j.create(weightArr.data(), r)});
+        INDArray[] firstRows(int n) {
+            return firstRows.computeIfAbsent(n, r -> new INDArray[] {
+                    first(selIn, r, C), first(selD, r, C), first(logits, r, V), first(probs, r, V),
+                    first(rowMax, r, 1), first(rowSum, r, 1), first(weightArr, r, 1)});
         }
     }
 
-    private Activations activations(int B, int T) {
+    /** An array over the first {@code rows} rows of {@code a}'s buffer, [rows, cols] ([rows] when cols is 1). */
+    private static INDArray first(INDArray a, int rows, int cols) {
+        return cols == 1 ? Nd4j.create(a.data(), rows) : Nd4j.create(a.data(), rows, cols);
+    }
+
+    /** The arrays that cached forwards share: each layer's in turn, for up to {@code rows} rows. */
+    private final class Shared {
+        final int rows, headRows;
+        final INDArray idx, embTmp, res, ln, hat, rstd, mean, qkv, y, out, fc, th, g, headIn, logits;
+        final Map<Long, Acts> byShape = new HashMap<>();
+        final Map<Integer, INDArray[]> heads = new HashMap<>();
+
+        Shared(int rows, int headRows) {
+            this.rows = rows;
+            this.headRows = headRows;
+            int C = config.embedDim();
+            idx = Nd4j.create(DataType.INT, rows);
+            embTmp = compute == Compute.ND4J ? mk(rows, C) : null;
+            res = mk(rows, C); ln = mk(rows, C); hat = mk(rows, C); rstd = mk(rows); mean = mk(rows);
+            qkv = mk(rows, 3 * C); y = mk(rows, C); out = mk(rows, C);
+            fc = mk(rows, 4 * C); th = mk(rows, 4 * C); g = mk(rows, 4 * C);
+            headIn = mk(headRows, C);
+            logits = mk(headRows, config.vocabSize());
+        }
+
+        private INDArray mk(long... shape) {
+            return Nd4j.create(dtype, shape);
+        }
+
+        Acts acts(int B, int T) {
+            return byShape.computeIfAbsent((long) B << 32 | T, k -> new Acts(B, T, this));
+        }
+
+        /** [n, C] head input and [n, V] logits over the first n rows. */
+        INDArray[] head(int n) {
+            return heads.computeIfAbsent(n, k -> new INDArray[] {first(headIn, n, config.embedDim()), first(logits, n, config.vocabSize())});
+        }
+    }
+
+    /** The training activations of a (B, T) shape, kept for the last few shapes. */
+    private Acts activations(int B, int T) {
         if (T > config.contextLength()) {
             throw new IllegalArgumentException("sequence length " + T + " exceeds the context length " + config.contextLength());
         }
         if (B <= 0 || T <= 0) throw new IllegalArgumentException("batch and sequence length must be positive, not " + B + "x" + T);
         if (acts == null || acts.B != B || acts.T != T) {
             long key = (long) B << 32 | T;
-            Activations cached = shapes.remove(key);
+            Acts cached = shapes.remove(key);
             if (cached == null && shapes.size() >= maxShapes) {
                 Long eldest = shapes.keySet().iterator().next();
                 shapes.remove(eldest); // let the least recently used go before allocating new ones
             }
-            acts = cached != null ? cached : new Activations(B, T);
+            acts = cached != null ? cached : new Acts(B, T);
             shapes.put(key, acts);
         }
         return acts;
     }
 
-    // ------------------------------------------------------------------------------------------ forward
+    // ------------------------------------------------------------------------------------------ the forward
+
+    /**
+     * The one forward: embeddings, the blocks, the final LayerNorm, into a's arrays (the LM head is the caller's: the
+     * loss wants it on the rows with a target, generation on the last row of each block). With a {@code cache}, the
+     * rows come after what it holds of their sequences and their keys and values are added to it.
+     */
+    private void forward(Acts a, int[] tokens, Attention.Rows rows, KvCache cache, boolean drop) {
+        int L = config.layers(), H = config.heads(), R = rows.rows();
+        double eps = config.layerNormEps(), p = config.dropout();
+        for (int r = 0; r < R; r++) {
+            int t = tokens[r];
+            if (t < 0 || t >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + t + " at position " + r + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+            a.positions[r] = rows.position(r);
+        }
+        Embedding.forward(compute, params.get("wte.weight"), params.get("wpe.weight"), tokens, a.positions, R, a.x[0], a.idx, a.embTmp);
+        if (drop) Dropout.forward(a.x[0], a.embMask, p, dropoutRng);
+        for (int l = 0; l < L; l++) {
+            Block k = blocks[l];
+            LayerNorm.forward(compute, a.x[l], k.ln1w, k.ln1b, eps, a.ln1[l], a.ln1Hat[l], a.mean, a.ln1Rstd[l]);
+            k.attn.forward(a.ln1[l], a.qkv[l]);
+            Attention.forward(compute, a.qkv[l], a.y[l], rows, H, cache, l, a.att[l], drop, (x, m) -> Dropout.forward(x, m, p, dropoutRng));
+            k.proj.forward(a.y[l], a.attnOut[l]);
+            if (drop) Dropout.forward(a.attnOut[l], a.mask1[l], p, dropoutRng);
+            add(a.x[l], a.attnOut[l], a.xa[l]);
+            LayerNorm.forward(compute, a.xa[l], k.ln2w, k.ln2b, eps, a.ln2[l], a.ln2Hat[l], a.mean, a.ln2Rstd[l]);
+            k.fc.forward(a.ln2[l], a.fc[l]);
+            Gelu.forward(compute, a.fc[l], a.g[l], a.th[l]);
+            k.fcProj.forward(a.g[l], a.proj[l]);
+            if (drop) Dropout.forward(a.proj[l], a.mask2[l], p, dropoutRng);
+            add(a.xa[l], a.proj[l], a.x[l + 1]);
+        }
+        LayerNorm.forward(compute, a.x[L], p("ln_f.weight"), pb("ln_f.bias"), eps, a.lnf, a.lnfHat, a.mean, a.lnfRstd);
+    }
+
+    /** out = a + b, the residual connection (out may be a). */
+    private void add(INDArray a, INDArray b, INDArray out) {
+        if (compute == Compute.JAVA) Kernels.add(a, b, out);
+        else out.assign(a).addi(b);
+    }
+
+    // ------------------------------------------------------------------------------------------ training
 
     /**
      * Runs the model on {@code tokens} (B*T ids, row-major [B, T]) and returns the mean cross-entropy against
@@ -302,63 +454,25 @@ public final class GptModel implements AutoCloseable {
 
     /** Runs the model and returns the logits [B*T, V] (a buffer the next call overwrites). */
     public INDArray logits(int[] tokens, int B, int T) {
-        Activations a = body(tokens, B, T);
-        Blas.gemm(false, true, 1.0, a.lnf, head(), 0.0, a.logits);
+        Acts a = body(tokens, B, T);
+        head(a.lnf, a.logits);
         return a.logits;
     }
 
-    /** Everything up to the final LayerNorm (lnf); the LM head is left to the caller. */
-    private Activations body(int[] tokens, int B, int T) {
-        Activations a = activations(B, T);
-        if (tokens.length != a.BT) throw new IllegalArgumentException("need B*T = " + a.BT + " tokens, got " + tokens.length);
-        for (int i = 0; i < tokens.length; i++) {
-            if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + tokens[i] + " at position " + i + " is outside the vocabulary [0, "
-                        + config.vocabSize() + ")");
-            }
-        }
+    /** A training forward of B sequences of T positions (dropout in training mode), kept for backward. */
+    private Acts body(int[] tokens, int B, int T) {
+        Acts a = activations(B, T);
+        if (tokens.length != a.R) throw new IllegalArgumentException("need B*T = " + a.R + " tokens, got " + tokens.length);
         Blas.forTraining();
         a.targets = null;
-        a.idx.data().setData(tokens);
         a.tokens = tokens.clone();
         boolean drop = training && config.dropout() > 0;
         if (drop) {
             if (dropoutRng == null) dropoutRng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
             dropoutRng.setSeed(seed * 1_000_003L + dropoutStep);
         }
-        forwardPass(a, drop, dropoutRng);
+        forward(a, a.tokens, Attention.Rows.batch(B, T), null, drop);
         return a;
-    }
-
-    private void forwardPass(Activations a, boolean drop, Random rng) {
-        int C = a.C, L = config.layers();
-        double eps = config.layerNormEps();
-        // embeddings: emb = wte[idx] + wpe[0..T)
-        Nd4j.exec(DynamicCustomOp.builder("gather").addInputs(params.get("wte.weight"), a.idx).addOutputs(a.emb)
-                .addIntegerArguments(0).build());
-        Layers.addRowVector(a.embRowsBT, a.wpeRow);
-        if (drop) dropout(a.emb, a.embMask, rng);
-        for (int l = 0; l < L; l++) {
-            String h = "h." + l + ".";
-            Layers.layerNormForward(a.x[l], p(h + "ln_1.weight"), pb(h + "ln_1.bias"), eps, a.ln1[l], a.ln1Hat[l], a.mean, a.ln1Rstd[l]);
-            Layers.linearForward(a.ln1[l], p(h + "attn.c_attn.weight"), pb(h + "attn.c_attn.bias"), a.qkv[l]);
-            a.att[l].forward(drop, (x, mask) -> dropout(x, mask, rng));
-            Layers.linearForward(a.y[l], p(h + "attn.c_proj.weight"), pb(h + "attn.c_proj.bias"), a.attnOut[l]);
-            if (drop) dropout(a.attnOut[l], a.mask1[l], rng);
-            Layers.add(a.x[l], a.attnOut[l], a.xa[l]);
-            Layers.layerNormForward(a.xa[l], p(h + "ln_2.weight"), pb(h + "ln_2.bias"), eps, a.ln2[l], a.ln2Hat[l], a.mean, a.ln2Rstd[l]);
-            Layers.linearForward(a.ln2[l], p(h + "mlp.c_fc.weight"), pb(h + "mlp.c_fc.bias"), a.fc[l]);
-            Layers.geluForward(a.fc[l], a.g[l], a.th[l]);
-            Layers.linearForward(a.g[l], p(h + "mlp.c_proj.weight"), pb(h + "mlp.c_proj.bias"), a.proj[l]);
-            if (drop) dropout(a.proj[l], a.mask2[l], rng);
-            Layers.add(a.xa[l], a.proj[l], a.x[l + 1]);
-        }
-        Layers.layerNormForward(a.xL, p("ln_f.weight"), pb("ln_f.bias"), eps, a.lnf, a.lnfHat, a.mean, a.lnfRstd);
-    }
-
-    /** In place: x *= mask, with mask = (u >= p) / (1 - p) for u ~ U[0, 1), saved for backward. */
-    private void dropout(INDArray x, INDArray mask, Random rng) {
-        Layers.dropout(x, mask, config.dropout(), rng);
     }
 
     /**
@@ -366,10 +480,10 @@ public final class GptModel implements AutoCloseable {
      * on the SQL alone skips most of the head's [BT, V] work. Rows without loss get no logits.
      */
     private double loss(int[] targets, float[] weights) {
-        Activations a = acts;
+        Acts a = acts;
         double wsum = 0;
         int R = 0;
-        for (int i = 0; i < a.BT; i++) {
+        for (int i = 0; i < a.R; i++) {
             int t = targets[i];
             float w = t == IGNORE ? 0f : weights == null ? 1f : weights[i];
             if (t != IGNORE && (t < 0 || t >= a.V)) {
@@ -382,34 +496,35 @@ public final class GptModel implements AutoCloseable {
         }
         a.targets = targets.clone();
         a.weightSum = wsum;
-        a.R = R;
+        a.rowsWithLoss = R;
         if (R == 0) return 0.0;
         INDArray[] v = a.firstRows(R);
-        INDArray logits = v[2], probs = v[3], rowMax = v[4], rowSum = v[5];
-        Blas.gemm(false, true, 1.0, headInput(a, v), head(), 0.0, logits);
-        // log-sum-exp per row, stably: probs = exp(logits - max); lse = max + log(sum)
-        if (Kernels.fits(logits, probs, rowMax, rowSum)) {
-            Kernels.softmaxRows(logits, probs, rowMax, rowSum);
-        } else {
-            Nd4j.getExecutioner().exec(new Max(logits, rowMax, 1));
-            probs.assign(logits).subiColumnVector(rowMax);
-            Transforms.exp(probs, false);
-            probs.sum(rowSum, 1);
-        }
-        double total = 0;
+        head(headInput(a, v), v[2]);
         for (int r = 0; r < R; r++) {
-            int i = a.selRows[r];
-            double lse = rowMax.getDouble(r) + Math.log(rowSum.getDouble(r));
-            total += a.weights[i] * (lse - logits.getDouble(r, targets[i]));
+            a.packedTargets[r] = targets[a.selRows[r]];
+            a.packedW[r] = a.weights[a.selRows[r]];
         }
-        return total / wsum;
+        return CrossEntropy.forward(compute, v[2], v[3], v[4], v[5], a.packedTargets, a.packedW) / wsum;
     }
 
     /** The rows of lnf that carry loss, packed: lnf itself when every row does, else selIn (filled here). */
-    private INDArray headInput(Activations a, INDArray[] v) {
-        if (a.R == a.BT) return a.lnf;
-        copyRows(a.lnf, a.selRows, a.selIn, null, a.R, a.C);
+    private INDArray headInput(Acts a, INDArray[] v) {
+        if (a.rowsWithLoss == a.R) return a.lnf;
+        copyRows(a.lnf, a.selRows, a.selIn, null, a.rowsWithLoss, a.C);
         return v[0];
+    }
+
+    /** logits [n, V] = x [n, C] @ head^T: sgemv for one row while OpenBLAS has its threads (generation), else a gemm. */
+    private void head(INDArray x, INDArray logits) {
+        if (compute == Compute.JAVA) {
+            if (x.size(0) == 1 && Blas.oneRowProducts()) {
+                Blas.wTimesX(Blas.pointer(headWeight(), 0), config.vocabSize(), config.embedDim(), Blas.pointer(x, 0), Blas.pointer(logits, 0));
+            } else {
+                Blas.gemm(false, true, 1.0, x, headWeight(), 0.0, logits);
+            }
+        } else {
+            Nd4j.gemm(x, headWeight(), logits, false, true, 1.0, 0.0);
+        }
     }
 
     /**
@@ -417,139 +532,161 @@ public final class GptModel implements AutoCloseable {
      * src row (srcRows == null ? k : srcRows[k]), for k &lt; n. Plain Java on the native buffers.
      */
     private void copyRows(INDArray src, int[] srcRows, INDArray dst, int[] dstRows, int n, int C) {
-        java.nio.ByteBuffer sb = src.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        java.nio.ByteBuffer db = dst.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        ByteBuffer sb = src.data().asNio().order(ByteOrder.nativeOrder());
+        ByteBuffer db = dst.data().asNio().order(ByteOrder.nativeOrder());
         if (dtype == DataType.DOUBLE) {
-            java.nio.DoubleBuffer s = sb.asDoubleBuffer(), d = db.asDoubleBuffer();
+            DoubleBuffer s = sb.asDoubleBuffer(), d = db.asDoubleBuffer();
             for (int k = 0; k < n; k++) d.put((dstRows == null ? k : dstRows[k]) * C, s, (srcRows == null ? k : srcRows[k]) * C, C);
         } else {
-            java.nio.FloatBuffer s = sb.asFloatBuffer(), d = db.asFloatBuffer();
+            FloatBuffer s = sb.asFloatBuffer(), d = db.asFloatBuffer();
             for (int k = 0; k < n; k++) d.put((dstRows == null ? k : dstRows[k]) * C, s, (srcRows == null ? k : srcRows[k]) * C, C);
         }
     }
 
-    // ------------------------------------------------------------------------------------------ backward
-
     /** Adds the gradient of the last forward's loss to {@link Parameters#grads()}. */
     public void backward() {
-        Activations a = acts;
+        Acts a = acts;
         if (a == null || a.targets == null) throw new IllegalStateException("backward() needs a forward() with targets first");
-        int L = config.layers();
+        int L = config.layers(), H = config.heads();
         boolean drop = training && config.dropout() > 0;
         if (a.weightSum == 0) return;
         Blas.forTraining();
         // dlogits = (softmax - onehot) * w / sum(w), in the probs buffer, on the R rows with loss
-        int R = a.R;
-        boolean dense = R == a.BT;
+        int R = a.rowsWithLoss;
+        boolean dense = R == a.R;
         INDArray[] v = a.firstRows(R);
-        INDArray probs = v[3];
-        for (int r = 0; r < R; r++) {
-            int i = a.selRows[r];
-            a.packedW[r] = (float) (a.weights[i] / a.weightSum);
-            a.packedTargets[r] = a.targets[i];
-        }
-        if (Kernels.fits(probs, v[5])) {
-            Kernels.crossEntropyBackward(probs, v[5], a.packedTargets, a.packedW);
-        } else {
-            probs.diviColumnVector(v[5]);
-            for (int r = 0; r < R; r++) probs.putScalar(r, a.packedTargets[r], probs.getDouble(r, a.packedTargets[r]) - 1.0);
-            a.weightArr.data().setData(a.packedW);
-            probs.muliColumnVector(v[6]);
-        }
-        INDArray dlogits = probs;
+        for (int r = 0; r < R; r++) a.packedW[r] = (float) (a.weights[a.selRows[r]] / a.weightSum);
+        CrossEntropy.backward(compute, v[3], v[5], a.packedTargets, a.packedW, v[6]);
+        INDArray dlogits = v[3];
         // logits = lnf[rows] @ head^T; rows without loss have no gradient
-        Blas.gemm(false, false, 1.0, dlogits, head(), 0.0, dense ? a.dln : v[1]);
+        gemm(false, false, dlogits, headWeight(), 0.0, dense ? a.dln : v[1]);
         if (!dense) {
             a.dln.assign(0);
             copyRows(a.selD, null, a.dln, a.selRows, R, a.C);
         }
-        Blas.gemm(true, false, 1.0, dlogits, dense ? a.lnf : v[0], 1.0, headGrad());
-        Layers.layerNormBackward(a.dln, a.lnfHat, a.lnfRstd, p("ln_f.weight"), a.dres, gr("ln_f.weight"), grb("ln_f.bias"),
+        gemm(true, false, dlogits, dense ? a.lnf : v[0], 1.0, headGrad());
+        LayerNorm.backward(compute, a.dln, a.lnfHat, a.lnfRstd, p("ln_f.weight"), a.dres, gr("ln_f.weight"), grb("ln_f.bias"),
                 a.dtmp, a.dtmp2, a.rowTmp, false);
+        Attention.Rows rows = Attention.Rows.batch(a.B, a.T);
         for (int l = L - 1; l >= 0; l--) {
-            String h = "h." + l + ".";
+            Block k = blocks[l];
             // x[l+1] = xa + drop(proj(gelu(fc(ln_2(xa)))))
             INDArray dproj = a.dres;
             if (drop) dproj = a.dbuf.assign(a.dres).muli(a.mask2[l]);
-            Layers.linearBackward(dproj, a.g[l], p(h + "mlp.c_proj.weight"), a.d4a, gr(h + "mlp.c_proj.weight"),
-                    grb(h + "mlp.c_proj.bias"), false);
+            k.fcProj.backward(dproj, a.g[l], a.d4a, false);
             // g[l] served its last use in c_proj's weight gradient just above: it is the scratch here
-            Layers.geluBackward(a.d4a, a.fc[l], a.th[l], a.d4b, a.g[l]);
-            Layers.linearBackward(a.d4b, a.ln2[l], p(h + "mlp.c_fc.weight"), a.dln, gr(h + "mlp.c_fc.weight"),
-                    grb(h + "mlp.c_fc.bias"), false);
-            Layers.layerNormBackward(a.dln, a.ln2Hat[l], a.ln2Rstd[l], p(h + "ln_2.weight"), a.dres, gr(h + "ln_2.weight"),
-                    grb(h + "ln_2.bias"), a.dtmp, a.dtmp2, a.rowTmp, true);
+            Gelu.backward(compute, a.d4a, a.fc[l], a.th[l], a.d4b, a.g[l]);
+            k.fc.backward(a.d4b, a.ln2[l], a.dln, false);
+            LayerNorm.backward(compute, a.dln, a.ln2Hat[l], a.ln2Rstd[l], k.ln2w, a.dres, k.ln2dw, k.ln2db, a.dtmp, a.dtmp2, a.rowTmp, true);
             // xa = x[l] + drop(c_proj(attn(c_attn(ln_1(x[l])))))
             INDArray dattnOut = a.dres;
             if (drop) dattnOut = a.dbuf.assign(a.dres).muli(a.mask1[l]);
-            Layers.linearBackward(dattnOut, a.y[l], p(h + "attn.c_proj.weight"), a.dy, gr(h + "attn.c_proj.weight"),
-                    grb(h + "attn.c_proj.bias"), false);
-            a.att[l].backward(a.dy, drop, a.attScratch, a.dqkv);
-            Layers.linearBackward(a.dqkv, a.ln1[l], p(h + "attn.c_attn.weight"), a.dln, gr(h + "attn.c_attn.weight"),
-                    grb(h + "attn.c_attn.bias"), false);
-            Layers.layerNormBackward(a.dln, a.ln1Hat[l], a.ln1Rstd[l], p(h + "ln_1.weight"), a.dres, gr(h + "ln_1.weight"),
-                    grb(h + "ln_1.bias"), a.dtmp, a.dtmp2, a.rowTmp, true);
+            k.proj.backward(dattnOut, a.y[l], a.dy, false);
+            Attention.backward(compute, a.qkv[l], a.dy, rows, H, a.att[l], drop, a.dqkv);
+            k.attn.backward(a.dqkv, a.ln1[l], a.dln, false);
+            LayerNorm.backward(compute, a.dln, a.ln1Hat[l], a.ln1Rstd[l], k.ln1w, a.dres, k.ln1dw, k.ln1db, a.dtmp, a.dtmp2, a.rowTmp, true);
         }
         // embeddings
         INDArray demb = a.dres;
         if (drop) demb.muli(a.embMask);
-        embeddingBackward(a, demb);
-        Layers.addColumnSums(a.dresRowsBT, a.dwpeFlat);
+        Embedding.backward(compute, demb, a.dembRows, a.tokens, a.B, a.T, gr("wte.weight"), a.dwpeRows, embScratch);
+    }
+
+    /** c = op(a) op(b) + beta c on this model's path. */
+    private void gemm(boolean transA, boolean transB, INDArray a, INDArray b, double beta, INDArray c) {
+        if (compute == Compute.JAVA) Blas.gemm(transA, transB, 1.0, a, b, beta, c);
+        else Nd4j.gemm(a, b, c, transA, transB, 1.0, beta);
+    }
+
+    // ------------------------------------------------------------------------------------------ generation
+
+    /** A key/value cache for {@code batch} sequences on this model's path (see {@link KvCache}). */
+    public KvCache newKvCache(int batch) {
+        return new KvCache(config, compute, dtype, batch);
     }
 
     /**
-     * dwte[token] += sum of the rows of demb at that token's positions: each token's rows are summed in Java, in
-     * double and in position order, and the sum is added to its gradient row once. Not ND4J's scatter_add: its
-     * threads sum the rows of a repeated token in a varying order, and they do not lock a row they update, so two
-     * threads adding to the same row can lose one of the two updates. An earlier version passed distinct ids but
-     * padded them with zero rows on id 0; those raced with token 0's real row and lost its gradient in about 0.3%
-     * of the calls (a kill -9 resume test caught it in CI as a difference in wte[0][0]).
+     * Appends {@code tokens} to sequence {@code seq} of the cache (a longer prompt may come in several calls) and returns
+     * the logits [V] that predict the token after the last one. Evaluation mode whatever {@link #train()} says: no
+     * dropout.
      */
-    private void embeddingBackward(Activations a, INDArray demb) {
-        int BT = a.BT, C = a.C;
-        int[] tokens = a.tokens;
-        long[] order = a.order; // (token << 32 | position), sorted: by token, then by position
-        for (int i = 0; i < BT; i++) order[i] = ((long) tokens[i] << 32) | i;
-        java.util.Arrays.sort(order, 0, BT);
-        java.nio.ByteBuffer in = demb.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        double[] src = a.embSrc, acc = a.embAcc;
-        if (dtype == DataType.DOUBLE) in.asDoubleBuffer().get(src, 0, BT * C);
-        else {
-            java.nio.FloatBuffer fb = in.asFloatBuffer();
-            for (int i = 0; i < BT * C; i++) src[i] = fb.get(i);
+    public float[] prefill(KvCache cache, int seq, int[] tokens) {
+        checkCache(cache);
+        cache.checkSeq(seq);
+        if (tokens.length == 0) throw new IllegalArgumentException("prefill needs at least one token");
+        if (cache.length(seq) + tokens.length > config.contextLength()) {
+            throw new IllegalArgumentException("sequence " + seq + " would hold " + (cache.length(seq) + tokens.length)
+                    + " tokens, more than the context length " + config.contextLength());
         }
-        int[] uniq = a.uniqueTokens;
-        int seg = -1, prev = -1;
-        for (int k = 0; k < BT; k++) {
-            int pos = (int) order[k];
-            if (tokens[pos] != prev) {
-                seg++;
-                prev = tokens[pos];
-                uniq[seg] = prev;
-                java.util.Arrays.fill(acc, seg * C, seg * C + C, 0.0);
+        float[] out = new float[config.vocabSize()];
+        cached(cache, new Attention.Rows(1, tokens.length, new int[] {seq}, new int[] {cache.length(seq)}), tokens, out);
+        return out;
+    }
+
+    /**
+     * One new token for each of the given sequences (distinct ids), e.g. the ones still generating: writes their logits
+     * [seqs.length * V], in the order given, into {@code logits} (at least that long; a generation loop reuses one
+     * array) and returns it.
+     */
+    public float[] step(KvCache cache, int[] seqs, int[] tokens, float[] logits) {
+        checkCache(cache);
+        int n = seqs.length, V = config.vocabSize();
+        if (tokens.length != n) throw new IllegalArgumentException(n + " sequences but " + tokens.length + " tokens");
+        if (logits.length < n * V) throw new IllegalArgumentException("the logits array holds " + logits.length + " floats, need " + n * V);
+        if (n == 0) return logits;
+        boolean[] seen = new boolean[cache.batch()];
+        int[] starts = new int[n];
+        for (int i = 0; i < n; i++) {
+            cache.checkSeq(seqs[i]);
+            if (seen[seqs[i]]) throw new IllegalArgumentException("sequence " + seqs[i] + " appears twice in one step");
+            seen[seqs[i]] = true;
+            if (cache.length(seqs[i]) >= config.contextLength()) {
+                throw new IllegalArgumentException("sequence " + seqs[i] + " is full (context length " + config.contextLength() + ")");
             }
-            int o = seg * C, p = pos * C;
-            for (int c = 0; c < C; c++) acc[o + c] += src[p + c];
+            starts[i] = cache.length(seqs[i]);
         }
-        INDArray g = gr("wte.weight");
-        if (g.ordering() != 'c' || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(g)) {
-            throw new IllegalStateException("the wte gradient is not a dense row-major view: " + g.shapeInfoToString());
+        cached(cache, new Attention.Rows(n, 1, seqs.clone(), starts), tokens, logits);
+        return logits;
+    }
+
+    /** One new token for every sequence of the cache (token i to sequence i); returns the logits [batch * V]. */
+    public float[] step(KvCache cache, int[] tokens) {
+        int[] seqs = new int[cache.batch()];
+        for (int i = 0; i < seqs.length; i++) seqs[i] = i;
+        return step(cache, seqs, tokens, new float[seqs.length * config.vocabSize()]);
+    }
+
+    private void checkCache(KvCache cache) {
+        if (cache.compute() != compute || cache.context() != config.contextLength()) {
+            throw new IllegalArgumentException("this KV cache was made by another model (" + cache + "); use model.newKvCache");
         }
-        long base = g.offset();
-        java.nio.ByteBuffer gb = g.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        if (dtype == DataType.DOUBLE) {
-            java.nio.DoubleBuffer d = gb.asDoubleBuffer();
-            for (int s = 0; s <= seg; s++) {
-                int at = (int) (base + (long) uniq[s] * C), o = s * C;
-                for (int c = 0; c < C; c++) d.put(at + c, d.get(at + c) + acc[o + c]);
-            }
-        } else {
-            java.nio.FloatBuffer f = gb.asFloatBuffer();
-            for (int s = 0; s <= seg; s++) {
-                int at = (int) (base + (long) uniq[s] * C), o = s * C;
-                for (int c = 0; c < C; c++) f.put(at + c, f.get(at + c) + (float) acc[o + c]);
-            }
+    }
+
+    /**
+     * The forward of new rows after what the cache holds, then the LM head on the last row of each block, into
+     * {@code out} [B * V].
+     */
+    private void cached(KvCache cache, Attention.Rows rows, int[] tokens, float[] out) {
+        int B = rows.B(), T = rows.T(), R = rows.rows(), V = config.vocabSize();
+        if (shared == null || shared.rows < R || shared.headRows < B) {
+            int have = shared == null ? 0 : shared.rows, haveHeads = shared == null ? 0 : shared.headRows;
+            shared = new Shared(Math.max(R, have), Math.max(B, Math.max(haveHeads, cache.batch())));
         }
+        Acts a = shared.acts(B, T);
+        Blas.forRows(R);
+        forward(a, tokens, rows, cache, false);
+        for (int b = 0; b < B; b++) cache.advance(rows.seqs()[b], T);
+        INDArray[] h = shared.head(B);
+        INDArray in = a.lnf;
+        if (T > 1) {
+            int[] last = new int[B];
+            for (int b = 0; b < B; b++) last[b] = b * T + T - 1;
+            copyRows(a.lnf, last, h[0], null, B, a.C);
+            in = h[0];
+        }
+        head(in, h[1]);
+        if (compute == Compute.JAVA) Kernels.buf(h[1]).get(0, out, 0, B * V);
+        else System.arraycopy(h[1].data().asFloat(), 0, out, 0, B * V);
     }
 
     // ------------------------------------------------------------------------------------------ helpers
@@ -570,7 +707,8 @@ public final class GptModel implements AutoCloseable {
         return config.bias() ? params.grad(name) : null;
     }
 
-    private INDArray head() {
+    /** The LM head's weight [V, C]: the token embedding when tied. */
+    private INDArray headWeight() {
         return config.tiedHead() ? p("wte.weight") : p("lm_head.weight");
     }
 
@@ -579,21 +717,13 @@ public final class GptModel implements AutoCloseable {
     }
 
     /** Saves this model as a Hugging Face GPT-2 folder (config.json + model.safetensors). */
-    public void save(java.nio.file.Path dir) {
+    public void save(Path dir) {
         ModelFiles.save(this, dir);
     }
 
     /** Loads a Hugging Face GPT-2 folder in float32. */
-    public static GptModel load(java.nio.file.Path dir) {
+    public static GptModel load(Path dir) {
         return ModelFiles.load(dir);
-    }
-
-    /**
-     * A key/value cache for {@code batch} sequences, for generation one token at a time (see {@link KvCache}).
-     * Float32 models only; always computes in evaluation mode.
-     */
-    public KvCache newKvCache(int batch) {
-        return new KvCache(this, batch);
     }
 
     /** Number of parameters (scalars). */
@@ -605,13 +735,14 @@ public final class GptModel implements AutoCloseable {
     public void close() {
         acts = null;
         shapes.clear();
+        shared = null;
         params.values().close();
         params.grads().close();
     }
 
     @Override
     public String toString() {
-        return "GptModel[" + config + ", " + String.format("%,d", params.size()) + " parameters, " + dtype
+        return "GptModel[" + config + ", " + String.format("%,d", params.size()) + " parameters, " + dtype + ", " + compute
                 + (training ? ", train" : ", eval") + "]";
     }
 }

@@ -1,8 +1,6 @@
 package dev.gpt4j.core;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -11,21 +9,19 @@ import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 
 /**
- * Fused float32 kernels in plain Java on the native buffers of ND4J arrays: each does in one pass over memory
- * what the ND4J composition in {@link Layers} does in five to eleven (GELU, LayerNorm, the cross-entropy over
- * [rows, V], AdamW). On two cores those passes, each an OpenMP region of its own, cost more than the matrix
- * products of the same layer (BENCHMARKS.md has the profile).
+ * The primitives every Java kernel shares: gpt4j's thread pool and its fixed split of work, access to the native
+ * buffers of ND4J arrays, e^x, and row sums, dot products and maxima in a fixed order. The kernels of each layer live
+ * in that layer's file (LayerNorm, Gelu, Attention, CrossEntropy, ...); the ones two layers share (a bias, a residual
+ * add, column sums) live here.
  *
- * <p>Every kernel works row by row or element by element with no sums across rows, and splits its work into
- * a fixed number of parts, so its result does not depend on how many threads run it: bit-exact resume holds.
- * Column sums (parameter gradients of biases and LayerNorm weights) give each column to one thread.
+ * <p>Every kernel works row by row or element by element with no sums across rows, and splits its work into a fixed
+ * number of parts, so its result does not depend on how many threads run it: bit-exact resume holds. Column sums
+ * (parameter gradients of biases and LayerNorm weights) give each column to one thread.
  *
- * <p>Used for FLOAT arrays with dense row-major layout ({@link #fits}); DOUBLE arrays (the finite-difference
- * gradient checks) take the ND4J composition, which the tests compare these kernels against. The system
- * property {@code gpt4j.kernels=false} turns them off (to compare the two in a benchmark).
+ * <p>Used only on the {@link Compute#JAVA} path, whose arrays are FLOAT and dense (made so by the model), views into
+ * the flat parameter buffer included.
  */
 final class Kernels {
-    private static volatile boolean enabled = !"false".equalsIgnoreCase(System.getProperty("gpt4j.kernels"));
     /** Work split into this many parts, whatever the pool's current size: results never depend on it. */
     private static final int PARTS = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
     private static final ForkJoinPool POOL = new ForkJoinPool(PARTS, pool -> {
@@ -34,16 +30,12 @@ final class Kernels {
         t.setDaemon(true);
         return t;
     }, null, false);
-    static final double GELU_K = Math.sqrt(2 / Math.PI);
-
     private Kernels() {}
 
-    /** jdk.incubator.vector is in the boot layer (the JVM was started with --add-modules jdk.incubator.vector). */
-    private static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-    private static volatile boolean vector = VECTOR_API && !"false".equalsIgnoreCase(System.getProperty("gpt4j.vector"));
+    private static volatile boolean vector = Compute.VECTOR_API && Compute.VECTOR_WANTED;
 
     /**
-     * True when the exps run in {@link VectorMath} (same bits as the scalar loops, ~8x faster): the JVM has the
+     * True when the exps, GELU's tanh and the attention products run in {@link VectorKernels} (same bits as the scalar loops, ~8x faster): the JVM has the
      * Vector API module ({@code --add-modules jdk.incubator.vector}; the {@code gpt4j} script, the tests and the
      * benchmarks add it) and {@code -Dgpt4j.vector=false} was not given.
      */
@@ -53,36 +45,17 @@ final class Kernels {
 
     /** Whether the JVM has the Vector API module (whether {@link #setVectorized} can turn the vector loops on). */
     static boolean vectorApiAvailable() {
-        return VECTOR_API;
+        return Compute.VECTOR_API;
     }
 
     /** Turns the Vector API loops on (when the module is there) or off; the tests compare the two. */
     static void setVectorized(boolean on) {
-        vector = on && VECTOR_API;
+        vector = on && Compute.VECTOR_API;
     }
 
     /** A body over the index range [from, to). */
     interface Range {
         void run(int from, int to);
-    }
-
-    /** Turns the kernels on or off (the tests compare both paths on one model). */
-    static void setEnabled(boolean on) {
-        enabled = on;
-    }
-
-    /**
-     * True when the kernels may run on these arrays: enabled, every array FLOAT with the default row-major
-     * strides of its shape (a dense block from its offset; nulls are skipped).
-     */
-    static boolean fits(INDArray... arrays) {
-        if (!enabled) return false;
-        for (INDArray a : arrays) {
-            if (a == null) continue;
-            if (a.dataType() != DataType.FLOAT || a.ordering() != 'c' || !Shape.hasDefaultStridesForShape(a)) return false;
-            if (a.data().length() > Integer.MAX_VALUE) return false; // a FloatBuffer's index is an int
-        }
-        return true;
     }
 
     /**
@@ -135,7 +108,7 @@ final class Kernels {
     /** a[j] = {@link #exp}(a[j] - shift) for j in [0, n). */
     static void expShifted(float[] a, int n, float shift) {
         if (vector) {
-            VectorMath.expShifted(a, n, shift);
+            VectorKernels.expShifted(a, n, shift);
             return;
         }
         for (int j = 0; j < n; j++) a[j] = exp(a[j] - shift);
@@ -231,56 +204,6 @@ final class Kernels {
         });
     }
 
-    // ------------------------------------------------------------------------------------------ GELU
-
-    /** tanh(sqrt(2/pi) (x + 0.044715 x^3)) as 1 - 2 / (e^(2u) + 1): exact at the extremes (e^(2u) = inf gives 1). */
-    static float geluTanh(float x) {
-        float u = (float) GELU_K * (x + 0.044715f * x * x * x);
-        return 1f - 2f / (exp(2 * u) + 1f);
-    }
-
-    /** th[i] = {@link #geluTanh}(x[i]) for i in [0, n). */
-    static void geluTanh(float[] x, float[] th, int n) {
-        if (vector) {
-            VectorMath.geluTanh(x, th, n);
-            return;
-        }
-        for (int i = 0; i < n; i++) th[i] = geluTanh(x[i]);
-    }
-
-    /** out = 0.5 x (1 + th), th = {@link #geluTanh}(x) saved for backward; all [n] dense. */
-    static void geluForward(INDArray x, INDArray out, INDArray th) {
-        FloatBuffer fx = buf(x), fo = buf(out), ft = buf(th);
-        int ox = (int) x.offset(), oo = (int) out.offset(), ot = (int) th.offset();
-        chunks((int) x.length(), 2, (from, n, c) -> {
-            float[] xs = c[0], ts = c[1];
-            fx.get(ox + from, xs, 0, n);
-            geluTanh(xs, ts, n);
-            ft.put(ot + from, ts, 0, n);
-            for (int i = 0; i < n; i++) xs[i] = 0.5f * xs[i] * (1f + ts[i]);
-            fo.put(oo + from, xs, 0, n);
-        });
-    }
-
-    private static final float GK = (float) GELU_K, GK3 = (float) (3 * 0.044715 * GELU_K);
-
-    /** dx = dout * (0.5 (1 + th) + 0.5 x (1 - th^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)); dx overwritten. */
-    static void geluBackward(INDArray dout, INDArray x, INDArray th, INDArray dx) {
-        FloatBuffer fd = buf(dout), fx = buf(x), ft = buf(th), fr = buf(dx);
-        int od = (int) dout.offset(), ox = (int) x.offset(), ot = (int) th.offset(), or = (int) dx.offset();
-        chunks((int) x.length(), 3, (from, n, c) -> {
-            float[] ds = c[0], xs = c[1], ts = c[2];
-            fd.get(od + from, ds, 0, n);
-            fx.get(ox + from, xs, 0, n);
-            ft.get(ot + from, ts, 0, n);
-            for (int i = 0; i < n; i++) {
-                float v = xs[i], t = ts[i];
-                ds[i] *= 0.5f * (1f + t) + 0.5f * v * (1f - t * t) * (GK + GK3 * v * v);
-            }
-            fr.put(or + from, ds, 0, n);
-        });
-    }
-
     /** A body over [from, from + n) of a flat index range, with {@code c} scratch arrays of at least n floats. */
     interface Chunk {
         void run(int from, int n, float[][] c);
@@ -334,143 +257,10 @@ final class Kernels {
         });
     }
 
-    // ------------------------------------------------------------------------------------------ LayerNorm
-
-    /** Row-wise LayerNorm of x[N, C]: out = xhat * w + b; saves xhat [N, C] and rstd [N]. b may be null. */
-    static void layerNormForward(INDArray x, INDArray w, INDArray b, double eps, INDArray out, INDArray xhat, INDArray rstd) {
-        int N = (int) x.size(0), C = (int) x.size(1);
-        FloatBuffer fx = buf(x), fo = buf(out), fh = buf(xhat), fr = buf(rstd);
-        float[] ws = read(w), bs = b == null ? new float[C] : read(b);
-        int ox = (int) x.offset(), oo = (int) out.offset(), oh = (int) xhat.offset(), orr = (int) rstd.offset();
-        parallel(N, 16, (from, to) -> {
-            float[] xs = new float[C];
-            for (int r = from; r < to; r++) {
-                fx.get(ox + r * C, xs, 0, C);
-                float mean = (float) (sum(xs, C) / C);
-                for (int c = 0; c < C; c++) xs[c] -= mean;
-                double var = dot(xs, xs, C);
-                float rs = (float) (1.0 / Math.sqrt(var / C + eps));
-                fr.put(orr + r, rs);
-                for (int c = 0; c < C; c++) xs[c] *= rs;
-                fh.put(oh + r * C, xs, 0, C);
-                for (int c = 0; c < C; c++) xs[c] = xs[c] * ws[c] + bs[c];
-                fo.put(oo + r * C, xs, 0, C);
-            }
-        });
-    }
-
-    /**
-     * Row-wise LayerNorm backward: dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dout * w,
-     * overwriting dx or adding to it; also writes doutXhat = dout * xhat (for the weight gradient's column sums).
-     */
-    static void layerNormBackward(INDArray dout, INDArray xhat, INDArray rstd, INDArray w, INDArray dx, INDArray doutXhat,
-                                  boolean accumulateDx) {
-        int N = (int) dout.size(0), C = (int) dout.size(1);
-        FloatBuffer fd = buf(dout), fh = buf(xhat), fr = buf(rstd), fx = buf(dx), fp = buf(doutXhat);
-        float[] ws = read(w);
-        int od = (int) dout.offset(), oh = (int) xhat.offset(), orr = (int) rstd.offset(), ox = (int) dx.offset(), op = (int) doutXhat.offset();
-        parallel(N, 16, (from, to) -> {
-            float[] g = new float[C], h = new float[C], dh = new float[C], acc = new float[C];
-            for (int r = from; r < to; r++) {
-                fd.get(od + r * C, g, 0, C);
-                fh.get(oh + r * C, h, 0, C);
-                for (int c = 0; c < C; c++) dh[c] = g[c] * ws[c];
-                double s1 = sum(dh, C), s2 = dot(dh, h, C);
-                for (int c = 0; c < C; c++) g[c] *= h[c];
-                fp.put(op + r * C, g, 0, C);
-                float m1 = (float) (s1 / C), m2 = (float) (s2 / C), rs = fr.get(orr + r);
-                for (int c = 0; c < C; c++) dh[c] = (dh[c] - m1 - h[c] * m2) * rs;
-                if (accumulateDx) {
-                    fx.get(ox + r * C, acc, 0, C);
-                    for (int c = 0; c < C; c++) dh[c] += acc[c];
-                }
-                fx.put(ox + r * C, dh, 0, C);
-            }
-        });
-    }
-
-    /** A small dense array (a LayerNorm's weights) copied to the heap. */
-    private static float[] read(INDArray a) {
+    /** A small dense array (a LayerNorm's weights, a bias) copied to the heap. */
+    static float[] read(INDArray a) {
         float[] out = new float[(int) a.length()];
         buf(a).get((int) a.offset(), out, 0, out.length);
         return out;
-    }
-
-    // ------------------------------------------------------------------------------------------ cross-entropy
-
-    /**
-     * Per row r of logits[R, V]: rowMax[r] = max, probs[r, :] = exp(logits - max) (unnormalised), rowSum[r] = their
-     * sum (accumulated in double).
-     */
-    static void softmaxRows(INDArray logits, INDArray probs, INDArray rowMax, INDArray rowSum) {
-        int R = (int) logits.size(0), V = (int) logits.size(1);
-        FloatBuffer fl = buf(logits), fp = buf(probs), fm = buf(rowMax), fs = buf(rowSum);
-        int ol = (int) logits.offset(), op = (int) probs.offset(), om = (int) rowMax.offset(), os = (int) rowSum.offset();
-        parallel(R, 4, (from, to) -> {
-            float[] row = new float[V];
-            for (int r = from; r < to; r++) {
-                fl.get(ol + r * V, row, 0, V);
-                float max = max(row, V);
-                expShifted(row, V, max);
-                fp.put(op + r * V, row, 0, V);
-                fm.put(om + r, max);
-                fs.put(os + r, (float) sum(row, V));
-            }
-        });
-    }
-
-    /**
-     * In place over probs[R, V] from {@link #softmaxRows}: probs = (probs / rowSum - onehot(target)) * weight, the
-     * gradient of sum(weight * nll) with respect to the logits.
-     */
-    static void crossEntropyBackward(INDArray probs, INDArray rowSum, int[] targets, float[] weights) {
-        int R = (int) probs.size(0), V = (int) probs.size(1);
-        FloatBuffer fp = buf(probs), fs = buf(rowSum);
-        int op = (int) probs.offset(), os = (int) rowSum.offset();
-        parallel(R, 4, (from, to) -> {
-            float[] row = new float[V];
-            for (int r = from; r < to; r++) {
-                fp.get(op + r * V, row, 0, V);
-                float w = weights[r], scale = w / fs.get(os + r);
-                for (int j = 0; j < V; j++) row[j] *= scale;
-                row[targets[r]] -= w;
-                fp.put(op + r * V, row, 0, V);
-            }
-        });
-    }
-
-    // ------------------------------------------------------------------------------------------ AdamW
-
-    /**
-     * One AdamW update over flat p, g, m, v and the 0/1 decay mask, element by element, with
-     * {@code torch.optim.AdamW}'s arithmetic: p -= lr wd mask p; m, v updated; p -= lr / bc1 * m / (sqrt(v / bc2) + eps).
-     */
-    static void adamW(INDArray p, INDArray g, INDArray m, INDArray v, INDArray mask, double lr, double beta1, double beta2,
-                      double eps, double weightDecay, double bc1, double bc2) {
-        FloatBuffer fp = buf(p), fg = buf(g), fm = buf(m), fv = buf(v), fk = buf(mask);
-        int opp = (int) p.offset(), og = (int) g.offset(), om = (int) m.offset(), ov = (int) v.offset(), ok = (int) mask.offset();
-        float b1 = (float) beta1, b2 = (float) beta2, c1 = (float) (1 - beta1), c2 = (float) (1 - beta2);
-        float decay = (float) (lr * weightDecay), step = (float) (lr / bc1), invBc2 = (float) (1.0 / bc2), e = (float) eps;
-        chunks((int) p.length(), 5, (from, n, c) -> {
-            float[] ps = c[0], gs = c[1], ms = c[2], vs = c[3], ks = c[4];
-            fp.get(opp + from, ps, 0, n);
-            fg.get(og + from, gs, 0, n);
-            fm.get(om + from, ms, 0, n);
-            fv.get(ov + from, vs, 0, n);
-            fk.get(ok + from, ks, 0, n);
-            for (int i = 0; i < n; i++) {
-                float gi = gs[i];
-                float mi = b1 * ms[i] + c1 * gi;
-                float vi = b2 * vs[i] + c2 * gi * gi;
-                ms[i] = mi;
-                vs[i] = vi;
-                float pi = ps[i];
-                pi -= pi * ks[i] * decay;
-                ps[i] = pi - step * mi / ((float) Math.sqrt(vi * invBc2) + e);
-            }
-            fm.put(om + from, ms, 0, n);
-            fv.put(ov + from, vs, 0, n);
-            fp.put(opp + from, ps, 0, n);
-        });
     }
 }

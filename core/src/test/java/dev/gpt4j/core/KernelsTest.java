@@ -6,21 +6,25 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The fused float32 kernels ({@link Kernels}, {@link CausalAttention}) against the ND4J composition they replace:
- * the same model and the same optimizer run both ways, in float32. The ND4J path is the one the finite-difference
- * checks cover (in double), so this closes the loop for the path training actually takes.
+ * The Java path ({@link Compute#JAVA}: the kernels of every layer, OpenBLAS products, the heap KV cache) against the
+ * ND4J path it replaces: the same model and the same optimizer run both ways, in float32, from the loss and every
+ * gradient to a prompt's prefill and the decode steps after it. The ND4J path is the one the finite-difference checks
+ * cover (in double), so this closes the loop for the path training and generation actually take, and keeps the ND4J
+ * path (the CUDA backend's) from rotting.
  */
 class KernelsTest {
     @AfterEach
     void restore() {
-        Kernels.setEnabled(true);
         Kernels.setVectorized(true);
-        CausalAttention.setEnabled(false);
     }
 
     @Test
@@ -70,9 +74,9 @@ class KernelsTest {
         for (int i = 0; i < x.length; i++) x[i] /= 8; // GELU's inputs are activations: mostly in [-10, 10]
         float[] v = new float[x.length], s = new float[x.length];
         Kernels.setVectorized(true);
-        Kernels.geluTanh(x, v, x.length - 3); // the last three by the scalar tail
+        Gelu.tanh(x, v, x.length - 3); // the last three by the scalar tail
         Kernels.setVectorized(false);
-        Kernels.geluTanh(x, s, x.length - 3);
+        Gelu.tanh(x, s, x.length - 3);
         for (int i = 0; i < x.length; i++) {
             int k = i;
             assertEquals(Float.floatToIntBits(s[i]), Float.floatToIntBits(v[i]), () -> "geluTanh(" + x[k] + "): vector " + v[k] + ", scalar " + s[k]);
@@ -83,11 +87,10 @@ class KernelsTest {
     void aTrainingStepGivesTheSameBitsWithAndWithoutTheVectorApi() {
         GptConfig cfg = new GptConfig(97, 24, 32, 2, 4, 0.1, 1e-5, true, true);
         Kernels.setVectorized(true);
-        double[][] a = run(cfg, true, 3, 24, null);
+        Map<String, double[]> a = run(cfg, Compute.JAVA, 3, 24, null);
         Kernels.setVectorized(false);
-        double[][] b = run(cfg, true, 3, 24, null);
-        assertArrayEquals(b[0], a[0]);
-        assertArrayEquals(b[1], a[1], "a run must resume bit for bit on a JVM with or without the module");
+        Map<String, double[]> b = run(cfg, Compute.JAVA, 3, 24, null);
+        for (String k : a.keySet()) assertArrayEquals(b.get(k), a.get(k), k + ": a run must resume bit for bit on a JVM with or without the module");
     }
 
     @Test
@@ -132,23 +135,10 @@ class KernelsTest {
         }
     }
 
-    /** Loss and every gradient of one forward/backward, with the kernels on or off. */
-    private static double[][] run(GptConfig cfg, boolean kernels, int B, int T, float[] weights) {
-        return run(cfg, kernels, "heads", B, T, weights);
-    }
-
-    /** attention: "heads" (the default), "blas" or "nd4j"; with kernels off, ND4J's attention always. */
-    private static double[][] run(GptConfig cfg, boolean kernels, String attention, int B, int T, float[] weights) {
-        Kernels.setEnabled(kernels);
-        CausalAttention.setEnabled(attention.equals("blas"));
-        HeadAttention.setEnabled(!attention.equals("nd4j"));
-        try (GptModel m = GptModel.create(cfg, 3)) {
+    /** Loss and every gradient of one forward/backward on one path, by tensor name. */
+    private static Map<String, double[]> run(GptConfig cfg, Compute compute, int B, int T, float[] weights) {
+        try (GptModel m = model(cfg, compute)) {
             Random rnd = new Random(8);
-            INDArray flat = m.params().values();
-            // larger weights than GPT-2's 0.02, so that attention is not uniform and every path carries gradient
-            INDArray noise = Nd4j.create(DataType.FLOAT, flat.length());
-            for (long i = 0; i < flat.length(); i++) noise.putScalar(i, (float) (rnd.nextGaussian() * 0.2));
-            flat.addi(noise.reshape(flat.shape()));
             int[] tokens = new int[B * T], targets = new int[B * T];
             for (int i = 0; i < tokens.length; i++) {
                 tokens[i] = rnd.nextInt(cfg.vocabSize());
@@ -159,34 +149,53 @@ class KernelsTest {
             double loss = m.forward(tokens, targets, weights, B, T);
             m.zeroGrad();
             m.backward();
-            return new double[][] {{loss}, m.params().grads().toDoubleVector()};
-        } finally {
-            CausalAttention.setEnabled(false);
-            HeadAttention.setEnabled(true);
+            Map<String, double[]> out = new LinkedHashMap<>();
+            out.put("loss", new double[] {loss});
+            for (Parameters.Slot s : m.params().slots()) out.put(s.name(), m.params().grad(s.name()).dup().reshape(-1).toDoubleVector());
+            return out;
         }
+    }
+
+    /** A model with larger weights than GPT-2's 0.02, so that attention is not uniform and every path carries gradient. */
+    private static GptModel model(GptConfig cfg, Compute compute) {
+        GptModel m = GptModel.create(cfg, 3, DataType.FLOAT, compute);
+        Random rnd = new Random(8);
+        INDArray flat = m.params().values();
+        INDArray noise = Nd4j.create(DataType.FLOAT, flat.length());
+        for (long i = 0; i < flat.length(); i++) noise.putScalar(i, (float) (rnd.nextGaussian() * 0.2));
+        flat.addi(noise.reshape(flat.shape()));
+        return m;
     }
 
     private static void assertSamePaths(GptConfig cfg, int B, int T, float[] weights) {
-        assertSame(run(cfg, true, B, T, weights), run(cfg, false, B, T, weights), cfg.toString());
+        assertSame(run(cfg, Compute.JAVA, B, T, weights), run(cfg, Compute.ND4J, B, T, weights), cfg.toString());
     }
 
-    private static void assertSame(double[][] fused, double[][] nd4j, String what) {
-        assertEquals(nd4j[0][0], fused[0][0], 1e-5 * Math.abs(nd4j[0][0]), "loss");
-        double maxAbs = 0, maxDiff = 0;
-        int worst = -1;
-        for (int i = 0; i < nd4j[1].length; i++) {
-            maxAbs = Math.max(maxAbs, Math.abs(nd4j[1][i]));
-            double d = Math.abs(nd4j[1][i] - fused[1][i]);
-            if (d > maxDiff) {
-                maxDiff = d;
-                worst = i;
+    /**
+     * The loss within 1e-5 relative, and each tensor's gradient within 1e-4 of that tensor's largest (a tolerance per
+     * tensor, so that a small tensor, a bias or a LayerNorm weight, cannot be wrong unnoticed next to a large one).
+     */
+    private static void assertSame(Map<String, double[]> java, Map<String, double[]> nd4j, String what) {
+        assertEquals(nd4j.get("loss")[0], java.get("loss")[0], 1e-5 * Math.abs(nd4j.get("loss")[0]), "loss");
+        for (String name : nd4j.keySet()) {
+            if (name.equals("loss")) continue;
+            double[] ref = nd4j.get(name), got = java.get(name);
+            double maxAbs = 0, maxDiff = 0;
+            int worst = -1;
+            for (int i = 0; i < ref.length; i++) {
+                maxAbs = Math.max(maxAbs, Math.abs(ref[i]));
+                double d = Math.abs(ref[i] - got[i]);
+                if (d > maxDiff) {
+                    maxDiff = d;
+                    worst = i;
+                }
             }
+            assertTrue(maxAbs > 0, what + ": " + name + " has no gradient");
+            int w = worst;
+            double diff = maxDiff, largest = maxAbs;
+            assertTrue(maxDiff <= 1e-4 * maxAbs, () -> what + ": " + name + "[" + w + "] differs by " + diff + " (its largest gradient "
+                    + largest + "): Java " + got[w] + ", ND4J " + ref[w]);
         }
-        assertTrue(maxAbs > 0, "some gradient");
-        int w = worst;
-        double diff = maxDiff, largest = maxAbs;
-        assertTrue(maxDiff <= 1e-4 * maxAbs, () -> what + ": gradient " + w + " differs by " + diff + " (largest gradient " + largest
-                + "): fused " + fused[1][w] + ", ND4J " + nd4j[1][w]);
     }
 
     @Test
@@ -207,14 +216,27 @@ class KernelsTest {
         assertSamePaths(new GptConfig(50, 16, 16, 2, 2, 0.2, 1e-5, true, true), 2, 16, null);
     }
 
+    /** Generation: a prefill in two chunks, then decode steps of two sequences, logits on both paths. */
     @Test
-    void attentionPathsMatchTheNd4jAttention() {
-        // the Java heads (the default) and the per-head BLAS products (off: see CausalAttention) against ND4J's
-        // batched attention, all with the fused kernels and dropout
-        GptConfig cfg = new GptConfig(50, 16, 24, 2, 3, 0.2, 1e-5, true, true);
-        double[][] nd4j = run(cfg, true, "nd4j", 2, 16, null);
-        assertSame(run(cfg, true, "heads", 2, 16, null), nd4j, "Java heads");
-        assertSame(run(cfg, true, "blas", 2, 16, null), nd4j, "BLAS attention");
+    void generationMatchesTheNd4jPath() {
+        GptConfig cfg = new GptConfig(61, 40, 48, 2, 4, 0.1, 1e-5, true, false);
+        float[][][] out = new float[2][][];
+        for (Compute compute : Compute.values()) {
+            try (GptModel m = model(cfg, compute); KvCache cache = m.newKvCache(3)) {
+                m.eval();
+                List<float[]> logits = new ArrayList<>();
+                logits.add(m.prefill(cache, 2, new int[] {3, 14, 15, 9, 26, 5, 35}));
+                logits.add(m.prefill(cache, 2, new int[] {8, 9, 7}));
+                logits.add(m.prefill(cache, 0, new int[] {1, 2}));
+                for (int s = 0; s < 4; s++) logits.add(m.step(cache, new int[] {0, 2}, new int[] {s + 10, 2 * s}, new float[2 * 61]).clone());
+                out[compute.ordinal()] = logits.toArray(new float[0][]);
+            }
+        }
+        for (int k = 0; k < out[0].length; k++) {
+            for (int i = 0; i < out[0][k].length; i++) {
+                assertEquals(out[1][k][i], out[0][k][i], 2e-5 * (1 + Math.abs(out[1][k][i])), "logit " + i + " of call " + k);
+            }
+        }
     }
 
     @Test
@@ -228,15 +250,14 @@ class KernelsTest {
             mask[i] = i % 3 == 0 ? 0 : 1;
         }
         double[][] out = new double[2][];
-        for (int k = 0; k < 2; k++) {
-            Kernels.setEnabled(k == 0);
+        for (Compute compute : Compute.values()) {
             INDArray p = Nd4j.createFromArray(p0.clone()), g = Nd4j.createFromArray(g0.clone()), m = Nd4j.createFromArray(mask);
-            AdamW opt = new AdamW(p, g, m, 0.9, 0.95, 1e-8, 0.1);
+            AdamW opt = new AdamW(p, g, m, 0.9, 0.95, 1e-8, 0.1, compute);
             for (int step = 0; step < 3; step++) {
                 opt.step(1e-2);
                 g.muli(-0.7); // a different gradient each step
             }
-            out[k] = p.toDoubleVector();
+            out[compute.ordinal()] = p.toDoubleVector();
         }
         for (int i = 0; i < n; i++) assertEquals(out[1][i], out[0][i], 2e-6 * Math.max(1, Math.abs(out[1][i])), "parameter " + i);
     }
@@ -244,9 +265,8 @@ class KernelsTest {
     @Test
     void resultsDoNotDependOnTheRun() {
         GptConfig cfg = new GptConfig(97, 24, 32, 2, 4, 0.1, 1e-5, true, true);
-        double[][] a = run(cfg, true, 3, 24, null), b = run(cfg, true, 3, 24, null);
-        assertArrayEquals(a[0], b[0]);
-        assertArrayEquals(a[1], b[1], "bit for bit: exact resume depends on it");
+        Map<String, double[]> a = run(cfg, Compute.JAVA, 3, 24, null), b = run(cfg, Compute.JAVA, 3, 24, null);
+        for (String k : a.keySet()) assertArrayEquals(a.get(k), b.get(k), k + ", bit for bit: exact resume depends on it");
     }
     /**
      * The token-embedding gradient, repeated: the same bits every time. A batch of few distinct tokens, token 0

@@ -60,7 +60,7 @@ class KvCacheTest {
     void cachedLogitsEqualUncachedAtEveryStep(GptConfig cfg, int promptLength) {
         try (GptModel m = model(cfg, 3); KvCache cache = m.newKvCache(1)) {
             int[] seq = prompt(promptLength, cfg.vocabSize(), promptLength);
-            float[] cached = cache.prefill(0, seq);
+            float[] cached = m.prefill(cache, 0, seq);
             double spread = 0;
             int steps = 0;
             while (true) {
@@ -75,13 +75,13 @@ class KvCacheTest {
                 if (seq.length == cfg.contextLength()) break;
                 seq = Arrays.copyOf(seq, seq.length + 1);
                 seq[seq.length - 1] = next;
-                cached = cache.step(new int[] {next});
+                cached = m.step(cache, new int[] {next});
                 steps++;
             }
             assertEquals(cfg.contextLength(), cache.length(0));
             assertEquals(cfg.contextLength() - promptLength, steps);
             assertTrue(spread > 1.0, "logits should spread over units for the tolerance to mean something: " + spread);
-            assertThrows(IllegalArgumentException.class, () -> cache.step(new int[] {0}), "full context");
+            assertThrows(IllegalArgumentException.class, () -> m.step(cache, new int[] {0}), "full context");
         }
     }
 
@@ -93,7 +93,7 @@ class KvCacheTest {
             int[] next = new int[3];
             float[][] singleLogits = new float[3][];
             for (int b = 0; b < 3; b++) {
-                next[b] = argmax(batch.prefill(b, prompts[b]), 0, 97);
+                next[b] = argmax(m.prefill(batch, b, prompts[b]), 0, 97);
             }
             // 6 steps with all three, then 4 with sequences 2 and 0 only (in that order)
             int[][] generated = new int[3][];
@@ -102,7 +102,7 @@ class KvCacheTest {
                 int[] seqs = s < 6 ? new int[] {0, 1, 2} : new int[] {2, 0};
                 int[] toks = new int[seqs.length];
                 for (int i = 0; i < seqs.length; i++) toks[i] = generated[seqs[i]][generated[seqs[i]].length - 1];
-                float[] out = batch.step(seqs, toks);
+                float[] out = m.step(batch, seqs, toks, new float[seqs.length * 97]);
                 for (int i = 0; i < seqs.length; i++) {
                     int b = seqs[i];
                     int t = argmax(out, i * 97, 97);
@@ -113,13 +113,13 @@ class KvCacheTest {
             for (int b = 0; b < 3; b++) {
                 single.reset();
                 int[] g = new int[generated[b].length];
-                g[0] = argmax(single.prefill(0, prompts[b]), 0, 97);
-                for (int i = 1; i < g.length; i++) g[i] = argmax(single.step(new int[] {g[i - 1]}), 0, 97);
+                g[0] = argmax(m.prefill(single, 0, prompts[b]), 0, 97);
+                for (int i = 1; i < g.length; i++) g[i] = argmax(m.step(single, new int[] {g[i - 1]}), 0, 97);
                 assertArrayEquals(g, generated[b], "sequence " + b);
             }
             assertEquals(3 + 10, batch.length(0));
             assertEquals(11 + 6, batch.length(1));
-            assertThrows(IllegalArgumentException.class, () -> batch.step(new int[] {1, 1}, new int[] {0, 0}));
+            assertThrows(IllegalArgumentException.class, () -> m.step(batch, new int[] {1, 1}, new int[] {0, 0}, new float[2 * 97]));
         }
     }
 
@@ -128,18 +128,18 @@ class KvCacheTest {
         GptConfig cfg = new GptConfig(97, 40, 32, 2, 4, 0.0, 1e-5, true, true);
         int[] p = prompt(20, 97, 9);
         try (GptModel m = model(cfg, 7); KvCache c = m.newKvCache(1)) {
-            float[] whole = c.prefill(0, p);
+            float[] whole = m.prefill(c, 0, p);
             c.reset(0);
-            c.prefill(0, Arrays.copyOf(p, 8));
-            float[] chunked = c.prefill(0, Arrays.copyOfRange(p, 8, 20));
+            m.prefill(c, 0, Arrays.copyOf(p, 8));
+            float[] chunked = m.prefill(c, 0, Arrays.copyOfRange(p, 8, 20));
             // the chunks' matrix products have other shapes, so BLAS may sum in another order: equal to float32
             // rounding (1.3e-6 apart on an AVX2-only machine), where a wrong cache would be off by tenths
             assertArrayEquals(whole, chunked, 1e-5f);
             c.truncate(0, 8);
-            float[] again = c.prefill(0, Arrays.copyOfRange(p, 8, 20));
+            float[] again = m.prefill(c, 0, Arrays.copyOfRange(p, 8, 20));
             assertArrayEquals(whole, again, 1e-5f);
-            assertThrows(IllegalArgumentException.class, () -> c.prefill(0, new int[21]), "past the context");
-            assertThrows(IllegalArgumentException.class, () -> c.prefill(0, new int[] {97}), "outside the vocabulary");
+            assertThrows(IllegalArgumentException.class, () -> m.prefill(c, 0, new int[21]), "past the context");
+            assertThrows(IllegalArgumentException.class, () -> m.prefill(c, 0, new int[] {97}), "outside the vocabulary");
         }
     }
 
@@ -148,10 +148,10 @@ class KvCacheTest {
         GptConfig cfg = new GptConfig(97, 40, 32, 2, 4, 0.0, 1e-5, true, true);
         int[] p = prompt(5, 97, 4);
         try (GptModel m = model(cfg, 8); KvCache c = m.newKvCache(1)) {
-            float[] before = c.prefill(0, p);
+            float[] before = m.prefill(c, 0, p);
             m.params().get("h.1.mlp.c_fc.bias").addi(0.5);
             c.reset(0);
-            float[] after = c.prefill(0, p);
+            float[] after = m.prefill(c, 0, p);
             assertFalse(Arrays.equals(before, after));
             assertArrayEquals(uncachedLastRow(m, p), after, (float) TOL);
         }
@@ -162,13 +162,13 @@ class KvCacheTest {
         GptConfig cfg = new GptConfig(97, 40, 32, 2, 4, 0.0, 1e-5, true, true);
         int[] a = prompt(9, 97, 11), b = prompt(4, 97, 12);
         try (GptModel m = model(cfg, 6); KvCache c = m.newKvCache(3)) {
-            c.prefill(0, a);
-            c.prefill(1, b);
-            c.prefill(2, prompt(15, 97, 13)); // longer than the source: the copy must drop the rest
+            m.prefill(c, 0, a);
+            m.prefill(c, 1, b);
+            m.prefill(c, 2, prompt(15, 97, 13)); // longer than the source: the copy must drop the rest
             c.copy(0, 2);
             assertEquals(9, c.length(2));
             c.copy(0, 1); // overwrites b
-            float[] out = c.step(new int[] {0, 1, 2}, new int[] {5, 6, 5});
+            float[] out = m.step(c, new int[] {0, 1, 2}, new int[] {5, 6, 5}, new float[3 * 97]);
             float[] row0 = Arrays.copyOfRange(out, 0, 97), row1 = Arrays.copyOfRange(out, 97, 194), row2 = Arrays.copyOfRange(out, 194, 291);
             assertArrayEquals(row0, row2, "the copy with the same next token gives the same logits");
             int[] a5 = Arrays.copyOf(a, 10), a6 = Arrays.copyOf(a, 10);

@@ -26,17 +26,17 @@ class LayersGradientTest {
         INDArray x = randn(1, 5, 4), w = randn(2, 4, 3), b = randn(3, 3), r = randn(4, 5, 3);
         INDArray out = Nd4j.create(DataType.DOUBLE, 5, 3);
         java.util.function.DoubleSupplier f = () -> {
-            Layers.linearForward(x, w, b, out);
+            Linear.forward(Compute.ND4J, x, w, b, out);
             return dot(out, r);
         };
         INDArray dx = Nd4j.create(DataType.DOUBLE, 5, 4), dw = Nd4j.zeros(DataType.DOUBLE, 4, 3), db = Nd4j.zeros(DataType.DOUBLE, 3);
-        Layers.linearBackward(r, x, w, dx, dw, db, false);
+        Linear.backward(Compute.ND4J, r, x, w, dx, dw, db, false);
         GradCheck.check("linear dx", f, x, dx, null, TOL);
         GradCheck.check("linear dw", f, w, dw, null, TOL);
         GradCheck.check("linear db", f, b, db, null, TOL);
         // accumulation: dx += and dw += add on top of what is there
         INDArray dx2 = dx.dup(), dw2 = dw.dup();
-        Layers.linearBackward(r, x, w, dx2, dw2, db.dup(), true);
+        Linear.backward(Compute.ND4J, r, x, w, dx2, dw2, db.dup(), true);
         assertTrue(dx2.equalsWithEps(dx.mul(2), 1e-12));
         assertTrue(dw2.equalsWithEps(dw.mul(2), 1e-12));
     }
@@ -48,7 +48,7 @@ class LayersGradientTest {
         double eps = 1e-5;
         INDArray out = Nd4j.create(DataType.DOUBLE, 4, 6), xhat = out.dup(), mean = Nd4j.create(DataType.DOUBLE, 4), rstd = mean.dup();
         java.util.function.DoubleSupplier f = () -> {
-            Layers.layerNormForward(x, w, b, eps, out, xhat, mean, rstd);
+            LayerNorm.forward(Compute.ND4J, x, w, b, eps, out, xhat, mean, rstd);
             return dot(out, r);
         };
         f.getAsDouble();
@@ -57,7 +57,7 @@ class LayersGradientTest {
         assertEquals(0, xhat.getRow(0).meanNumber().doubleValue(), 1e-12);
         assertEquals(1, xhat.getRow(0).mul(xhat.getRow(0)).meanNumber().doubleValue(), 1e-3);
         INDArray dx = Nd4j.create(DataType.DOUBLE, 4, 6), dw = Nd4j.zeros(DataType.DOUBLE, 6), db = Nd4j.zeros(DataType.DOUBLE, 6);
-        Layers.layerNormBackward(r, xhat, rstd, w, dx, dw, db, out.dup(), out.dup(), mean.dup(), false);
+        LayerNorm.backward(Compute.ND4J, r, xhat, rstd, w, dx, dw, db, out.dup(), out.dup(), mean.dup(), false);
         GradCheck.check("layernorm dx", f, x, dx, null, TOL);
         GradCheck.check("layernorm dw", f, w, dw, null, TOL);
         GradCheck.check("layernorm db", f, b, db, null, TOL);
@@ -68,7 +68,7 @@ class LayersGradientTest {
         INDArray x = randn(9, 5, 7).muli(2), r = randn(10, 5, 7);
         INDArray out = x.like(), th = x.like();
         java.util.function.DoubleSupplier f = () -> {
-            Layers.geluForward(x, out, th);
+            Gelu.forward(Compute.ND4J, x, out, th);
             return dot(out, r);
         };
         f.getAsDouble();
@@ -78,7 +78,7 @@ class LayersGradientTest {
             assertEquals(expect, out.getDouble(i), 1e-12);
         }
         INDArray dx = x.like();
-        Layers.geluBackward(r, x, th, dx, x.like());
+        Gelu.backward(Compute.ND4J, r, x, th, dx, x.like());
         GradCheck.check("gelu dx", f, x, dx, null, TOL);
     }
 
@@ -86,11 +86,11 @@ class LayersGradientTest {
     void softmaxBackward() {
         INDArray x = randn(11, 2, 3, 4, 4), r = randn(12, 2, 3, 4, 4), out = x.like();
         java.util.function.DoubleSupplier f = () -> {
-            Layers.softmax(x, out);
+            Softmax.forward(x, out);
             return dot(out, r);
         };
         INDArray dx = x.like();
-        Layers.softmaxBackward(x, r, dx);
+        Softmax.backward(x, r, dx);
         GradCheck.check("softmax dx", f, x, dx, null, TOL);
     }
 }

@@ -104,7 +104,7 @@ public final class Generator {
             limit[b] = Math.min(options.maxNewTokens(), model.config().contextLength() - p.length);
             generated[b] = new int[limit[b]];
             long t0 = System.nanoTime();
-            float[] row = cache.prefill(b, p);
+            float[] row = model.prefill(cache, b, p);
             prefill[b] = System.nanoTime() - t0;
             System.arraycopy(row, 0, logits, b * V, V);
         }
@@ -151,7 +151,7 @@ public final class Generator {
             nActive = m;
             if (m == 0) break;
             active = Arrays.copyOf(seqs, m);
-            cache.step(active, Arrays.copyOf(next, m), logits); // one logits array for the whole generation
+            model.step(cache, active, Arrays.copyOf(next, m), logits); // one logits array for the whole generation
         }
         long genNanos = System.nanoTime() - t0;
         List<Generation> out = new ArrayList<>(n);
@@ -194,7 +194,7 @@ public final class Generator {
         try (KvCache cache = model.newKvCache(2 * width)) {
             long t0 = System.nanoTime();
             float[] logits = new float[2 * width * V];
-            System.arraycopy(cache.prefill(0, prompt), 0, logits, 0, V);
+            System.arraycopy(model.prefill(cache, 0, prompt), 0, logits, 0, V);
             long prefill = System.nanoTime() - t0;
             List<Beam> live = List.of(new Beam(new int[0], 0.0, 0));
             int half = 0; // live beam i is in cache row half + i, its logits at i * V
@@ -231,7 +231,7 @@ public final class Generator {
                     rows[j] = other + j;
                     toks[j] = next.get(j).token;
                 }
-                cache.step(rows, toks, logits);
+                model.step(cache, rows, toks, logits);
                 half = other;
                 live = next;
             }

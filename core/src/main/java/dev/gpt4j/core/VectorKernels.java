@@ -1,29 +1,92 @@
 package dev.gpt4j.core;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link HeadAttention}'s three products with the Vector API: the same chains of fused multiply-adds per output
- * element, in the same order, several elements to a vector and several rows at a time so that each loaded vector
- * serves more than one chain. Columns that do not fill a vector take the scalar chain. Loaded only when
- * {@link Kernels#vectorized()}.
+ * Every Vector API (jdk.incubator.vector) loop of the Java path, in the one class that is loaded only when
+ * {@link Kernels#vectorized()} says the JVM has the module ({@code --add-modules jdk.incubator.vector}); without it the
+ * scalar loops of the calling layers run and nothing here is touched.
+ *
+ * <p>Each loop does the same operations in the same order, element by element, as the scalar loop it replaces, so the
+ * bits are the same: {@link Kernels#exp} and {@link Gelu#tanh} lane by lane (the JIT does not vectorize the scalar exp:
+ * its float-to-bits moves and branches stop it; here one costs ~0.6 ns instead of ~5), and {@link Attention}'s three
+ * head products as the same chains of fused multiply-adds per output element, several elements to a vector and several
+ * rows at a time so that each loaded vector serves more than one chain. Columns that do not fill a vector take the
+ * scalar chain.
  */
-final class VectorHeads {
+final class VectorKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    private VectorHeads() {}
+    private VectorKernels() {}
 
-    /** {@link HeadAttention#lowerABt}: four rows by two vectors of columns at a time, up to the diagonal. */
-    static void lowerABt(float[] a, float[] bt, int T, int hs, int Tp, float[] out) {
+    /** The number of float lanes used ({@code FloatVector.SPECIES_PREFERRED}): 16 with AVX-512, 8 with AVX2. */
+    static int lanes() {
+        return L;
+    }
+
+    /** a[j] = {@link Kernels#exp}(a[j] - shift) for j in [0, n). */
+    static void expShifted(float[] a, int n, float shift) {
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            exp(FloatVector.fromArray(S, a, i).sub(shift)).intoArray(a, i);
+        }
+        for (; i < n; i++) a[i] = Kernels.exp(a[i] - shift);
+    }
+
+    /** th[i] = {@link Gelu#tanh}(x[i]) for i in [0, n). */
+    static void geluTanh(float[] x, float[] th, int n) {
+        float gk = (float) Gelu.K;
+        int i = 0;
+        for (int end = S.loopBound(n); i < end; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            // u = gk * (x + 0.044715 x x x), evaluated as the scalar code does: ((0.044715 * x) * x) * x
+            FloatVector u = v.add(v.mul(0.044715f).mul(v).mul(v)).mul(gk);
+            FloatVector e = exp(u.mul(2f));
+            FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(e.add(1f))).intoArray(th, i);
+        }
+        for (; i < n; i++) th[i] = Gelu.tanh(x[i]);
+    }
+
+    /** {@link Kernels#exp} lane by lane (its comment has the method). */
+    private static FloatVector exp(FloatVector x) {
+        FloatVector t = x.mul(Kernels.LOG2E).add(12582912f);
+        IntVector k = t.reinterpretAsInts().sub(0x4B400000);
+        FloatVector kf = t.sub(12582912f);
+        FloatVector r = x.sub(kf.mul(Kernels.LN2_HI)).sub(kf.mul(Kernels.LN2_LO));
+        FloatVector p = r.mul(1f / 5040).add(1f / 720).mul(r).add(1f / 120).mul(r).add(1f / 24).mul(r).add(1f / 6).mul(r)
+                .add(1f / 2).mul(r).add(1f).mul(r).add(1f);
+        VectorMask<Integer> big = k.compare(VectorOperators.GT, 127);
+        FloatVector y;
+        if (big.anyTrue()) { // 2^128 is not a float: p * 2 * 2^(k-1) there, as the scalar code
+            FloatVector small = p.mul(pow2(k));
+            FloatVector large = p.mul(2f).mul(pow2(k.sub(1)));
+            y = small.blend(large, big.cast(S));
+        } else {
+            y = p.mul(pow2(k));
+        }
+        return y.blend(0f, x.lt(-87.3f)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 88.72f));
+    }
+
+    /** 2^k as floats, built in the exponent bits (k in float's normal range; other lanes are blended away). */
+    private static FloatVector pow2(IntVector k) {
+        return k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    }
+
+    /** {@link Attention#lowerABt}: four rows by two vectors of columns at a time, up to the diagonal. */
+    static void lowerABt(float[] a, int aOff, float[] bt, int btOff, int Tp, int T, int P, int hs, float[] out, int outTp) {
         int i0 = 0;
         for (; i0 + 4 <= T; i0 += 4) {
-            int r0 = i0 * hs, r1 = r0 + hs, r2 = r1 + hs, r3 = r2 + hs;
-            for (int j = 0; j < i0 + 4; j += 2 * L) {
+            int r0 = aOff + i0 * hs, r1 = r0 + hs, r2 = r1 + hs, r3 = r2 + hs;
+            for (int j = 0; j < P + i0 + 4; j += 2 * L) {
                 FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
                 for (int d = 0; d < hs; d++) {
-                    FloatVector k0 = FloatVector.fromArray(S, bt, d * Tp + j), k1 = FloatVector.fromArray(S, bt, d * Tp + j + L);
+                    int k = btOff + d * Tp + j;
+                    FloatVector k0 = FloatVector.fromArray(S, bt, k), k1 = FloatVector.fromArray(S, bt, k + L);
                     FloatVector b0 = FloatVector.broadcast(S, a[r0 + d]), b1 = FloatVector.broadcast(S, a[r1 + d]);
                     FloatVector b2 = FloatVector.broadcast(S, a[r2 + d]), b3 = FloatVector.broadcast(S, a[r3 + d]);
                     a00 = b0.fma(k0, a00);
@@ -35,36 +98,37 @@ final class VectorHeads {
                     a30 = b3.fma(k0, a30);
                     a31 = b3.fma(k1, a31);
                 }
-                int o = i0 * Tp + j;
+                int o = i0 * outTp + j;
                 a00.intoArray(out, o);
                 a01.intoArray(out, o + L);
-                a10.intoArray(out, o + Tp);
-                a11.intoArray(out, o + Tp + L);
-                a20.intoArray(out, o + 2 * Tp);
-                a21.intoArray(out, o + 2 * Tp + L);
-                a30.intoArray(out, o + 3 * Tp);
-                a31.intoArray(out, o + 3 * Tp + L);
+                a10.intoArray(out, o + outTp);
+                a11.intoArray(out, o + outTp + L);
+                a20.intoArray(out, o + 2 * outTp);
+                a21.intoArray(out, o + 2 * outTp + L);
+                a30.intoArray(out, o + 3 * outTp);
+                a31.intoArray(out, o + 3 * outTp + L);
             }
         }
         for (; i0 < T; i0++) {
-            for (int j = 0; j <= i0; j += L) {
+            int r = aOff + i0 * hs;
+            for (int j = 0; j <= P + i0; j += L) {
                 FloatVector acc = FloatVector.zero(S);
-                for (int d = 0; d < hs; d++) acc = FloatVector.broadcast(S, a[i0 * hs + d]).fma(FloatVector.fromArray(S, bt, d * Tp + j), acc);
-                acc.intoArray(out, i0 * Tp + j);
+                for (int d = 0; d < hs; d++) acc = FloatVector.broadcast(S, a[r + d]).fma(FloatVector.fromArray(S, bt, btOff + d * Tp + j), acc);
+                acc.intoArray(out, i0 * outTp + j);
             }
         }
     }
 
-    /** {@link HeadAttention#lowerPX}: two rows by four vectors (then one) of columns at a time. */
-    static void lowerPX(float[] p, int Tp, float[] x, int T, int hs, float[] out) {
+    /** {@link Attention#lowerPX}: two rows by four vectors (then one) of columns at a time. */
+    static void lowerPX(float[] p, int Tp, float[] x, int xOff, int T, int P, int hs, float[] out) {
         int c = 0;
         for (; c + 4 * L <= hs; c += 4 * L) {
             int i0 = 0;
             for (; i0 + 2 <= T; i0 += 2) {
                 int p0 = i0 * Tp, p1 = p0 + Tp;
                 FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-                for (int j = 0; j <= i0; j++) {
-                    int xo = j * hs + c;
+                for (int j = 0; j <= P + i0; j++) {
+                    int xo = xOff + j * hs + c;
                     FloatVector x0 = FloatVector.fromArray(S, x, xo), x1 = FloatVector.fromArray(S, x, xo + L);
                     FloatVector x2 = FloatVector.fromArray(S, x, xo + 2 * L), x3 = FloatVector.fromArray(S, x, xo + 3 * L);
                     FloatVector b0 = FloatVector.broadcast(S, p[p0 + j]), b1 = FloatVector.broadcast(S, p[p1 + j]);
@@ -77,9 +141,9 @@ final class VectorHeads {
                     a12 = b1.fma(x2, a12);
                     a13 = b1.fma(x3, a13);
                 }
-                // the second row's last term (j = i0 + 1)
-                int xo = (i0 + 1) * hs + c;
-                FloatVector b1 = FloatVector.broadcast(S, p[p1 + i0 + 1]);
+                // the second row's last term (j = P + i0 + 1)
+                int last = P + i0 + 1, xo = xOff + last * hs + c;
+                FloatVector b1 = FloatVector.broadcast(S, p[p1 + last]);
                 a10 = b1.fma(FloatVector.fromArray(S, x, xo), a10);
                 a11 = b1.fma(FloatVector.fromArray(S, x, xo + L), a11);
                 a12 = b1.fma(FloatVector.fromArray(S, x, xo + 2 * L), a12);
@@ -95,28 +159,28 @@ final class VectorHeads {
                 a13.intoArray(out, o + hs + 3 * L);
             }
             for (; i0 < T; i0++) {
-                for (int cc = c; cc < c + 4 * L; cc += L) lowerPXOne(p, Tp, x, hs, i0, cc, out);
+                for (int cc = c; cc < c + 4 * L; cc += L) lowerPXOne(p, Tp, x, xOff, P, hs, i0, cc, out);
             }
         }
         for (; c + L <= hs; c += L) {
-            for (int i = 0; i < T; i++) lowerPXOne(p, Tp, x, hs, i, c, out);
+            for (int i = 0; i < T; i++) lowerPXOne(p, Tp, x, xOff, P, hs, i, c, out);
         }
         for (; c < hs; c++) {
             for (int i = 0; i < T; i++) {
                 float acc = 0f;
-                for (int j = 0; j <= i; j++) acc = Math.fma(p[i * Tp + j], x[j * hs + c], acc);
+                for (int j = 0; j <= P + i; j++) acc = Math.fma(p[i * Tp + j], x[xOff + j * hs + c], acc);
                 out[i * hs + c] = acc;
             }
         }
     }
 
-    private static void lowerPXOne(float[] p, int Tp, float[] x, int hs, int i, int c, float[] out) {
+    private static void lowerPXOne(float[] p, int Tp, float[] x, int xOff, int P, int hs, int i, int c, float[] out) {
         FloatVector acc = FloatVector.zero(S);
-        for (int j = 0; j <= i; j++) acc = FloatVector.broadcast(S, p[i * Tp + j]).fma(FloatVector.fromArray(S, x, j * hs + c), acc);
+        for (int j = 0; j <= P + i; j++) acc = FloatVector.broadcast(S, p[i * Tp + j]).fma(FloatVector.fromArray(S, x, xOff + j * hs + c), acc);
         acc.intoArray(out, i * hs + c);
     }
 
-    /** {@link HeadAttention#upperTX}: two output rows (two columns of m) by four vectors (then one) at a time. */
+    /** {@link Attention#upperTX}: two output rows (two columns of m) by four vectors (then one) at a time. */
     static void upperTX(float[] m, int Tp, float[] x, int T, int hs, float[] out) {
         int c = 0;
         for (; c + 4 * L <= hs; c += 4 * L) {
