@@ -119,13 +119,15 @@ public final class GgufFile implements AutoCloseable {
         if (v != 2 && v != 3) throw fail(versionProblem(v));
         this.version = (int) v;
         long tensorCount = in.u64(), kvCount = in.u64();
-        if (kvCount < 0 || kvCount > in.remaining() / MIN_KV_BYTES) {
-            throw fail("absurd key-value count " + Long.toUnsignedString(kvCount) + ": the " + in.remaining()
-                    + " bytes after the header hold at most " + in.remaining() / MIN_KV_BYTES);
+        // A count the whole file could not hold is absurd. A smaller one is read entry by entry, each read checked
+        // against the file size, so nothing is allocated beyond what the file holds and a cut file says where it ends.
+        if (kvCount < 0 || kvCount > fileSize / MIN_KV_BYTES) {
+            throw fail("absurd key-value count " + Long.toUnsignedString(kvCount) + ": a " + fileSize
+                    + "-byte file holds at most " + fileSize / MIN_KV_BYTES);
         }
-        if (tensorCount < 0 || tensorCount > in.remaining() / MIN_TENSOR_INFO_BYTES) {
-            throw fail("absurd tensor count " + Long.toUnsignedString(tensorCount) + ": the " + in.remaining()
-                    + " bytes after the header hold at most " + in.remaining() / MIN_TENSOR_INFO_BYTES);
+        if (tensorCount < 0 || tensorCount > fileSize / MIN_TENSOR_INFO_BYTES) {
+            throw fail("absurd tensor count " + Long.toUnsignedString(tensorCount) + ": a " + fileSize
+                    + "-byte file holds at most " + fileSize / MIN_TENSOR_INFO_BYTES);
         }
 
         Map<String, GgufValue> kv = new LinkedHashMap<>();
@@ -606,9 +608,13 @@ public final class GgufFile implements AutoCloseable {
 
         String string() throws IOException {
             long len = u64();
-            if (len < 0 || len > remaining()) {
+            if (len < 0 || len > size) {
                 throw new ModelFileException(file, "absurd string length " + Long.toUnsignedString(len) + " in " + where
                         + ": only " + remaining() + " bytes are left in the file");
+            }
+            if (len > remaining()) {
+                throw new ModelFileException(file, "truncated in " + where + ": a string of " + len + " bytes at offset "
+                        + position() + ", but only " + remaining() + " are left");
             }
             if (len > Integer.MAX_VALUE - 8) throw new ModelFileException(file, "string of " + len + " bytes in " + where + " is too long");
             byte[] bytes = new byte[(int) len];

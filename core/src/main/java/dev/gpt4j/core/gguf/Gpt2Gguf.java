@@ -286,7 +286,8 @@ public final class Gpt2Gguf {
             throw new ModelFileException(f.file(), KEY_HEAD_COUNT_KV + " is " + f.getUInt32(KEY_HEAD_COUNT_KV)
                     + "; GPT-2 has as many key/value heads as heads (" + heads + ")");
         }
-        float eps = f.getFloat32(KEY_LAYER_NORM_EPS);
+        // the file holds a float: take its shortest decimal (1e-5, not 9.99999974e-6), which is what was written
+        double eps = Double.parseDouble(Float.toString(f.getFloat32(KEY_LAYER_NORM_EPS)));
         int vocab = f.getStringArray(KEY_TOKENS).size();
         f.findTensor("token_embd.weight").ifPresent(t -> {
             if (t.ne(1) != vocab) {
