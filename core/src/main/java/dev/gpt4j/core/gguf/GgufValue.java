@@ -27,6 +27,22 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
         }
         if (elementType == GgufValueType.ARRAY) throw new IllegalArgumentException("arrays of arrays are not supported");
         if (type == GgufValueType.ARRAY && elementType == GgufValueType.STRING) value = List.copyOf(castList(value));
+        Class<?> expected = holder(type == GgufValueType.ARRAY ? elementType : type, type == GgufValueType.ARRAY);
+        if (!expected.isInstance(value)) {
+            throw new IllegalArgumentException("a " + (elementType == null ? type : "ARRAY of " + elementType) + " value is held as "
+                    + expected.getSimpleName() + ", not " + value.getClass().getSimpleName());
+        }
+    }
+
+    /** The Java class that holds a value (or, for arrays, the array) of this type. */
+    private static Class<?> holder(GgufValueType t, boolean array) {
+        return switch (t) {
+            case FLOAT32 -> array ? float[].class : Float.class;
+            case FLOAT64 -> array ? double[].class : Double.class;
+            case BOOL -> array ? boolean[].class : Boolean.class;
+            case STRING -> array ? List.class : String.class;
+            default -> array ? long[].class : Long.class;
+        };
     }
 
     // ---------------------------------------------------------------------------------------------- scalars

@@ -163,6 +163,7 @@ class GgufRoundTripTest {
         assertThrows(IllegalArgumentException.class, () -> w.addTensor("t", new long[] {1}, GgmlType.F32, bytes(4, 0)), "duplicate tensor");
         assertThrows(IllegalArgumentException.class, () -> GgufValue.u32(-1));
         assertThrows(IllegalArgumentException.class, () -> GgufValue.array(GgufValueType.UINT8, 256));
+        assertThrows(IllegalArgumentException.class, () -> new GgufValue(GgufValueType.UINT32, null, "7"), "value of the wrong class");
     }
 
     @Test
