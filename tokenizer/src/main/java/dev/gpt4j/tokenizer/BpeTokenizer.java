@@ -17,12 +17,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -91,6 +94,69 @@ public final class BpeTokenizer {
         Map<String, Integer> specials = new LinkedHashMap<>();
         for (String s : specialTokens) specials.put(s, byText.get(s));
         return new BpeTokenizer(tokens, merges, specials);
+    }
+
+    /**
+     * Builds a tokenizer from a vocabulary held in memory (for example read from a GGUF file's
+     * {@code tokenizer.ggml.*} keys), checked as {@link #load(Path, Path)} checks files.
+     *
+     * @param tokens        every token's string by id: regular tokens in GPT-2's byte-level alphabet
+     *                      ({@code "Ġthe"}), special tokens as their text ({@code "<|endoftext|>"}); all 256 byte tokens
+     *                      must be there
+     * @param merges        the merges in rank order (index 0 is applied first), each {@code "left right"} with one space,
+     *                      where left, right and left+right are tokens
+     * @param specialTokens the texts of the special tokens, each also in {@code tokens}
+     * @throws IllegalArgumentException naming the token or merge at fault
+     */
+    public static BpeTokenizer fromParts(List<String> tokens, List<String> merges, Collection<String> specialTokens) {
+        String[] toks = tokens.toArray(new String[0]);
+        Map<String, Integer> byText = new HashMap<>(toks.length * 2);
+        for (int id = 0; id < toks.length; id++) {
+            if (toks[id] == null || toks[id].isEmpty()) throw new IllegalArgumentException("token " + id + " is empty");
+            Integer other = byText.put(toks[id], id);
+            if (other != null) throw new IllegalArgumentException("token " + quote(toks[id]) + " appears twice (ids " + other + " and " + id + ")");
+        }
+        for (int b = 0; b < 256; b++) {
+            if (!byText.containsKey(String.valueOf(ByteLevel.charOf(b)))) {
+                throw new IllegalArgumentException(String.format(
+                        "no token for byte 0x%02X (expected the token \"%s\"): a byte-level vocabulary needs all 256", b, ByteLevel.charOf(b)));
+            }
+        }
+        List<String> specials = new ArrayList<>();
+        Set<String> specialSet = new HashSet<>();
+        for (String s : specialTokens) {
+            if (!byText.containsKey(s)) throw new IllegalArgumentException("special token " + quote(s) + " is not in the vocabulary");
+            if (s.length() == 1 && ByteLevel.byteOf(s.charAt(0)) >= 0) {
+                throw new IllegalArgumentException("special token " + quote(s) + " is one of the 256 byte tokens");
+            }
+            if (specialSet.add(s)) specials.add(s);
+        }
+        for (int id = 0; id < toks.length; id++) {
+            if (!specialSet.contains(toks[id]) && ByteLevel.fromTokenString(toks[id]) == null) {
+                throw new IllegalArgumentException("token " + id + " " + quote(toks[id])
+                        + " is neither special nor written in GPT-2's byte-level alphabet");
+            }
+        }
+        int[][] pairs = new int[merges.size()][];
+        MergeTable seen = new MergeTable(merges.size());
+        for (int rank = 0; rank < pairs.length; rank++) {
+            String m = merges.get(rank);
+            int sp = m.indexOf(' ');
+            if (sp <= 0 || sp == m.length() - 1 || m.indexOf(' ', sp + 1) >= 0) {
+                throw new IllegalArgumentException("merge " + rank + " must be two tokens separated by one space, not " + quote(m));
+            }
+            String a = m.substring(0, sp), b = m.substring(sp + 1);
+            Integer ia = byText.get(a), ib = byText.get(b), im = byText.get(a + b);
+            if (ia == null) throw new IllegalArgumentException("merge " + rank + " (" + quote(m) + ") has unknown token " + quote(a));
+            if (ib == null) throw new IllegalArgumentException("merge " + rank + " (" + quote(m) + ") has unknown token " + quote(b));
+            if (im == null) throw new IllegalArgumentException("merge " + rank + ": the merged token " + quote(a + b) + " is not in the vocabulary");
+            if (specialSet.contains(a) || specialSet.contains(b)) {
+                throw new IllegalArgumentException("merge " + rank + " (" + quote(m) + ") merges a special token");
+            }
+            if (!seen.put(ia, ib, rank, im)) throw new IllegalArgumentException("duplicate merge " + quote(m) + " (merge " + rank + ")");
+            pairs[rank] = new int[] {ia, ib};
+        }
+        return of(toks, pairs, specials);
     }
 
     // ------------------------------------------------------------------------------------------ loading
