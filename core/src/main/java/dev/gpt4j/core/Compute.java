@@ -38,6 +38,7 @@ public enum Compute {
     }
 
     static boolean cpuBackend() {
+        Backend.load(); // ND4J's probe of the backends prints stack traces: keep them from the user
         return Nd4j.getBackend().getClass().getName().contains(".cpu.");
     }
 }
