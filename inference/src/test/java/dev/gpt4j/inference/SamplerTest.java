@@ -91,7 +91,7 @@ class SamplerTest {
             int k = 1 + r.nextInt(v);
             float[] sorted = java.util.Arrays.copyOfRange(row, 1, v + 1);
             java.util.Arrays.sort(sorted);
-            assertEquals(sorted[v - k], s.kthLargest(row, 1, v, k), "v=" + v + " k=" + k);
+            assertEquals(sorted[v - k], Sampling.kthLargest(row, 1, v, k), "v=" + v + " k=" + k);
         }
     }
 
