@@ -150,4 +150,18 @@ final class Blas {
     static void wTimesX(FloatPointer w, int rows, int cols, FloatPointer x, FloatPointer y) {
         openblas_nolapack.cblas_sgemv(ROW_MAJOR, NO_TRANS, rows, cols, 1f, w, cols, x, 1, 0f, y, 1);
     }
+
+    /**
+     * y[rows] = W @ x for a dense row-major FLOAT W [rows, cols] and x [1, cols]: sgemv, its rows split over gpt4j's
+     * threads while OpenBLAS runs single-threaded (an sgemm with one row would pack all of W first).
+     */
+    static void wTimesX(INDArray w, INDArray x, INDArray y) {
+        int rows = (int) w.size(0), cols = (int) w.size(1);
+        FloatPointer xp = pointer(x, 0);
+        if (!single) {
+            wTimesX(pointer(w, 0), rows, cols, xp, pointer(y, 0));
+            return;
+        }
+        Kernels.parallel(rows, 256, (r0, r1) -> wTimesX(pointer(w, (long) r0 * cols), r1 - r0, cols, xp, pointer(y, r0)));
+    }
 }

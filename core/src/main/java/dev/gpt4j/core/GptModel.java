@@ -514,11 +514,11 @@ public final class GptModel implements AutoCloseable {
         return v[0];
     }
 
-    /** logits [n, V] = x [n, C] @ head^T: sgemv for one row while OpenBLAS has its threads (generation), else a gemm. */
+    /** logits [n, V] = x [n, C] @ head^T: sgemv for one row (a prompt's last, a decode step's), else a gemm. */
     private void head(INDArray x, INDArray logits) {
         if (compute == Compute.JAVA) {
-            if (x.size(0) == 1 && Blas.oneRowProducts()) {
-                Blas.wTimesX(Blas.pointer(headWeight(), 0), config.vocabSize(), config.embedDim(), Blas.pointer(x, 0), Blas.pointer(logits, 0));
+            if (x.size(0) == 1 && Blas.available()) {
+                Blas.wTimesX(headWeight(), x, logits);
             } else {
                 Blas.gemm(false, true, 1.0, x, headWeight(), 0.0, logits);
             }
