@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 
 /**
@@ -48,7 +49,11 @@ public final class GptModel implements AutoCloseable {
     private final DataType dtype;
     private final Compute compute;
     private final Parameters params;
-    private final Block[] blocks;
+    private Block[] blocks;
+    /** LoRA adapters by name; at most one active, none merged twice. */
+    private final Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
+    private final java.util.Set<String> merged = new java.util.HashSet<>();
+    private String active;
     private long seed;
     private boolean training = true;
     private long dropoutStep;
@@ -69,8 +74,13 @@ public final class GptModel implements AutoCloseable {
         this.compute = compute;
         this.seed = seed;
         this.params = new Parameters(config, dtype);
-        this.blocks = new Block[config.layers()];
-        for (int l = 0; l < blocks.length; l++) blocks[l] = new Block(params, "h." + l + ".", config.bias(), compute);
+        this.blocks = blocks(params, config, compute);
+    }
+
+    private static Block[] blocks(Parameters params, GptConfig config, Compute compute) {
+        Block[] b = new Block[config.layers()];
+        for (int l = 0; l < b.length; l++) b[l] = new Block(params, "h." + l + ".", config.bias(), compute);
+        return b;
     }
 
     /** A model with GPT-2's initialisation drawn from {@code seed}, in float32. */
@@ -185,9 +195,120 @@ public final class GptModel implements AutoCloseable {
         return this;
     }
 
-    /** Sets every gradient to zero. */
+    /** Sets every gradient to zero: the model's (unless its base is frozen) and the active adapter's. */
     public void zeroGrad() {
-        params.grads().assign(0);
+        if (params.hasGrads()) params.grads().assign(0);
+        LoraAdapter a = activeAdapter();
+        if (a != null && a.params().hasGrads()) a.params().grads().assign(0);
+    }
+
+    // ------------------------------------------------------------------------------------------ LoRA
+
+    /**
+     * Adds a LoRA adapter under {@code name} (not yet active). It must fit this model's shape and dtype.
+     *
+     * @throws IllegalArgumentException naming the mismatch, or a name already taken
+     */
+    public void addAdapter(String name, LoraAdapter adapter) {
+        GptConfig b = adapter.baseConfig();
+        if (b.embedDim() != config.embedDim() || b.layers() != config.layers()) {
+            throw new IllegalArgumentException("adapter " + name + " fits models of n_embd " + b.embedDim() + " and " + b.layers()
+                    + " layers, not this one (n_embd " + config.embedDim() + ", " + config.layers() + " layers)");
+        }
+        if (adapter.params().values().dataType() != dtype) {
+            throw new IllegalArgumentException("adapter " + name + " is " + adapter.params().values().dataType() + ", the model " + dtype);
+        }
+        if (adapters.putIfAbsent(name, adapter) != null) throw new IllegalArgumentException("an adapter named " + name + " is already loaded");
+    }
+
+    /** The loaded adapters, by name. */
+    public Map<String, LoraAdapter> adapters() {
+        return java.util.Collections.unmodifiableMap(adapters);
+    }
+
+    /** Makes adapter {@code name} the one every forward applies (null: none). */
+    public void setActiveAdapter(String name) {
+        if (name != null && !adapters.containsKey(name)) throw new IllegalArgumentException("no adapter named " + name + " (loaded: " + adapters.keySet() + ")");
+        if (name != null && merged.contains(name)) throw new IllegalStateException("adapter " + name + " is merged into the weights; unmerge it first");
+        active = name;
+        attachActive();
+    }
+
+    /** The active adapter, or null. */
+    public LoraAdapter activeAdapter() {
+        return active == null ? null : adapters.get(active);
+    }
+
+    /** The active adapter's A and B on the linear layers it targets (and no adapter on the others). */
+    private void attachActive() {
+        LoraAdapter a = activeAdapter();
+        for (int l = 0; l < blocks.length; l++) {
+            Linear[] ls = blocks[l].linears();
+            for (int k = 0; k < ls.length; k++) {
+                String layer = LoraConfig.LAYERS.get(k);
+                if (a == null || !a.config().targets(layer)) {
+                    ls[k].setLora(null);
+                    continue;
+                }
+                Parameters p = a.params();
+                String an = LoraAdapter.name(l, layer, "A"), bn = LoraAdapter.name(l, layer, "B");
+                boolean g = p.hasGrads();
+                ls[k].setLora(new Linear.Lora(p.get(an), p.get(bn), g ? p.grad(an) : null, g ? p.grad(bn) : null,
+                        a.config().scaling(), a.config().dropout()));
+            }
+        }
+        // activations hold what an adapter's forward keeps, sized by its rank
+        acts = null;
+        shapes.clear();
+        shared = null;
+    }
+
+    /**
+     * Freezes the base model for adapter training: its gradient buffer is freed, and backward computes only what flows
+     * through it to the active adapter's A and B.
+     */
+    public void freezeBase() {
+        if (!params.hasGrads()) return;
+        params.freeze();
+        blocks = blocks(params, config, compute);
+        attachActive();
+    }
+
+    /** Whether the base is frozen ({@link #freezeBase()}). */
+    public boolean baseFrozen() {
+        return !params.hasGrads();
+    }
+
+    /**
+     * Adds adapter {@code name}'s product into the base weights, W += scaling · (B A)^T (GPT-2's Conv1D stores W as [in,
+     * out]), so that the model computes what model and adapter computed together, at no cost per token. The adapter is
+     * no longer applied on top (it is deactivated if it was active).
+     */
+    public void mergeAdapter(String name) {
+        LoraAdapter a = adapters.get(name);
+        if (a == null) throw new IllegalArgumentException("no adapter named " + name);
+        if (!merged.add(name)) throw new IllegalStateException("adapter " + name + " is merged already");
+        if (name.equals(active)) setActiveAdapter(null);
+        addDelta(a, 1.0);
+    }
+
+    /** Takes adapter {@code name}'s product back out of the base weights (the reverse of {@link #mergeAdapter}). */
+    public void unmergeAdapter(String name) {
+        LoraAdapter a = adapters.get(name);
+        if (a == null) throw new IllegalArgumentException("no adapter named " + name);
+        if (!merged.remove(name)) throw new IllegalStateException("adapter " + name + " is not merged");
+        addDelta(a, -1.0);
+    }
+
+    /** W[in, out] += sign · scaling · A^T B^T for each targeted layer. */
+    private void addDelta(LoraAdapter a, double sign) {
+        for (int l = 0; l < config.layers(); l++) {
+            for (String layer : a.config().targetedLayers()) {
+                INDArray w = params.get("h." + l + "." + layer + ".weight");
+                INDArray A = a.params().get(LoraAdapter.name(l, layer, "A")), B = a.params().get(LoraAdapter.name(l, layer, "B"));
+                Nd4j.gemm(A, B, w, true, true, sign * a.config().scaling(), 1.0);
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------ layers
@@ -198,18 +319,24 @@ public final class GptModel implements AutoCloseable {
         final Linear attn, proj, fc, fcProj;
 
         Block(Parameters p, String h, boolean bias, Compute compute) {
+            boolean g = p.hasGrads();
             ln1w = p.get(h + "ln_1.weight");
-            ln1dw = p.grad(h + "ln_1.weight");
+            ln1dw = g ? p.grad(h + "ln_1.weight") : null;
             ln1b = bias ? p.get(h + "ln_1.bias") : null;
-            ln1db = bias ? p.grad(h + "ln_1.bias") : null;
+            ln1db = bias && g ? p.grad(h + "ln_1.bias") : null;
             ln2w = p.get(h + "ln_2.weight");
-            ln2dw = p.grad(h + "ln_2.weight");
+            ln2dw = g ? p.grad(h + "ln_2.weight") : null;
             ln2b = bias ? p.get(h + "ln_2.bias") : null;
-            ln2db = bias ? p.grad(h + "ln_2.bias") : null;
+            ln2db = bias && g ? p.grad(h + "ln_2.bias") : null;
             attn = new Linear(p, h + "attn.c_attn", bias, compute);
             proj = new Linear(p, h + "attn.c_proj", bias, compute);
             fc = new Linear(p, h + "mlp.c_fc", bias, compute);
             fcProj = new Linear(p, h + "mlp.c_proj", bias, compute);
+        }
+
+        /** The block's linear layers in {@link LoraConfig#LAYERS}' order. */
+        Linear[] linears() {
+            return new Linear[] {attn, proj, fc, fcProj};
         }
     }
 
@@ -231,6 +358,8 @@ public final class GptModel implements AutoCloseable {
         // head and the cross-entropy then run on those rows instead of all R), and the backward's scratch
         INDArray logits, probs, rowMax, rowSum, weightArr, selIn, selD, dres, dbuf, dtmp, dtmp2, dln, d4a, d4b, dqkv, dy, rowTmp;
         INDArray dembRows, dwpeRows;
+        /** Per block and linear layer, what the active adapter's training forward keeps (made on first use). */
+        Linear.LoraSaved[][] lora;
         int[] selRows, packedTargets, tokens, targets;
         float[] weights, packedW;
         int rowsWithLoss;
@@ -282,11 +411,13 @@ public final class GptModel implements AutoCloseable {
                 d4a = mk(R, 4 * C); d4b = mk(R, 4 * C); dqkv = mk(R, 3 * C); dy = mk(R, C); rowTmp = mk(R);
                 selIn = mk(R, C); selD = mk(R, C);
                 selRows = new int[R]; packedTargets = new int[R]; weights = new float[R]; packedW = new float[R];
+                lora = new Linear.LoraSaved[L][4];
                 // views made once: a view made in every step costs native shape buffers every step
                 long TC = (long) T * C;
                 dembRows = dres.reshape('c', B, TC);
                 // (reshape('c', TC) would read 'c' as a dimension: the long varargs overload wins)
-                dwpeRows = params.grad("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC).reshape(TC);
+                dwpeRows = !params.hasGrads() ? null
+                        : params.grad("wpe.weight").get(NDArrayIndex.interval(0, T), NDArrayIndex.all()).reshape('c', 1, TC).reshape(TC);
             } else {
                 idx = first(s.idx, R, 1);
                 embTmp = s.embTmp == null ? null : first(s.embTmp, R, C);
@@ -318,6 +449,13 @@ public final class GptModel implements AutoCloseable {
 
         private INDArray mk(long... shape) {
             return Nd4j.create(dtype, shape);
+        }
+
+        /** What linear layer k of block l keeps of its adapter's forward (training only; null without an adapter there). */
+        Linear.LoraSaved lora(int l, int k, Linear linear) {
+            if (lora == null || linear.lora() == null) return null;
+            if (lora[l][k] == null) lora[l][k] = new Linear.LoraSaved(linear.lora(), R, linear.weight().size(0), dtype);
+            return lora[l][k];
         }
 
         /**
@@ -408,18 +546,22 @@ public final class GptModel implements AutoCloseable {
         }
         Embedding.forward(compute, params.get("wte.weight"), params.get("wpe.weight"), tokens, a.positions, R, a.x[0], a.idx, a.embTmp);
         if (drop) Dropout.forward(a.x[0], a.embMask, p, dropoutRng);
+        LoraAdapter adapter = activeAdapter();
+        // an adapter's own dropout, in training forwards only (cached forwards are evaluation)
+        BiConsumer<INDArray, INDArray> loraDrop = cache == null && training && adapter != null && adapter.config().dropout() > 0
+                ? (x, m) -> Dropout.forward(x, m, adapter.config().dropout(), dropoutRng) : null;
         for (int l = 0; l < L; l++) {
             Block k = blocks[l];
             LayerNorm.forward(compute, a.x[l], k.ln1w, k.ln1b, eps, a.ln1[l], a.ln1Hat[l], a.mean, a.ln1Rstd[l]);
-            k.attn.forward(a.ln1[l], a.qkv[l]);
+            k.attn.forward(a.ln1[l], a.qkv[l], a.lora(l, 0, k.attn), loraDrop);
             Attention.forward(compute, a.qkv[l], a.y[l], rows, H, cache, l, a.att[l], drop, (x, m) -> Dropout.forward(x, m, p, dropoutRng));
-            k.proj.forward(a.y[l], a.attnOut[l]);
+            k.proj.forward(a.y[l], a.attnOut[l], a.lora(l, 1, k.proj), loraDrop);
             if (drop) Dropout.forward(a.attnOut[l], a.mask1[l], p, dropoutRng);
             add(a.x[l], a.attnOut[l], a.xa[l]);
             LayerNorm.forward(compute, a.xa[l], k.ln2w, k.ln2b, eps, a.ln2[l], a.ln2Hat[l], a.mean, a.ln2Rstd[l]);
-            k.fc.forward(a.ln2[l], a.fc[l]);
+            k.fc.forward(a.ln2[l], a.fc[l], a.lora(l, 2, k.fc), loraDrop);
             Gelu.forward(compute, a.fc[l], a.g[l], a.th[l]);
-            k.fcProj.forward(a.g[l], a.proj[l]);
+            k.fcProj.forward(a.g[l], a.proj[l], a.lora(l, 3, k.fcProj), loraDrop);
             if (drop) Dropout.forward(a.proj[l], a.mask2[l], p, dropoutRng);
             add(a.xa[l], a.proj[l], a.x[l + 1]);
         }
@@ -467,7 +609,8 @@ public final class GptModel implements AutoCloseable {
         a.targets = null;
         a.tokens = tokens.clone();
         boolean drop = training && config.dropout() > 0;
-        if (drop) {
+        LoraAdapter adapter = activeAdapter();
+        if (drop || training && adapter != null && adapter.config().dropout() > 0) {
             if (dropoutRng == null) dropoutRng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
             dropoutRng.setSeed(seed * 1_000_003L + dropoutStep);
         }
@@ -543,7 +686,10 @@ public final class GptModel implements AutoCloseable {
         }
     }
 
-    /** Adds the gradient of the last forward's loss to {@link Parameters#grads()}. */
+    /**
+     * Adds the gradient of the last forward's loss to {@link Parameters#grads()}, and to the active adapter's. With a
+     * frozen base, only the adapter's.
+     */
     public void backward() {
         Acts a = acts;
         if (a == null || a.targets == null) throw new IllegalStateException("backward() needs a forward() with targets first");
@@ -564,29 +710,30 @@ public final class GptModel implements AutoCloseable {
             a.dln.assign(0);
             copyRows(a.selD, null, a.dln, a.selRows, R, a.C);
         }
-        gemm(true, false, dlogits, dense ? a.lnf : v[0], 1.0, headGrad());
-        LayerNorm.backward(compute, a.dln, a.lnfHat, a.lnfRstd, p("ln_f.weight"), a.dres, gr("ln_f.weight"), grb("ln_f.bias"),
-                a.dtmp, a.dtmp2, a.rowTmp, false);
+        if (params.hasGrads()) gemm(true, false, dlogits, dense ? a.lnf : v[0], 1.0, headGrad());
+        LayerNorm.backward(compute, a.dln, a.lnfHat, a.lnfRstd, p("ln_f.weight"), a.dres, params.hasGrads() ? gr("ln_f.weight") : null,
+                params.hasGrads() ? grb("ln_f.bias") : null, a.dtmp, a.dtmp2, a.rowTmp, false);
         Attention.Rows rows = Attention.Rows.batch(a.B, a.T);
         for (int l = L - 1; l >= 0; l--) {
             Block k = blocks[l];
             // x[l+1] = xa + drop(proj(gelu(fc(ln_2(xa)))))
             INDArray dproj = a.dres;
             if (drop) dproj = a.dbuf.assign(a.dres).muli(a.mask2[l]);
-            k.fcProj.backward(dproj, a.g[l], a.d4a, false);
+            k.fcProj.backward(dproj, a.g[l], a.d4a, false, a.lora(l, 3, k.fcProj));
             // g[l] served its last use in c_proj's weight gradient just above: it is the scratch here
             Gelu.backward(compute, a.d4a, a.fc[l], a.th[l], a.d4b, a.g[l]);
-            k.fc.backward(a.d4b, a.ln2[l], a.dln, false);
+            k.fc.backward(a.d4b, a.ln2[l], a.dln, false, a.lora(l, 2, k.fc));
             LayerNorm.backward(compute, a.dln, a.ln2Hat[l], a.ln2Rstd[l], k.ln2w, a.dres, k.ln2dw, k.ln2db, a.dtmp, a.dtmp2, a.rowTmp, true);
             // xa = x[l] + drop(c_proj(attn(c_attn(ln_1(x[l])))))
             INDArray dattnOut = a.dres;
             if (drop) dattnOut = a.dbuf.assign(a.dres).muli(a.mask1[l]);
-            k.proj.backward(dattnOut, a.y[l], a.dy, false);
+            k.proj.backward(dattnOut, a.y[l], a.dy, false, a.lora(l, 1, k.proj));
             Attention.backward(compute, a.qkv[l], a.dy, rows, H, a.att[l], drop, a.dqkv);
-            k.attn.backward(a.dqkv, a.ln1[l], a.dln, false);
+            k.attn.backward(a.dqkv, a.ln1[l], a.dln, false, a.lora(l, 0, k.attn));
             LayerNorm.backward(compute, a.dln, a.ln1Hat[l], a.ln1Rstd[l], k.ln1w, a.dres, k.ln1dw, k.ln1db, a.dtmp, a.dtmp2, a.rowTmp, true);
         }
-        // embeddings
+        // embeddings (nothing to do for a frozen base: no gradient flows further)
+        if (!params.hasGrads()) return;
         INDArray demb = a.dres;
         if (drop) demb.muli(a.embMask);
         Embedding.backward(compute, demb, a.dembRows, a.tokens, a.B, a.T, gr("wte.weight"), a.dwpeRows, embScratch);
@@ -737,7 +884,7 @@ public final class GptModel implements AutoCloseable {
         shapes.clear();
         shared = null;
         params.values().close();
-        params.grads().close();
+        if (params.hasGrads()) params.grads().close();
     }
 
     @Override

@@ -25,14 +25,14 @@ public final class LayerNorm {
 
     /**
      * dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) with dxhat = dout * w (dx overwritten, or added to
-     * when {@code accumulateDx}); dw += sum(dout * xhat); db += sum(dout). {@code tmp}, {@code tmp2} are scratch [N, C],
+     * when {@code accumulateDx}); dw += sum(dout * xhat); db += sum(dout) (dw, db null: none). {@code tmp}, {@code tmp2} are scratch [N, C],
      * {@code rowTmp} [N].
      */
     public static void backward(Compute compute, INDArray dout, INDArray xhat, INDArray rstd, INDArray w, INDArray dx,
                                 INDArray dw, INDArray db, INDArray tmp, INDArray tmp2, INDArray rowTmp, boolean accumulateDx) {
         if (compute == Compute.JAVA) {
             backwardJava(dout, xhat, rstd, w, dx, tmp, accumulateDx);
-            Kernels.addColumnSums(tmp, dw);
+            if (dw != null) Kernels.addColumnSums(tmp, dw);
             if (db != null) Kernels.addColumnSums(dout, db);
         } else {
             backwardNd4j(dout, xhat, rstd, w, dx, dw, db, tmp, tmp2, rowTmp, accumulateDx);
@@ -113,9 +113,11 @@ public final class LayerNorm {
 
     static void backwardNd4j(INDArray dout, INDArray xhat, INDArray rstd, INDArray w, INDArray dx, INDArray dw, INDArray db,
                              INDArray tmp, INDArray tmp2, INDArray rowTmp, boolean accumulateDx) {
-        // parameter gradients
-        tmp.assign(dout).muli(xhat);
-        Linear.addColumnSums(Compute.ND4J, tmp, dw);
+        // parameter gradients (none for a frozen base)
+        if (dw != null) {
+            tmp.assign(dout).muli(xhat);
+            Linear.addColumnSums(Compute.ND4J, tmp, dw);
+        }
         if (db != null) Linear.addColumnSums(Compute.ND4J, dout, db);
         // dxhat = dout * w
         tmp.assign(dout).muliRowVector(w);

@@ -6,6 +6,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 
 /**
  * A linear layer, out[N, O] = x[N, I] @ w[I, O] + b[O], with its weight as Hugging Face's GPT-2 stores a Conv1D:
@@ -14,7 +15,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * loop, on the {@link Compute#ND4J} path ND4J's gemm and row-vector ops.
  *
  * <p>An instance is one named layer of a model ({@code h.0.attn.c_attn}): views of its weight, bias and their
- * gradients in the flat {@link Parameters} buffers. Backward adds to the gradients ({@code +=}).
+ * gradients in the flat {@link Parameters} buffers (no gradients when the base is frozen). Backward adds to the
+ * gradients ({@code +=}).
+ *
+ * <p><b>LoRA.</b> With an adapter attached ({@link #setLora}), out += scaling · B(A(dropout(x))) with A [r, in] and
+ * B [out, r] (PEFT's layout): h [N, r] = drop(x) A^T, out += scaling · h B^T; backward dB += scaling · dout^T h,
+ * dh = scaling · dout B, dA += dh^T drop(x), dx += (dh A) ⊙ mask.
  */
 public final class Linear {
     private final String name;
@@ -22,38 +28,142 @@ public final class Linear {
     private final INDArray w, b, dw, db;
     /** The weight's first element, for sgemv (made on first use: not every path needs one). */
     private FloatPointer wPointer;
+    /** The active adapter's A and B for this layer, or null. */
+    private Lora lora;
+    /** h [rows, r] of cached forwards (no backward), grown as needed. */
+    private INDArray loraScratch;
 
-    /** The layer {@code name} ({@code name.weight}, and {@code name.bias} when the model has biases) of {@code p}. */
+    /**
+     * The layer {@code name} ({@code name.weight}, and {@code name.bias} when the model has biases) of {@code p}; its
+     * gradients too unless p is frozen.
+     */
     Linear(Parameters p, String name, boolean bias, Compute compute) {
         this.name = name;
         this.compute = compute;
         this.w = p.get(name + ".weight");
-        this.dw = p.grad(name + ".weight");
+        this.dw = p.hasGrads() ? p.grad(name + ".weight") : null;
         this.b = bias ? p.get(name + ".bias") : null;
-        this.db = bias ? p.grad(name + ".bias") : null;
+        this.db = bias && p.hasGrads() ? p.grad(name + ".bias") : null;
+    }
+
+    /** An adapter's weights for one layer: A [r, in], B [out, r], their gradients (null when not trained) and the scale. */
+    record Lora(INDArray a, INDArray b, INDArray da, INDArray db, double scaling, double dropout) {
+        int rank() {
+            return (int) a.size(0);
+        }
+    }
+
+    /** What a training forward with an adapter keeps for backward: drop(x) and its mask (with dropout), h. */
+    static final class LoraSaved {
+        final INDArray dropped, mask, h, dh, dx;
+        /** Whether the last forward dropped (a training forward of an adapter with dropout). */
+        boolean dropApplied;
+
+        LoraSaved(Lora l, long rows, long in, org.nd4j.linalg.api.buffer.DataType dtype) {
+            boolean drop = l.dropout() > 0;
+            dropped = drop ? Nd4j.create(dtype, rows, in) : null;
+            mask = drop ? Nd4j.create(dtype, rows, in) : null;
+            h = Nd4j.create(dtype, rows, l.rank());
+            dh = Nd4j.create(dtype, rows, l.rank());
+            dx = Nd4j.create(dtype, rows, in);
+        }
+    }
+
+    /** Attaches an adapter's weights for this layer (null detaches it). */
+    void setLora(Lora lora) {
+        this.lora = lora;
+        this.loraScratch = null;
+    }
+
+    Lora lora() {
+        return lora;
+    }
+
+    /** The weight [in, out] (a view into the model's parameters). */
+    INDArray weight() {
+        return w;
     }
 
     String name() {
         return name;
     }
 
-    /** out[N, O] = x[N, I] @ w + b, out overwritten. */
+    /** out[N, O] = x[N, I] @ w + b (+ the adapter's term), out overwritten; nothing kept for backward. */
     void forward(INDArray x, INDArray out) {
+        forward(x, out, null, null);
+    }
+
+    /**
+     * out[N, O] = x[N, I] @ w + b, out overwritten, plus the adapter's term when one is attached: with {@code saved}
+     * (a training forward) drop(x) and h are kept for backward, the dropout mask drawn by {@code dropout} (null: none).
+     */
+    void forward(INDArray x, INDArray out, LoraSaved saved, BiConsumer<INDArray, INDArray> dropout) {
         if (compute == Compute.JAVA && x.size(0) == 1 && Blas.oneRowProducts()) {
             if (wPointer == null) wPointer = Blas.pointer(w, 0);
             Blas.xTimesW(Blas.pointer(x, 0), wPointer, (int) w.size(0), (int) w.size(1), Blas.pointer(out, 0));
             if (b != null) Kernels.addRowVector(out, b);
-            return;
+        } else {
+            forward(compute, x, w, b, out);
         }
-        forward(compute, x, w, b, out);
+        if (lora == null) return;
+        INDArray in = x, h;
+        if (saved != null) {
+            h = saved.h;
+            saved.dropApplied = dropout != null && saved.dropped != null;
+            if (saved.dropApplied) {
+                in = saved.dropped.assign(x);
+                dropout.accept(in, saved.mask);
+            }
+        } else {
+            h = inferenceH(x.size(0));
+        }
+        gemm(false, true, 1.0, in, lora.a(), 0.0, h);            // h = drop(x) A^T
+        gemm(false, true, lora.scaling(), h, lora.b(), 1.0, out); // out += s h B^T
+    }
+
+    /** The first rows of a scratch h for cached forwards, grown to the most rows asked. */
+    private INDArray inferenceH(long rows) {
+        if (loraScratch == null || loraScratch.size(0) < rows) loraScratch = Nd4j.create(w.dataType(), Math.max(rows, 16), lora.rank());
+        return rows == loraScratch.size(0) ? loraScratch : Nd4j.create(loraScratch.data(), rows, lora.rank());
     }
 
     /**
      * dx[N, I] = dout @ w^T (overwritten, or added to when {@code accumulateDx}; none when dx is null);
-     * dw += x^T @ dout; db += the column sums of dout.
+     * dw += x^T @ dout; db += the column sums of dout (not for a frozen base).
      */
     void backward(INDArray dout, INDArray x, INDArray dx, boolean accumulateDx) {
-        backward(compute, dout, x, w, dx, dw, db, accumulateDx);
+        backward(dout, x, dx, accumulateDx, null);
+    }
+
+    /** As above, with the adapter's gradients from what its forward kept ({@code saved}; dropout applied when it has a mask). */
+    void backward(INDArray dout, INDArray x, INDArray dx, boolean accumulateDx, LoraSaved saved) {
+        if (compute == Compute.JAVA) {
+            if (dx != null) Blas.gemm(false, true, 1.0, dout, w, accumulateDx ? 1.0 : 0.0, dx);
+            if (dw != null) Blas.gemm(true, false, 1.0, x, dout, 1.0, dw);
+        } else {
+            if (dx != null) Nd4j.gemm(dout, w, dx, false, true, 1.0, accumulateDx ? 1.0 : 0.0);
+            if (dw != null) Nd4j.gemm(x, dout, dw, true, false, 1.0, 1.0);
+        }
+        if (db != null) addColumnSums(compute, dout, db);
+        if (lora == null) return;
+        if (saved == null) throw new IllegalStateException(name + ": an adapter's backward needs what its forward kept");
+        INDArray in = saved.dropApplied ? saved.dropped : x;
+        double s = lora.scaling();
+        if (lora.db() != null) gemm(true, false, s, dout, saved.h, 1.0, lora.db());   // dB += s dout^T h
+        gemm(false, false, s, dout, lora.b(), 0.0, saved.dh);                          // dh = s dout B
+        if (lora.da() != null) gemm(true, false, 1.0, saved.dh, in, 1.0, lora.da());  // dA += dh^T drop(x)
+        if (dx != null) {
+            gemm(false, false, 1.0, saved.dh, lora.a(), 0.0, saved.dx);                // dh A
+            if (in != x) saved.dx.muli(saved.mask);
+            if (compute == Compute.JAVA) Kernels.add(dx, saved.dx, dx);
+            else dx.addi(saved.dx);
+        }
+    }
+
+    /** c = alpha op(a) op(b) + beta c on this layer's path. */
+    private void gemm(boolean transA, boolean transB, double alpha, INDArray a, INDArray b, double beta, INDArray c) {
+        if (compute == Compute.JAVA) Blas.gemm(transA, transB, alpha, a, b, beta, c);
+        else Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
     }
 
     /** out[N, O] = x[N, I] @ w[I, O] (+ b[O]) for any arrays: the layer as a function. */

@@ -30,7 +30,8 @@ public final class Parameters {
     private final List<Slot> slots;
     private final Map<String, Slot> byName = new LinkedHashMap<>();
     private final long size;
-    private final INDArray values, grads;
+    private final INDArray values;
+    private INDArray grads;
     private final Map<String, INDArray> valueViews = new LinkedHashMap<>(), gradViews = new LinkedHashMap<>();
 
     /** The tensors of a GPT-2 model with this config, in HF's order. */
@@ -107,9 +108,26 @@ public final class Parameters {
         return values;
     }
 
-    /** The flat gradient buffer (same layout). */
+    /** The flat gradient buffer (same layout); none once {@link #freeze() frozen}. */
     public INDArray grads() {
+        if (grads == null) throw new IllegalStateException("these parameters are frozen: they have no gradients");
         return grads;
+    }
+
+    /** Whether the parameters have a gradient buffer (they do until {@link #freeze()}). */
+    public boolean hasGrads() {
+        return grads != null;
+    }
+
+    /**
+     * Frees the gradient buffer: the parameters of a frozen base model (under a LoRA adapter) need none, and it is as
+     * large as the model.
+     */
+    public void freeze() {
+        if (grads == null) return;
+        gradViews.clear();
+        grads.close();
+        grads = null;
     }
 
     /** A weight by HF name, as a view into {@link #values()}. */
@@ -121,6 +139,7 @@ public final class Parameters {
 
     /** A weight's gradient by HF name, as a view into {@link #grads()}. */
     public INDArray grad(String name) {
+        if (grads == null) throw new IllegalStateException("these parameters are frozen: " + name + " has no gradient");
         INDArray v = gradViews.get(name);
         if (v == null) throw new IllegalArgumentException("no parameter " + name);
         return v;
