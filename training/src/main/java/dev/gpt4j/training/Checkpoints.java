@@ -26,8 +26,9 @@ import java.util.stream.Stream;
 
 /**
  * Checkpoint folders: {@code step-000200/} holds a loadable model folder (config.json, model.safetensors,
- * vocab.json, merges.txt) plus {@code optimizer.safetensors} (AdamW's moments) and {@code trainer.json} (step,
- * tokens seen, best metric). A checkpoint is written in a temporary folder and renamed into place, so a folder
+ * vocab.json, merges.txt) — or, in a LoRA run, a PEFT adapter folder (adapter_config.json,
+ * adapter_model.safetensors) and the tokenizer — plus {@code optimizer.safetensors} (AdamW's moments, of what trains)
+ * and {@code trainer.json} (step, tokens seen, best metric). A checkpoint is written in a temporary folder and renamed into place, so a folder
  * named {@code step-*} is always complete, even after {@code kill -9}.
  */
 public final class Checkpoints {
@@ -56,7 +57,8 @@ public final class Checkpoints {
             Files.createDirectories(dir.getParent());
             Path tmp = Files.createTempDirectory(dir.getParent(), ".tmp-" + dir.getFileName());
             try {
-                ModelFiles.save(model, tmp);
+                if (model.baseFrozen() && model.activeAdapter() != null) model.activeAdapter().save(tmp);
+                else ModelFiles.save(model, tmp);
                 tokenizer.save(tmp);
                 if (opt != null) {
                     Map<String, INDArray> t = new LinkedHashMap<>();

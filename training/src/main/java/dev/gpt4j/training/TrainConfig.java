@@ -38,7 +38,7 @@ public record TrainConfig(
         double lr, double minLr, int warmupSteps, double weightDecay, double gradClip, long seed,
         int evalEvery, int evalBatches, int sampleEvery, String samplePrompt,
         int checkpointEvery, int keepLast, int accuracyEvery, int accuracySample,
-        int valPercent, String datasets, int maxExamples, int logEvery) {
+        int valPercent, String datasets, int maxExamples, int logEvery, String lora, String baseDtype) {
 
     public TrainConfig {
         if (!mode.equals("pretrain") && !mode.equals("finetune")) bad("mode", mode, "pretrain or finetune");
@@ -70,6 +70,17 @@ public record TrainConfig(
         datasetRepeats(datasets); // names the entry if one is bad
         nonNegative("max_examples", maxExamples);
         positive("log_every", logEvery);
+        if (lora == null) lora = "";
+        if (!lora.isBlank()) {
+            try {
+                dev.gpt4j.core.LoraConfig.parse(lora);
+            } catch (IllegalArgumentException e) {
+                bad("lora", lora, "LoRA settings such as r=16,alpha=16,dropout=0.05,targets=c_attn,attn.c_proj (" + e.getMessage() + ")");
+            }
+            if (!mode.equals("finetune")) bad("lora", lora, "empty in pretraining (an adapter needs a pretrained model: mode finetune)");
+        }
+        if (!java.util.List.of("f32").contains(baseDtype)) bad("base_dtype", baseDtype, "f32 (the base model's stored weights under a LoRA adapter)");
+        if (!baseDtype.equals("f32") && lora.isBlank()) bad("base_dtype", baseDtype, "f32 without lora (a full fine-tune trains float32 weights)");
         if (mode.equals("finetune") && (init == null || init.isBlank())) {
             bad("init", init, "the pretrained model folder to fine-tune (fine-tuning starts from a checkpoint)");
         }
@@ -159,6 +170,8 @@ public record TrainConfig(
         m.put("datasets", "wikisql,spider");
         m.put("max_examples", 0);
         m.put("log_every", 10);
+        m.put("lora", "");
+        m.put("base_dtype", "f32");
         return m;
     }
 

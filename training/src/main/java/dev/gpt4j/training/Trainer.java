@@ -3,6 +3,9 @@ package dev.gpt4j.training;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gpt4j.core.AdamW;
 import dev.gpt4j.core.GptModel;
+import dev.gpt4j.core.LoraAdapter;
+import dev.gpt4j.core.LoraConfig;
+import dev.gpt4j.core.Parameters;
 import dev.gpt4j.data.Corpora;
 import dev.gpt4j.data.PromptFormat;
 import dev.gpt4j.data.SchemaDrills;
@@ -58,6 +61,9 @@ public final class Trainer {
     private long stopAfter = Long.MAX_VALUE;
     private boolean progressBar = System.console() != null;
 
+    /** The name of the adapter a LoRA run trains, in the model it is added to. */
+    static final String ADAPTER = "train";
+
     public Trainer(TrainConfig cfg, PrintStream log) {
         this.cfg = cfg;
         this.log = log;
@@ -111,13 +117,21 @@ public final class Trainer {
         }
         tok = tok.withSpecialTokens(PromptFormat.SPECIAL_TOKENS.toArray(new String[0]));
 
-        // model
+        // model: a checkpoint of a full run holds the whole model; one of a LoRA run only the adapter, over init
+        boolean lora = !cfg.lora().isBlank();
         GptModel model;
-        if (from.isPresent()) model = GptModel.load(from.get());
+        if (from.isPresent() && !lora) model = GptModel.load(from.get());
         else if (cfg.mode().equals("finetune")) model = GptModel.load(Path.of(cfg.init()));
         else model = GptModel.create(cfg.modelConfig(tok.vocabSize()), cfg.seed());
         model.setDropoutSeed(cfg.seed()); // a loaded model must draw the masks a created one draws
         try {
+            if (lora) {
+                LoraAdapter adapter = from.isPresent() ? LoraAdapter.load(from.get(), model.config())
+                        : LoraAdapter.create(LoraConfig.parse(cfg.lora()), model.config(), cfg.init(), cfg.seed());
+                model.addAdapter(ADAPTER, adapter);
+                model.setActiveAdapter(ADAPTER);
+                model.freezeBase();
+            }
             if (tok.vocabSize() > model.config().vocabSize()) {
                 throw new IllegalArgumentException("the tokenizer has " + tok.vocabSize() + " tokens but the model only " + model.config().vocabSize());
             }
@@ -145,7 +159,9 @@ public final class Trainer {
     }
 
     private Result loop(GptModel model, BpeTokenizer tok, TrainingData data, Checkpoints ckpts, Optional<Path> from, Path out, Path dataDir) {
-        AdamW opt = new AdamW(model.params(), cfg.weightDecay());
+        // what trains: the whole model, or only the adapter's A and B over a frozen base
+        Parameters trained = model.activeAdapter() != null ? model.activeAdapter().params() : model.params();
+        AdamW opt = new AdamW(trained, cfg.weightDecay());
         long step = 0, tokens = 0;
         boolean byAccuracy = cfg.mode().equals("finetune") && cfg.accuracyEvery() > 0;
         String metric = byAccuracy ? "accuracy" : "val_loss";
@@ -183,8 +199,8 @@ public final class Trainer {
                     model.backward();
                     tokens += (long) b.batchSize() * b.length();
                 }
-                if (cfg.accumSteps() > 1) model.params().grads().muli(1.0 / cfg.accumSteps());
-                double norm = cfg.gradClip() > 0 ? opt.clipGradNorm(cfg.gradClip()) : AdamW.gradNorm(model.params().grads());
+                if (cfg.accumSteps() > 1) trained.grads().muli(1.0 / cfg.accumSteps());
+                double norm = cfg.gradClip() > 0 ? opt.clipGradNorm(cfg.gradClip()) : AdamW.gradNorm(trained.grads());
                 if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
                     throw new TrainingDivergedException(step + 1, String.format(Locale.ROOT,
                             "step %d: the %s is %s; stopped before applying it. The last good checkpoint is %s. "
@@ -234,16 +250,22 @@ public final class Trainer {
                 }
             }
             if (step == cfg.steps()) {
-                Checkpoints.writeFolder(out.resolve("model"), model, tok, null, new Checkpoints.State(step, tokens, best, bestStep, metric));
+                Checkpoints.writeFolder(out.resolve(finalFolder()), model, tok, null, new Checkpoints.State(step, tokens, best, bestStep, metric));
                 LossPlot.write(metrics.rows(), cfg.mode() + " " + out.getFileName(), out.resolve("metrics.png"));
                 String bestPart = bestStep < 0 ? "no " + metric + " measured (eval_every is 0 or above the steps)"
                         : String.format(Locale.ROOT, "best %s %.4f at step %d", metric, best, bestStep);
-                log.printf(Locale.ROOT, "done: %d steps, last loss %.4f, %s; model in %s%n", step, lastLoss, bestPart, out.resolve("model"));
+                log.printf(Locale.ROOT, "done: %d steps, last loss %.4f, %s; %s in %s%n", step, lastLoss, bestPart,
+                        cfg.lora().isBlank() ? "model" : "adapter", out.resolve(finalFolder()));
             }
         } finally {
             if (bar != null) bar.close();
         }
-        return new Result(step, lastLoss, best, metric, out.resolve("model"), out.resolve("metrics.jsonl"));
+        return new Result(step, lastLoss, best, metric, out.resolve(finalFolder()), out.resolve("metrics.jsonl"));
+    }
+
+    /** Where the end of the run goes: {@code model/}, or {@code adapter/} (a PEFT adapter folder) for a LoRA run. */
+    private String finalFolder() {
+        return cfg.lora().isBlank() ? "model" : "adapter";
     }
 
     private double validationLoss(GptModel model, TrainingData data) {
