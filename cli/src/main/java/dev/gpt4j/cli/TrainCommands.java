@@ -83,10 +83,19 @@ final class TrainCommands {
     @Command(name = "finetune", mixinStandardHelpOptions = true,
             description = {"Fine-tunes a pretrained model for text-to-SQL on WikiSQL and Spider train (loss on the SQL tokens only),",
                     "scoring a fixed dev sample every --set accuracy_every=N steps.",
-                    "Example: gpt4j finetune --init runs/pretrain-small/model --steps 3000 --out runs/sql-small"})
+                    "Example: gpt4j finetune --init runs/pretrain-small/model --steps 3000 --out runs/sql-small",
+                    "         gpt4j finetune --init models/gpt4j-sql --lora r=16,alpha=16,dropout=0.05,targets=c_attn,attn.c_proj --out runs/lora"})
     static final class Finetune extends Base {
         @Option(names = "--init", paramLabel = "DIR", description = "The pretrained model folder to start from (config key init).")
         String init;
+
+        @Option(names = "--lora", paramLabel = "SETTINGS", description = {"Train a LoRA adapter over the frozen model instead of every weight "
+                + "(config key lora), e.g. r=16,alpha=16,dropout=0.05,targets=c_attn,attn.c_proj (targets as PEFT's target_modules: "
+                + "c_proj means both projections; add rslora for alpha/sqrt(r)). Writes DIR/adapter/, a PEFT adapter folder."})
+        String lora;
+
+        @Option(names = "--base-dtype", paramLabel = "f32", description = "How the frozen base is stored under --lora (config key base_dtype).")
+        String baseDtype;
 
         @Override
         String mode() {
@@ -95,7 +104,11 @@ final class TrainCommands {
 
         @Override
         Map<String, String> modeOptions() {
-            return init == null ? Map.of() : Map.of("init", init);
+            Map<String, String> m = new LinkedHashMap<>();
+            if (init != null) m.put("init", init);
+            if (lora != null) m.put("lora", lora);
+            if (baseDtype != null) m.put("base_dtype", baseDtype);
+            return m;
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.gpt4j.inference.GenerationOptions;
 import dev.gpt4j.inference.Generation;
 import dev.gpt4j.inference.TokenConstraint;
 import dev.gpt4j.core.GptModel;
+import dev.gpt4j.core.LoraAdapter;
 import dev.gpt4j.data.DdlSchemas;
 import dev.gpt4j.data.PromptFormat;
 import dev.gpt4j.data.Schema;
@@ -151,6 +152,26 @@ public final class TextToSql implements AutoCloseable {
         } catch (RuntimeException e) {
             model.close();
             throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Loads a model directory and a LoRA adapter for it (a PEFT folder, e.g. one {@code gpt4j finetune --lora} or
+     * {@code gpt4j adapt} wrote), active on top of the model's weights.
+     *
+     * @throws IllegalArgumentException naming the folder or file at fault (an adapter for another model shape included)
+     */
+    public static TextToSql load(Path dir, Path adapter) {
+        TextToSql t = load(dir);
+        if (adapter == null) return t;
+        try {
+            LoraAdapter a = LoraAdapter.load(adapter, t.model.config());
+            t.model.addAdapter(adapter.getFileName().toString(), a);
+            t.model.setActiveAdapter(adapter.getFileName().toString());
+            return t;
+        } catch (RuntimeException e) {
+            t.close();
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
 
