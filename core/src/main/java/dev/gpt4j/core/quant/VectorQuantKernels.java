@@ -86,56 +86,67 @@ final class VectorQuantKernels {
         return ((FloatVector) ByteVector.fromArray(BS, q, i).convertShape(VectorOperators.B2F, FS, 0)).mul(d);
     }
 
-    /** (low nibbles - 8) · d of L bytes from q[i]. */
+    /**
+     * (low nibbles - 8) · d of L bytes. The nibbles are split in int lanes: x86 has no byte shift, and in JDK 17 a
+     * byte-lane shift (or and/sub on bytes next to it) failed to intrinsify here, boxing every vector (4x slower).
+     */
     private static FloatVector q4lo(ByteVector b, float d) {
-        return ((FloatVector) b.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, FS, 0)).mul(d);
+        IntVector v = (IntVector) b.convertShape(VectorOperators.B2I, IS, 0);
+        return ((FloatVector) v.and(0x0F).sub(8).convertShape(VectorOperators.I2F, FS, 0)).mul(d);
     }
 
     /** (high nibbles - 8) · d of L bytes. */
     private static FloatVector q4hi(ByteVector b, float d) {
-        return ((FloatVector) b.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8)
-                .convertShape(VectorOperators.B2F, FS, 0)).mul(d);
+        IntVector v = (IntVector) b.convertShape(VectorOperators.B2I, IS, 0);
+        return ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convertShape(VectorOperators.I2F, FS, 0)).mul(d);
     }
 
-    /** {@link ScalarQuantKernels#dequantize}, the same values. */
+    /** {@link ScalarQuantKernels#dequantize}, the same values (one method per type, as {@link #matvec}). */
     static void dequantize(QuantizedMatrix m, int row, int bFrom, int bTo, float[] out, int off) {
-        int bpr = m.blocksPerRow;
         switch (m.type) {
-            case F16 -> {
-                int base = row * m.cols, n = bTo - bFrom, i = 0;
-                for (int end = FS.loopBound(n); i < end; i += L) halfs(m.halfs, base + bFrom + i).intoArray(out, off + i);
-                for (; i < n; i++) out[off + i] = ScalarQuantKernels.halfToFloat(m.halfs[base + bFrom + i]);
+            case F16 -> dequantizeF16(m, row, bFrom, bTo, out, off);
+            case Q8_0 -> dequantizeQ8(m, row, bFrom, bTo, out, off);
+            case Q4_0 -> dequantizeQ4(m, row, bFrom, bTo, out, off);
+            case NF4 -> dequantizeNf4(m, row, bFrom, bTo, out, off);
+        }
+    }
+
+    private static void dequantizeF16(QuantizedMatrix m, int row, int from, int to, float[] out, int off) {
+        int base = row * m.cols + from, n = to - from, i = 0;
+        for (int end = FS.loopBound(n); i < end; i += L) halfs(m.halfs, base + i).intoArray(out, off + i);
+        for (; i < n; i++) out[off + i] = ScalarQuantKernels.halfToFloat(m.halfs[base + i]);
+    }
+
+    private static void dequantizeQ8(QuantizedMatrix m, int row, int bFrom, int bTo, float[] out, int off) {
+        for (int b = bFrom; b < bTo; b++) {
+            int g = row * m.blocksPerRow + b, o = off + (b - bFrom) * 32;
+            float d = m.scales[g];
+            for (int j = 0; j < 32; j += L) q8(m.quants, g * 32 + j, d).intoArray(out, o + j);
+        }
+    }
+
+    private static void dequantizeQ4(QuantizedMatrix m, int row, int bFrom, int bTo, float[] out, int off) {
+        for (int b = bFrom; b < bTo; b++) {
+            int g = row * m.blocksPerRow + b, o = off + (b - bFrom) * 32;
+            float d = m.scales[g];
+            for (int j = 0; j < 16; j += L) {
+                ByteVector v = ByteVector.fromArray(BS, m.quants, g * 16 + j);
+                q4lo(v, d).intoArray(out, o + j);
+                q4hi(v, d).intoArray(out, o + 16 + j);
             }
-            case Q8_0 -> {
-                for (int b = bFrom; b < bTo; b++) {
-                    int g = row * bpr + b, o = off + (b - bFrom) * 32;
-                    float d = m.scales[g];
-                    for (int j = 0; j < 32; j += L) q8(m.quants, g * 32 + j, d).intoArray(out, o + j);
-                }
+        }
+    }
+
+    private static void dequantizeNf4(QuantizedMatrix m, int row, int bFrom, int bTo, float[] out, int off) {
+        for (int b = bFrom; b < bTo; b++) {
+            int g = row * m.blocksPerRow + b, o = off + (b - bFrom) * 64, qb = g * 32;
+            for (int k = 0; k < 32; k++) {
+                int v = m.quants[qb + k] & 0xFF;
+                out[o + 2 * k] = NF4_HI[v];
+                out[o + 2 * k + 1] = NF4_LO[v];
             }
-            case Q4_0 -> {
-                for (int b = bFrom; b < bTo; b++) {
-                    int g = row * bpr + b, o = off + (b - bFrom) * 32;
-                    float d = m.scales[g];
-                    for (int j = 0; j < 16; j += L) {
-                        ByteVector v = ByteVector.fromArray(BS, m.quants, g * 16 + j);
-                        q4lo(v, d).intoArray(out, o + j);
-                        q4hi(v, d).intoArray(out, o + 16 + j);
-                    }
-                }
-            }
-            case NF4 -> {
-                for (int b = bFrom; b < bTo; b++) {
-                    int g = row * bpr + b, o = off + (b - bFrom) * 64;
-                    for (int k = 0; k < 32; k++) {
-                        int v = m.quants[g * 32 + k] & 0xFF;
-                        out[o + 2 * k] = NF4_HI[v];
-                        out[o + 2 * k + 1] = NF4_LO[v];
-                    }
-                    float s = m.scale(g);
-                    for (int j = 0; j < 64; j += L) FloatVector.fromArray(FS, out, o + j).mul(s).intoArray(out, o + j);
-                }
-            }
+            float s = m.scale(g);
+            for (int j = 0; j < 64; j += L) FloatVector.fromArray(FS, out, o + j).mul(s).intoArray(out, o + j);
         }
     }
 
@@ -151,129 +162,122 @@ final class VectorQuantKernels {
      * dequantized in registers and multiplied straight into its row's accumulator; x is read once per four rows.
      */
     private static void matvec(QuantizedMatrix m, float[] x, float[] y, int rowFrom, int rowTo) {
-        int cols = m.cols, o = rowFrom;
+        // one method per type: C2 inlines the vector helpers only while a method stays small, and a vector that is
+        // not inlined is boxed (an all-types method ran F16 and Q4_0 ten times slower)
         switch (m.type) {
-            case F16 -> {
-                short[] h = m.halfs;
-                int end = FS.loopBound(cols);
-                for (; o + 4 <= rowTo; o += 4) {
-                    int w0 = o * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
-                    FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-                    int i = 0;
-                    for (; i < end; i += L) {
-                        FloatVector xv = FloatVector.fromArray(FS, x, i);
-                        a0 = halfs(h, w0 + i).fma(xv, a0);
-                        a1 = halfs(h, w1 + i).fma(xv, a1);
-                        a2 = halfs(h, w2 + i).fma(xv, a2);
-                        a3 = halfs(h, w3 + i).fma(xv, a3);
-                    }
-                    y[o] = halfTail(sum(a0), h, w0, x, i, cols);
-                    y[o + 1] = halfTail(sum(a1), h, w1, x, i, cols);
-                    y[o + 2] = halfTail(sum(a2), h, w2, x, i, cols);
-                    y[o + 3] = halfTail(sum(a3), h, w3, x, i, cols);
-                }
-                for (; o < rowTo; o++) {
-                    int w0 = o * cols, i = 0;
-                    FloatVector a0 = FloatVector.zero(FS);
-                    for (; i < end; i += L) a0 = halfs(h, w0 + i).fma(FloatVector.fromArray(FS, x, i), a0);
-                    y[o] = halfTail(sum(a0), h, w0, x, i, cols);
-                }
-            }
-            case Q8_0 -> {
-                byte[] q = m.quants;
-                float[] d = m.scales;
-                int nb = m.blocksPerRow;
-                for (; o + 4 <= rowTo; o += 4) {
-                    int s0 = o * nb, s1 = s0 + nb, s2 = s1 + nb, s3 = s2 + nb;
-                    FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-                    for (int b = 0; b < nb; b++) {
-                        float d0 = d[s0 + b], d1 = d[s1 + b], d2 = d[s2 + b], d3 = d[s3 + b];
-                        for (int j = 0; j < 32; j += L) {
-                            int c = b * 32 + j;
-                            FloatVector xv = FloatVector.fromArray(FS, x, c);
-                            a0 = q8(q, s0 * 32 + c, d0).fma(xv, a0);
-                            a1 = q8(q, s1 * 32 + c, d1).fma(xv, a1);
-                            a2 = q8(q, s2 * 32 + c, d2).fma(xv, a2);
-                            a3 = q8(q, s3 * 32 + c, d3).fma(xv, a3);
-                        }
-                    }
-                    y[o] = sum(a0);
-                    y[o + 1] = sum(a1);
-                    y[o + 2] = sum(a2);
-                    y[o + 3] = sum(a3);
-                }
-                for (; o < rowTo; o++) {
-                    int s0 = o * nb;
-                    FloatVector a0 = FloatVector.zero(FS);
-                    for (int b = 0; b < nb; b++) {
-                        float d0 = d[s0 + b];
-                        for (int j = 0; j < 32; j += L) {
-                            int c = b * 32 + j;
-                            a0 = q8(q, s0 * 32 + c, d0).fma(FloatVector.fromArray(FS, x, c), a0);
-                        }
-                    }
-                    y[o] = sum(a0);
-                }
-            }
-            case Q4_0 -> {
-                byte[] q = m.quants;
-                float[] d = m.scales;
-                int nb = m.blocksPerRow;
-                for (; o + 4 <= rowTo; o += 4) {
-                    int s0 = o * nb, s1 = s0 + nb, s2 = s1 + nb, s3 = s2 + nb;
-                    FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-                    for (int b = 0; b < nb; b++) {
-                        float d0 = d[s0 + b], d1 = d[s1 + b], d2 = d[s2 + b], d3 = d[s3 + b];
-                        // chunks in column order: the low nibbles are columns [0, 16), the high ones [16, 32)
-                        for (int j = 0; j < 16; j += L) {
-                            int c = b * 32 + j, qo = b * 16 + j;
-                            ByteVector v0 = ByteVector.fromArray(BS, q, s0 * 16 + qo), v1 = ByteVector.fromArray(BS, q, s1 * 16 + qo);
-                            ByteVector v2 = ByteVector.fromArray(BS, q, s2 * 16 + qo), v3 = ByteVector.fromArray(BS, q, s3 * 16 + qo);
-                            FloatVector xv = FloatVector.fromArray(FS, x, c);
-                            a0 = q4lo(v0, d0).fma(xv, a0);
-                            a1 = q4lo(v1, d1).fma(xv, a1);
-                            a2 = q4lo(v2, d2).fma(xv, a2);
-                            a3 = q4lo(v3, d3).fma(xv, a3);
-                            xv = FloatVector.fromArray(FS, x, c + 16);
-                            if (L == 16) { // one chunk of each half per block: low then high is column order
-                                a0 = q4hi(v0, d0).fma(xv, a0);
-                                a1 = q4hi(v1, d1).fma(xv, a1);
-                                a2 = q4hi(v2, d2).fma(xv, a2);
-                                a3 = q4hi(v3, d3).fma(xv, a3);
-                            }
-                        }
-                        if (L == 8) { // the high halves after both low chunks, to keep column order
-                            for (int j = 0; j < 16; j += L) {
-                                int c = b * 32 + 16 + j, qo = b * 16 + j;
-                                FloatVector xv = FloatVector.fromArray(FS, x, c);
-                                a0 = q4hi(ByteVector.fromArray(BS, q, s0 * 16 + qo), d0).fma(xv, a0);
-                                a1 = q4hi(ByteVector.fromArray(BS, q, s1 * 16 + qo), d1).fma(xv, a1);
-                                a2 = q4hi(ByteVector.fromArray(BS, q, s2 * 16 + qo), d2).fma(xv, a2);
-                                a3 = q4hi(ByteVector.fromArray(BS, q, s3 * 16 + qo), d3).fma(xv, a3);
-                            }
-                        }
-                    }
-                    y[o] = sum(a0);
-                    y[o + 1] = sum(a1);
-                    y[o + 2] = sum(a2);
-                    y[o + 3] = sum(a3);
-                }
-                for (; o < rowTo; o++) {
-                    int s0 = o * nb;
-                    FloatVector a0 = FloatVector.zero(FS);
-                    for (int b = 0; b < nb; b++) {
-                        float d0 = d[s0 + b];
-                        for (int j = 0; j < 16; j += L) {
-                            a0 = q4lo(ByteVector.fromArray(BS, q, s0 * 16 + b * 16 + j), d0).fma(FloatVector.fromArray(FS, x, b * 32 + j), a0);
-                        }
-                        for (int j = 0; j < 16; j += L) {
-                            a0 = q4hi(ByteVector.fromArray(BS, q, s0 * 16 + b * 16 + j), d0).fma(FloatVector.fromArray(FS, x, b * 32 + 16 + j), a0);
-                        }
-                    }
-                    y[o] = sum(a0);
-                }
-            }
+            case F16 -> matvecF16(m, x, y, rowFrom, rowTo);
+            case Q8_0 -> matvecQ8(m, x, y, rowFrom, rowTo);
+            case Q4_0 -> matvecQ4(m, x, y, rowFrom, rowTo);
             default -> throw new AssertionError(m.type);
+        }
+    }
+
+    private static void matvecF16(QuantizedMatrix m, float[] x, float[] y, int rowFrom, int rowTo) {
+        int cols = m.cols, o = rowFrom;
+        short[] h = m.halfs;
+        int end = FS.loopBound(cols);
+        for (; o + 4 <= rowTo; o += 4) {
+            int w0 = o * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+            int i = 0;
+            for (; i < end; i += L) {
+                FloatVector xv = FloatVector.fromArray(FS, x, i);
+                a0 = halfs(h, w0 + i).fma(xv, a0);
+                a1 = halfs(h, w1 + i).fma(xv, a1);
+                a2 = halfs(h, w2 + i).fma(xv, a2);
+                a3 = halfs(h, w3 + i).fma(xv, a3);
+            }
+            y[o] = halfTail(sum(a0), h, w0, x, i, cols);
+            y[o + 1] = halfTail(sum(a1), h, w1, x, i, cols);
+            y[o + 2] = halfTail(sum(a2), h, w2, x, i, cols);
+            y[o + 3] = halfTail(sum(a3), h, w3, x, i, cols);
+        }
+        for (; o < rowTo; o++) {
+            int w0 = o * cols, i = 0;
+            FloatVector a0 = FloatVector.zero(FS);
+            for (; i < end; i += L) a0 = halfs(h, w0 + i).fma(FloatVector.fromArray(FS, x, i), a0);
+            y[o] = halfTail(sum(a0), h, w0, x, i, cols);
+        }
+    }
+
+    private static void matvecQ8(QuantizedMatrix m, float[] x, float[] y, int rowFrom, int rowTo) {
+        byte[] q = m.quants;
+        float[] d = m.scales;
+        int nb = m.blocksPerRow, o = rowFrom;
+        for (; o + 4 <= rowTo; o += 4) {
+            int s0 = o * nb, s1 = s0 + nb, s2 = s1 + nb, s3 = s2 + nb;
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+            for (int b = 0; b < nb; b++) {
+                float d0 = d[s0 + b], d1 = d[s1 + b], d2 = d[s2 + b], d3 = d[s3 + b];
+                for (int j = 0; j < 32; j += L) {
+                    int c = b * 32 + j;
+                    FloatVector xv = FloatVector.fromArray(FS, x, c);
+                    a0 = q8(q, s0 * 32 + c, d0).fma(xv, a0);
+                    a1 = q8(q, s1 * 32 + c, d1).fma(xv, a1);
+                    a2 = q8(q, s2 * 32 + c, d2).fma(xv, a2);
+                    a3 = q8(q, s3 * 32 + c, d3).fma(xv, a3);
+                }
+            }
+            y[o] = sum(a0);
+            y[o + 1] = sum(a1);
+            y[o + 2] = sum(a2);
+            y[o + 3] = sum(a3);
+        }
+        for (; o < rowTo; o++) {
+            int s0 = o * nb;
+            FloatVector a0 = FloatVector.zero(FS);
+            for (int b = 0; b < nb; b++) {
+                float d0 = d[s0 + b];
+                for (int j = 0; j < 32; j += L) {
+                    int c = b * 32 + j;
+                    a0 = q8(q, s0 * 32 + c, d0).fma(FloatVector.fromArray(FS, x, c), a0);
+                }
+            }
+            y[o] = sum(a0);
+        }
+    }
+
+    /**
+     * Two rows at a time, not four: with four rows' low and high nibbles live at once C2 (JDK 17) stopped keeping the
+     * vectors in registers and allocated them (measured 5x slower).
+     */
+    private static void matvecQ4(QuantizedMatrix m, float[] x, float[] y, int rowFrom, int rowTo) {
+        byte[] q = m.quants;
+        float[] d = m.scales;
+        int nb = m.blocksPerRow, o = rowFrom;
+        for (; o + 2 <= rowTo; o += 2) {
+            int s0 = o * nb, s1 = s0 + nb;
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0;
+            for (int b = 0; b < nb; b++) {
+                float d0 = d[s0 + b], d1 = d[s1 + b];
+                // column order: the low nibbles are columns [0, 16) of the block, the high ones [16, 32)
+                for (int j = 0; j < 16; j += L) {
+                    FloatVector xv = FloatVector.fromArray(FS, x, b * 32 + j);
+                    a0 = q4lo(ByteVector.fromArray(BS, q, (s0 + b) * 16 + j), d0).fma(xv, a0);
+                    a1 = q4lo(ByteVector.fromArray(BS, q, (s1 + b) * 16 + j), d1).fma(xv, a1);
+                }
+                for (int j = 0; j < 16; j += L) {
+                    FloatVector xv = FloatVector.fromArray(FS, x, b * 32 + 16 + j);
+                    a0 = q4hi(ByteVector.fromArray(BS, q, (s0 + b) * 16 + j), d0).fma(xv, a0);
+                    a1 = q4hi(ByteVector.fromArray(BS, q, (s1 + b) * 16 + j), d1).fma(xv, a1);
+                }
+            }
+            y[o] = sum(a0);
+            y[o + 1] = sum(a1);
+        }
+        for (; o < rowTo; o++) {
+            int s0 = o * nb;
+            FloatVector a0 = FloatVector.zero(FS);
+            for (int b = 0; b < nb; b++) {
+                float d0 = d[s0 + b];
+                for (int j = 0; j < 16; j += L) {
+                    a0 = q4lo(ByteVector.fromArray(BS, q, (s0 + b) * 16 + j), d0).fma(FloatVector.fromArray(FS, x, b * 32 + j), a0);
+                }
+                for (int j = 0; j < 16; j += L) {
+                    a0 = q4hi(ByteVector.fromArray(BS, q, (s0 + b) * 16 + j), d0).fma(FloatVector.fromArray(FS, x, b * 32 + 16 + j), a0);
+                }
+            }
+            y[o] = sum(a0);
         }
     }
 
