@@ -125,4 +125,79 @@ public class QuantBenchmark {
             }
         }
     }
+
+    /**
+     * The products of one generated token of the whole 'medium' model (6 layers × qkv, output, MLP up and down, then
+     * the LM head: 10.6M weights, 42 MB in F32 before the 25 MB head), each matrix a separate array as in a model.
+     * Unlike one matrix, these do not all fit in the cache in F32, which is the situation the floor "Q8_0 generation
+     * at least as fast as F32" is about. Attention, LayerNorm and the rest of a step are not included.
+     */
+    @State(Scope.Benchmark)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Dorg.bytedeco.javacpp.maxphysicalbytes=12G", "--enable-native-access=ALL-UNNAMED",
+            "--add-modules", "jdk.incubator.vector"})
+    @Warmup(iterations = 3, time = 2)
+    @Measurement(iterations = 5, time = 2)
+    public static class Token {
+        @Param({"f32_sgemv", "f16", "q8_0", "q4_0", "nf4"})
+        public String type;
+
+        static final int C = 384, LAYERS = 6, V = 16384;
+        int[] ins, outs;
+        QuantizedMatrix[] q;
+        FloatPointer[] pw;
+        float[] x = new float[4 * C], y = new float[V];
+        FloatPointer px, py;
+
+        @Setup
+        public void setup() {
+            int n = LAYERS * 4 + 1;
+            ins = new int[n];
+            outs = new int[n];
+            for (int l = 0; l < LAYERS; l++) {
+                int[][] shapes = {{C, 3 * C}, {C, C}, {C, 4 * C}, {4 * C, C}};
+                for (int k = 0; k < 4; k++) {
+                    ins[4 * l + k] = shapes[k][0];
+                    outs[4 * l + k] = shapes[k][1];
+                }
+            }
+            ins[n - 1] = C;
+            outs[n - 1] = V;
+            Random r = new Random(2);
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            if (type.equals("f32_sgemv")) {
+                Nd4j.factory().blas().setMaxThreads(1);
+                pw = new FloatPointer[n];
+                px = new FloatPointer(x);
+                py = new FloatPointer(V);
+            } else {
+                q = new QuantizedMatrix[n];
+            }
+            for (int m = 0; m < n; m++) {
+                float[] w = new float[ins[m] * outs[m]];
+                for (int i = 0; i < w.length; i++) w[i] = (float) (r.nextGaussian() * 0.02);
+                if (pw != null) pw[m] = new FloatPointer(w); // [in, out] or [out, in] streams the same bytes
+                else q[m] = QuantizedMatrix.quantize(QuantType.parse(type), w, outs[m], ins[m], type.equals("nf4"));
+            }
+        }
+
+        @TearDown
+        public void tearDown() {
+            if (pw != null) {
+                for (FloatPointer p : pw) p.close();
+                px.close();
+                py.close();
+            }
+        }
+
+        @Benchmark
+        public float token() {
+            for (int m = 0; m < ins.length; m++) {
+                if (pw != null) openblas_nolapack.cblas_sgemv(101, 112, ins[m], outs[m], 1f, pw[m], outs[m], px, 1, 0f, py, 1);
+                else q[m].matmul(x, 1, y, 0, outs[m]);
+            }
+            return pw != null ? py.get(0) : y[0];
+        }
+    }
 }

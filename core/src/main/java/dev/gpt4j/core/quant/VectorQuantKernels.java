@@ -158,8 +158,9 @@ final class VectorQuantKernels {
     }
 
     /**
-     * R = 1 (a generation step: memory-bound, the weights stream once): four rows at a time, each block
-     * dequantized in registers and multiplied straight into its row's accumulator; x is read once per four rows.
+     * R = 1 (a generation step: the weights stream once): a few rows at a time (four for Q8_0, two for F16 and
+     * Q4_0, whichever measured fastest), each block dequantized in registers and multiplied straight into its row's
+     * accumulator; x is read once per group of rows. NF4 takes {@link #tiled}: its table lookups are scalar anyway.
      */
     private static void matvec(QuantizedMatrix m, float[] x, float[] y, int rowFrom, int rowTo) {
         // one method per type: C2 inlines the vector helpers only while a method stays small, and a vector that is
@@ -176,21 +177,17 @@ final class VectorQuantKernels {
         int cols = m.cols, o = rowFrom;
         short[] h = m.halfs;
         int end = FS.loopBound(cols);
-        for (; o + 4 <= rowTo; o += 4) {
-            int w0 = o * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
-            FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        for (; o + 2 <= rowTo; o += 2) {
+            int w0 = o * cols, w1 = w0 + cols;
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0;
             int i = 0;
             for (; i < end; i += L) {
                 FloatVector xv = FloatVector.fromArray(FS, x, i);
                 a0 = halfs(h, w0 + i).fma(xv, a0);
                 a1 = halfs(h, w1 + i).fma(xv, a1);
-                a2 = halfs(h, w2 + i).fma(xv, a2);
-                a3 = halfs(h, w3 + i).fma(xv, a3);
             }
             y[o] = halfTail(sum(a0), h, w0, x, i, cols);
             y[o + 1] = halfTail(sum(a1), h, w1, x, i, cols);
-            y[o + 2] = halfTail(sum(a2), h, w2, x, i, cols);
-            y[o + 3] = halfTail(sum(a3), h, w3, x, i, cols);
         }
         for (; o < rowTo; o++) {
             int w0 = o * cols, i = 0;
