@@ -12,8 +12,13 @@ import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import dev.gpt4j.core.quant.QuantType;
+import dev.gpt4j.core.quant.QuantizedMatrix;
+
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 
@@ -48,8 +53,10 @@ public final class GptModel implements AutoCloseable {
     private final GptConfig config;
     private final DataType dtype;
     private final Compute compute;
-    private final Parameters params;
+    private Parameters params;
     private Block[] blocks;
+    /** Linear weights stored packed (F16, Q8_0, Q4_0, NF4), by name; they are not in {@link #params}. */
+    private final Map<String, QuantizedMatrix> packed = new LinkedHashMap<>();
     /** LoRA adapters by name; at most one active, none merged twice. */
     private final Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
     private final java.util.Set<String> merged = new java.util.HashSet<>();
@@ -67,19 +74,28 @@ public final class GptModel implements AutoCloseable {
     private Random dropoutRng;
 
     private GptModel(GptConfig config, DataType dtype, Compute compute, long seed) {
+        this(config, dtype, compute, seed, Map.of());
+    }
+
+    /** A model whose linear weights named in {@code packed} are those packed matrices (not in the parameter buffer). */
+    private GptModel(GptConfig config, DataType dtype, Compute compute, long seed, Map<String, QuantizedMatrix> packed) {
         if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) throw new IllegalArgumentException("dtype must be FLOAT or DOUBLE, not " + dtype);
         if (compute == Compute.JAVA && dtype != DataType.FLOAT) throw new IllegalArgumentException("the Java path computes in FLOAT, not " + dtype);
+        if (!packed.isEmpty() && dtype != DataType.FLOAT) throw new IllegalArgumentException("packed weights are for float32 models, not " + dtype);
         this.config = config;
         this.dtype = dtype;
         this.compute = compute;
         this.seed = seed;
-        this.params = new Parameters(config, dtype);
-        this.blocks = blocks(params, config, compute);
+        this.packed.putAll(packed);
+        Parameters.Layout layout = new Parameters.Layout();
+        for (Parameters.Slot s : Parameters.layout(config)) if (!packed.containsKey(s.name())) layout.add(s.name(), s.shape());
+        this.params = new Parameters(layout.slots(), dtype);
+        this.blocks = blocks(params, config, compute, this.packed);
     }
 
-    private static Block[] blocks(Parameters params, GptConfig config, Compute compute) {
+    private static Block[] blocks(Parameters params, GptConfig config, Compute compute, Map<String, QuantizedMatrix> packed) {
         Block[] b = new Block[config.layers()];
-        for (int l = 0; l < b.length; l++) b[l] = new Block(params, "h." + l + ".", config.bias(), compute);
+        for (int l = 0; l < b.length; l++) b[l] = new Block(params, "h." + l + ".", config.bias(), compute, packed);
         return b;
     }
 
@@ -106,6 +122,11 @@ public final class GptModel implements AutoCloseable {
     /** A model whose weights are all zero (to be filled, e.g. by a checkpoint reader). */
     static GptModel empty(GptConfig config, DataType dtype, long seed) {
         return new GptModel(config, dtype, Compute.choose(dtype), seed);
+    }
+
+    /** As {@link #empty(GptConfig, DataType, long)}, with these linear weights packed (a reader's). */
+    static GptModel empty(GptConfig config, DataType dtype, long seed, Map<String, QuantizedMatrix> packed) {
+        return new GptModel(config, dtype, Compute.choose(dtype), seed, packed);
     }
 
     /**
@@ -270,13 +291,62 @@ public final class GptModel implements AutoCloseable {
     public void freezeBase() {
         if (!params.hasGrads()) return;
         params.freeze();
-        blocks = blocks(params, config, compute);
+        blocks = blocks(params, config, compute, packed);
         attachActive();
     }
 
     /** Whether the base is frozen ({@link #freezeBase()}). */
     public boolean baseFrozen() {
         return !params.hasGrads();
+    }
+
+    /** The names of the linear layers' weights ({@code h.N.attn.c_attn.weight}, ...), block by block. */
+    List<String> linearWeights() {
+        List<String> out = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) for (String layer : LoraConfig.LAYERS) out.add("h." + l + "." + layer + ".weight");
+        return out;
+    }
+
+    /**
+     * Stores every linear layer's weight in {@code type} from now on ({@link QuantizedMatrix}: F16, Q8_0, Q4_0, NF4, with
+     * NF4's absmax double-quantized when {@code doubleQuant}); embeddings, LayerNorms and biases stay float32. The
+     * packed weights are frozen (no gradients), and their float32 copies leave the parameter buffer, which is rebuilt
+     * without them. Weights already packed stay as they are.
+     */
+    public void storeWeightsAs(QuantType type, boolean doubleQuant) {
+        if (dtype != DataType.FLOAT) throw new IllegalStateException("packed weights are for float32 models, not " + dtype);
+        Map<String, QuantizedMatrix> add = new LinkedHashMap<>();
+        for (String name : linearWeights()) {
+            if (packed.containsKey(name)) continue;
+            INDArray w = params.get(name); // [in, out]; packed weights are [out, in]
+            int in = (int) w.size(0), out = (int) w.size(1);
+            float[] t = w.transpose().dup('c').data().asFloat();
+            add.put(name, QuantizedMatrix.quantize(type, t, out, in, doubleQuant));
+        }
+        adoptPacked(add);
+    }
+
+    /** Takes these packed weights in place of their float32 copies (a loader's or {@link #storeWeightsAs}'s). */
+    void adoptPacked(Map<String, QuantizedMatrix> add) {
+        if (add.isEmpty()) return;
+        boolean frozen = !params.hasGrads();
+        packed.putAll(add);
+        Parameters old = params;
+        Parameters.Layout layout = new Parameters.Layout();
+        for (Parameters.Slot s : Parameters.layout(config)) if (!packed.containsKey(s.name())) layout.add(s.name(), s.shape());
+        Parameters fresh = new Parameters(layout.slots(), dtype);
+        for (Parameters.Slot s : fresh.slots()) if (old.slot(s.name()) != null) fresh.get(s.name()).assign(old.get(s.name()));
+        params = fresh;
+        old.values().close();
+        if (old.hasGrads()) old.grads().close();
+        if (frozen) params.freeze();
+        blocks = blocks(params, config, compute, packed);
+        attachActive();
+    }
+
+    /** The linear weights stored packed, by name (empty for a float32 model). */
+    public Map<String, QuantizedMatrix> packedWeights() {
+        return java.util.Collections.unmodifiableMap(packed);
     }
 
     /**
@@ -300,14 +370,34 @@ public final class GptModel implements AutoCloseable {
         addDelta(a, -1.0);
     }
 
-    /** W[in, out] += sign · scaling · A^T B^T for each targeted layer. */
+    /**
+     * W[in, out] += sign · scaling · A^T B^T for each targeted layer. A packed F16 weight is unpacked, changed and
+     * packed again (rounded to half precision); other packed formats are refused: merging belongs in a float base.
+     */
     private void addDelta(LoraAdapter a, double sign) {
+        for (String layer : a.config().targetedLayers()) {
+            QuantizedMatrix q = packed.get("h.0." + layer + ".weight");
+            if (q != null && q.type() != QuantType.F16) {
+                throw new IllegalStateException("cannot merge an adapter into " + q.type() + " weights: merge into an F32 or F16 base");
+            }
+        }
         for (int l = 0; l < config.layers(); l++) {
             for (String layer : a.config().targetedLayers()) {
-                INDArray w = params.get("h." + l + "." + layer + ".weight");
+                String name = "h." + l + "." + layer + ".weight";
                 INDArray A = a.params().get(LoraAdapter.name(l, layer, "A")), B = a.params().get(LoraAdapter.name(l, layer, "B"));
-                Nd4j.gemm(A, B, w, true, true, sign * a.config().scaling(), 1.0);
+                QuantizedMatrix q = packed.get(name);
+                if (q == null) {
+                    Nd4j.gemm(A, B, params.get(name), true, true, sign * a.config().scaling(), 1.0);
+                    continue;
+                }
+                INDArray w = Nd4j.createFromArray(q.dequantize()).reshape(q.rows(), q.cols()); // [out, in]
+                Nd4j.gemm(B, A, w, false, false, sign * a.config().scaling(), 1.0);
+                packed.put(name, QuantizedMatrix.quantize(QuantType.F16, w.data().asFloat(), q.rows(), q.cols()));
             }
+        }
+        if (!packed.isEmpty()) {
+            blocks = blocks(params, config, compute, packed);
+            attachActive();
         }
     }
 
@@ -318,7 +408,7 @@ public final class GptModel implements AutoCloseable {
         final INDArray ln1w, ln1b, ln1dw, ln1db, ln2w, ln2b, ln2dw, ln2db;
         final Linear attn, proj, fc, fcProj;
 
-        Block(Parameters p, String h, boolean bias, Compute compute) {
+        Block(Parameters p, String h, boolean bias, Compute compute, Map<String, QuantizedMatrix> packed) {
             boolean g = p.hasGrads();
             ln1w = p.get(h + "ln_1.weight");
             ln1dw = g ? p.grad(h + "ln_1.weight") : null;
@@ -328,10 +418,10 @@ public final class GptModel implements AutoCloseable {
             ln2dw = g ? p.grad(h + "ln_2.weight") : null;
             ln2b = bias ? p.get(h + "ln_2.bias") : null;
             ln2db = bias && g ? p.grad(h + "ln_2.bias") : null;
-            attn = new Linear(p, h + "attn.c_attn", bias, compute);
-            proj = new Linear(p, h + "attn.c_proj", bias, compute);
-            fc = new Linear(p, h + "mlp.c_fc", bias, compute);
-            fcProj = new Linear(p, h + "mlp.c_proj", bias, compute);
+            attn = new Linear(p, h + "attn.c_attn", bias, compute, packed.get(h + "attn.c_attn.weight"));
+            proj = new Linear(p, h + "attn.c_proj", bias, compute, packed.get(h + "attn.c_proj.weight"));
+            fc = new Linear(p, h + "mlp.c_fc", bias, compute, packed.get(h + "mlp.c_fc.weight"));
+            fcProj = new Linear(p, h + "mlp.c_proj", bias, compute, packed.get(h + "mlp.c_proj.weight"));
         }
 
         /** The block's linear layers in {@link LoraConfig#LAYERS}' order. */
@@ -454,7 +544,7 @@ public final class GptModel implements AutoCloseable {
         /** What linear layer k of block l keeps of its adapter's forward (training only; null without an adapter there). */
         Linear.LoraSaved lora(int l, int k, Linear linear) {
             if (lora == null || linear.lora() == null) return null;
-            if (lora[l][k] == null) lora[l][k] = new Linear.LoraSaved(linear.lora(), R, linear.weight().size(0), dtype);
+            if (lora[l][k] == null) lora[l][k] = new Linear.LoraSaved(linear.lora(), R, linear.in(), dtype);
             return lora[l][k];
         }
 
@@ -873,9 +963,11 @@ public final class GptModel implements AutoCloseable {
         return ModelFiles.load(dir);
     }
 
-    /** Number of parameters (scalars). */
+    /** Number of parameters (scalars), packed ones included. */
     public long parameterCount() {
-        return params.size();
+        long n = params.size();
+        for (QuantizedMatrix q : packed.values()) n += (long) q.rows() * q.cols();
+        return n;
     }
 
     @Override

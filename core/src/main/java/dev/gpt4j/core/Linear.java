@@ -1,8 +1,12 @@
 package dev.gpt4j.core;
 
+import dev.gpt4j.core.quant.QuantizedMatrix;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.nio.FloatBuffer;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +22,10 @@ import java.util.function.BiConsumer;
  * gradients in the flat {@link Parameters} buffers (no gradients when the base is frozen). Backward adds to the
  * gradients ({@code +=}).
  *
+ * <p><b>Stored formats.</b> The weight is float32 in the parameter buffer, or packed ({@link QuantizedMatrix}: F16, Q8_0,
+ * Q4_0, NF4; [out, in], frozen). A packed weight is never expanded to float32 whole: the products read its blocks and
+ * dequantize as they go (Java path; the ND4J path dequantizes a tile of rows at a time for its gemm).
+ *
  * <p><b>LoRA.</b> With an adapter attached ({@link #setLora}), out += scaling · B(A(dropout(x))) with A [r, in] and
  * B [out, r] (PEFT's layout): h [N, r] = drop(x) A^T, out += scaling · h B^T; backward dB += scaling · dout^T h,
  * dh = scaling · dout B, dA += dh^T drop(x), dx += (dh A) ⊙ mask.
@@ -26,6 +34,10 @@ public final class Linear {
     private final String name;
     private final Compute compute;
     private final INDArray w, b, dw, db;
+    /** The weight when it is stored packed (then w and dw are null). */
+    private final QuantizedMatrix packed;
+    /** Heap rows for the packed products: input, output (grown as needed; one forward at a time). */
+    private float[] heapIn = new float[0], heapOut = new float[0];
     /** The weight's first element, for sgemv (made on first use: not every path needs one). */
     private FloatPointer wPointer;
     /** The active adapter's A and B for this layer, or null. */
@@ -38,10 +50,16 @@ public final class Linear {
      * gradients too unless p is frozen.
      */
     Linear(Parameters p, String name, boolean bias, Compute compute) {
+        this(p, name, bias, compute, null);
+    }
+
+    /** As above, with the weight stored packed when {@code packed} is given (it is then not in p). */
+    Linear(Parameters p, String name, boolean bias, Compute compute, QuantizedMatrix packed) {
         this.name = name;
         this.compute = compute;
-        this.w = p.get(name + ".weight");
-        this.dw = p.hasGrads() ? p.grad(name + ".weight") : null;
+        this.packed = packed;
+        this.w = packed != null ? null : p.get(name + ".weight");
+        this.dw = packed != null || !p.hasGrads() ? null : p.grad(name + ".weight");
         this.b = bias ? p.get(name + ".bias") : null;
         this.db = bias && p.hasGrads() ? p.grad(name + ".bias") : null;
     }
@@ -79,9 +97,19 @@ public final class Linear {
         return lora;
     }
 
-    /** The weight [in, out] (a view into the model's parameters). */
+    /** The weight [in, out] (a view into the model's parameters), or null when it is packed. */
     INDArray weight() {
         return w;
+    }
+
+    /** The packed weight [out, in], or null when it is float32 in the parameters. */
+    QuantizedMatrix packed() {
+        return packed;
+    }
+
+    /** Input features. */
+    long in() {
+        return packed != null ? packed.cols() : w.size(0);
     }
 
     String name() {
@@ -98,7 +126,10 @@ public final class Linear {
      * (a training forward) drop(x) and h are kept for backward, the dropout mask drawn by {@code dropout} (null: none).
      */
     void forward(INDArray x, INDArray out, LoraSaved saved, BiConsumer<INDArray, INDArray> dropout) {
-        if (compute == Compute.JAVA && x.size(0) == 1 && Blas.oneRowProducts()) {
+        if (packed != null) {
+            packedForward(x, out);
+            if (b != null) addRowVector(compute, out, b);
+        } else if (compute == Compute.JAVA && x.size(0) == 1 && Blas.oneRowProducts()) {
             if (wPointer == null) wPointer = Blas.pointer(w, 0);
             Blas.xTimesW(Blas.pointer(x, 0), wPointer, (int) w.size(0), (int) w.size(1), Blas.pointer(out, 0));
             if (b != null) Kernels.addRowVector(out, b);
@@ -123,7 +154,7 @@ public final class Linear {
 
     /** The first rows of a scratch h for cached forwards, grown to the most rows asked. */
     private INDArray inferenceH(long rows) {
-        if (loraScratch == null || loraScratch.size(0) < rows) loraScratch = Nd4j.create(w.dataType(), Math.max(rows, 16), lora.rank());
+        if (loraScratch == null || loraScratch.size(0) < rows) loraScratch = Nd4j.create(lora.a().dataType(), Math.max(rows, 16), lora.rank());
         return rows == loraScratch.size(0) ? loraScratch : Nd4j.create(loraScratch.data(), rows, lora.rank());
     }
 
@@ -137,7 +168,9 @@ public final class Linear {
 
     /** As above, with the adapter's gradients from what its forward kept ({@code saved}; dropout applied when it has a mask). */
     void backward(INDArray dout, INDArray x, INDArray dx, boolean accumulateDx, LoraSaved saved) {
-        if (compute == Compute.JAVA) {
+        if (packed != null) {
+            if (dx != null) packedBackward(dout, dx, accumulateDx);
+        } else if (compute == Compute.JAVA) {
             if (dx != null) Blas.gemm(false, true, 1.0, dout, w, accumulateDx ? 1.0 : 0.0, dx);
             if (dw != null) Blas.gemm(true, false, 1.0, x, dout, 1.0, dw);
         } else {
@@ -158,6 +191,69 @@ public final class Linear {
             if (compute == Compute.JAVA) Kernels.add(dx, saved.dx, dx);
             else dx.addi(saved.dx);
         }
+    }
+
+    // ------------------------------------------------------------------------------------------ packed weights
+
+    /** Output rows of a tile the ND4J path dequantizes at a time: a tile, never the whole weight. */
+    private static final int TILE = 256;
+
+    /** out[N, O] = x[N, I] @ W^T for the packed W [O, I]. */
+    private void packedForward(INDArray x, INDArray out) {
+        int N = (int) x.size(0), I = packed.cols(), O = packed.rows();
+        if (compute == Compute.JAVA) {
+            float[] xs = heapIn(N * I), ys = heapOut(N * O);
+            Kernels.buf(x).get((int) x.offset(), xs, 0, N * I);
+            Kernels.parallel(O, 64, (o0, o1) -> packed.matmul(xs, N, ys, o0, o1));
+            Kernels.buf(out).put((int) out.offset(), ys, 0, N * O);
+            return;
+        }
+        for (int o0 = 0; o0 < O; o0 += TILE) {
+            int o1 = Math.min(O, o0 + TILE);
+            INDArray tile = tile(o0, o1, x.dataType());
+            Nd4j.gemm(x, tile, out.get(NDArrayIndex.all(), NDArrayIndex.interval(o0, o1)), false, true, 1.0, 0.0);
+        }
+    }
+
+    /** dx[N, I] = dout[N, O] @ W (overwritten, or added to) for the packed W [O, I]. */
+    private void packedBackward(INDArray dout, INDArray dx, boolean accumulate) {
+        int N = (int) dout.size(0), I = packed.cols(), O = packed.rows();
+        if (compute == Compute.JAVA) {
+            float[] dys = heapOut(N * O), dxs = heapIn(N * I);
+            Kernels.buf(dout).get((int) dout.offset(), dys, 0, N * O);
+            FloatBuffer fx = Kernels.buf(dx);
+            if (accumulate) fx.get((int) dx.offset(), dxs, 0, N * I);
+            else java.util.Arrays.fill(dxs, 0, N * I, 0f);
+            Kernels.parallel(I, 64, (c0, c1) -> packed.matmulTransposed(dys, N, dxs, c0, c1));
+            fx.put((int) dx.offset(), dxs, 0, N * I);
+            return;
+        }
+        if (!accumulate) dx.assign(0);
+        for (int o0 = 0; o0 < O; o0 += TILE) {
+            int o1 = Math.min(O, o0 + TILE);
+            Nd4j.gemm(dout.get(NDArrayIndex.all(), NDArrayIndex.interval(o0, o1)), tile(o0, o1, dx.dataType()), dx, false, false, 1.0, 1.0);
+        }
+    }
+
+    /** Rows [o0, o1) of the packed weight as floats [o1 - o0, I]. */
+    private INDArray tile(int o0, int o1, org.nd4j.linalg.api.buffer.DataType dtype) {
+        int I = packed.cols();
+        float[] t = new float[(o1 - o0) * I], row = new float[I];
+        for (int o = o0; o < o1; o++) {
+            packed.dequantizeRow(o, row);
+            System.arraycopy(row, 0, t, (o - o0) * I, I);
+        }
+        return Nd4j.createFromArray(t).reshape(o1 - o0, I).castTo(dtype);
+    }
+
+    private float[] heapIn(int n) {
+        if (heapIn.length < n) heapIn = new float[n];
+        return heapIn;
+    }
+
+    private float[] heapOut(int n) {
+        if (heapOut.length < n) heapOut = new float[n];
+        return heapOut;
     }
 
     /** c = alpha op(a) op(b) + beta c on this layer's path. */
@@ -215,6 +311,7 @@ public final class Linear {
 
     @Override
     public String toString() {
-        return "Linear[" + name + ", " + w.size(0) + " -> " + w.size(1) + (b == null ? ", no bias" : "") + "]";
+        return "Linear[" + name + ", " + in() + " -> " + (packed != null ? packed.rows() : w.size(1)) + (packed != null ? ", " + packed.type() : "")
+                + (b == null ? ", no bias" : "") + "]";
     }
 }

@@ -101,7 +101,7 @@ public final class SafeTensors {
             }
             Entry en = new Entry(name, dt.asText(), s, off.get(0).asLong(), off.get(1).asLong());
             int width = width(en.dtype());
-            if (width < 0) throw new ModelFileException(file, "tensor " + name + ": dtype " + en.dtype() + " is not supported (F32, F16, BF16, F64 are)");
+            if (width < 0) throw new ModelFileException(file, "tensor " + name + ": dtype " + en.dtype() + " is not supported (F32, F16, BF16, F64, U8 are)");
             if (en.begin() < 0 || en.end() < en.begin()) throw new ModelFileException(file, "tensor " + name + ": bad data_offsets " + off);
             if (en.end() > dataLen) {
                 throw new ModelFileException(file, "truncated: tensor " + name + " ends at byte " + en.end() + " of the data, which has only " + dataLen);
@@ -125,10 +125,31 @@ public final class SafeTensors {
             return file;
         }
 
+        /** A tensor's raw little-endian bytes (a read-only view of the file's mapping). */
+        public ByteBuffer bytes(String name) {
+            Entry e = entries.get(name);
+            if (e == null) throw new ModelFileException(file, "missing tensor " + name);
+            ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            b.position((int) e.begin()).limit((int) e.end());
+            return b.slice().order(ByteOrder.LITTLE_ENDIAN).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        /** A float tensor's values as floats (F32, F16, BF16 or F64 in the file). */
+        public float[] floats(String name) {
+            Entry e = entries.get(name);
+            if (e == null) throw new ModelFileException(file, "missing tensor " + name);
+            if (e.dtype().equals("U8")) throw new ModelFileException(file, "tensor " + name + " is U8 (packed weights), not floats");
+            ByteBuffer b = bytes(name);
+            float[] out = new float[(int) e.elements()];
+            for (int i = 0; i < out.length; i++) out[i] = (float) readValue(b, e.dtype());
+            return out;
+        }
+
         /** Copies a tensor into {@code target} (same number of elements, any float dtype), converting the dtype. */
         public void readInto(String name, INDArray target) {
             Entry e = entries.get(name);
             if (e == null) throw new ModelFileException(file, "missing tensor " + name);
+            if (e.dtype().equals("U8")) throw new ModelFileException(file, "tensor " + name + " is U8 (packed weights), not floats");
             if (e.elements() != target.length()) {
                 throw new ModelFileException(file, "tensor " + name + " has shape " + java.util.Arrays.toString(e.shape())
                         + ", expected " + java.util.Arrays.toString(target.shape()));
@@ -165,6 +186,7 @@ public final class SafeTensors {
             case "F32" -> 4;
             case "F64" -> 8;
             case "F16", "BF16" -> 2;
+            case "U8" -> 1;
             default -> -1;
         };
     }
@@ -175,10 +197,40 @@ public final class SafeTensors {
         return new Reader(file);
     }
 
+    /** One tensor to write: its name, file dtype, shape, and a writer of exactly its bytes (little-endian). */
+    public record Tensor(String name, String dtype, long[] shape, BytesWriter data) {
+        long bytes() {
+            long n = width(dtype);
+            for (long d : shape) n *= d;
+            return n;
+        }
+
+        /** A float array as F32 or F16. */
+        public static Tensor of(String name, INDArray a, String dtype) {
+            if (!dtype.equals("F32") && !dtype.equals("F16")) throw new IllegalArgumentException("write F32 or F16, not " + dtype);
+            return new Tensor(name, dtype, a.shape(), out -> writeData(out, a, dtype));
+        }
+
+        /** Raw bytes (U8 packed weights, or floats already encoded). */
+        public static Tensor ofBytes(String name, String dtype, long[] shape, byte[] bytes) {
+            return new Tensor(name, dtype, shape, out -> out.write(bytes));
+        }
+    }
+
+    /** Writes a tensor's bytes. */
+    public interface BytesWriter {
+        void write(OutputStream out) throws IOException;
+    }
+
     /** Writes tensors (in the map's order) atomically, as F32 or F16. */
     public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata, String dtype) {
-        int width = width(dtype);
-        if (!dtype.equals("F32") && !dtype.equals("F16")) throw new IllegalArgumentException("write F32 or F16, not " + dtype);
+        java.util.List<Tensor> list = new java.util.ArrayList<>();
+        for (Map.Entry<String, INDArray> e : tensors.entrySet()) list.add(Tensor.of(e.getKey(), e.getValue(), dtype));
+        write(file, list, metadata);
+    }
+
+    /** Writes tensors (in the list's order) atomically, each in its own dtype. */
+    public static void write(Path file, java.util.List<Tensor> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
@@ -186,12 +238,12 @@ public final class SafeTensors {
             new java.util.TreeMap<>(metadata).forEach(meta::put);
         }
         long off = 0;
-        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
-            ObjectNode t = header.putObject(e.getKey());
-            t.put("dtype", dtype);
+        for (Tensor e : tensors) {
+            ObjectNode t = header.putObject(e.name());
+            t.put("dtype", e.dtype());
             var shape = t.putArray("shape");
-            for (long d : e.getValue().shape()) shape.add(d);
-            long bytes = e.getValue().length() * width;
+            for (long d : e.shape()) shape.add(d);
+            long bytes = e.bytes();
             t.putArray("data_offsets").add(off).add(off + bytes);
             off += bytes;
         }
@@ -210,7 +262,13 @@ public final class SafeTensors {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
                 out.write(len.array());
                 out.write(hp);
-                for (INDArray a : tensors.values()) writeData(out, a, dtype);
+                for (Tensor t : tensors) {
+                    CountingStream counted = new CountingStream(out);
+                    t.data().write(counted);
+                    if (counted.count != t.bytes()) {
+                        throw new IllegalStateException("tensor " + t.name() + ": " + counted.count + " bytes written, its shape needs " + t.bytes());
+                    }
+                }
                 out.flush();
             });
         } catch (IOException e) {
@@ -233,6 +291,27 @@ public final class SafeTensors {
                 for (float v : f) buf.putShort(Float16.fromFloat(v));
             }
             out.write(buf.array(), 0, buf.position());
+        }
+    }
+
+    /** Counts what goes through, so that a tensor's bytes can be checked against its shape. */
+    private static final class CountingStream extends java.io.FilterOutputStream {
+        long count;
+
+        CountingStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
         }
     }
 }
