@@ -2,6 +2,7 @@ package dev.gpt4j.cli;
 
 import dev.gpt4j.core.GptModel;
 import dev.gpt4j.core.ModelFiles;
+import dev.gpt4j.core.quant.QuantType;
 import dev.gpt4j.training.Checkpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,8 +30,8 @@ import java.util.stream.Stream;
  * same configuration and the same tokenizer files; the first one's are written.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Copies a model folder (or a training checkpoint) as a plain model folder with F16 or F32 weights.",
-                "F16 halves the size; loading converts back to float32.",
+        description = {"Copies a model folder (or a training checkpoint) as a plain model folder with F32, F16, Q8_0, Q4_0 or NF4 weights.",
+                "F16 halves the size and loads back to float32; Q8_0, Q4_0 and NF4 stay packed in memory (and quarter or eighth it).",
                 "With several --model folders (same configuration and tokenizer), writes the mean of their weights.",
                 "Example: gpt4j convert --model runs/sql/best --dtype f16 --out models/gpt4j-sql",
                 "         gpt4j convert --model runs/sql/checkpoints/step-002800 --model runs/sql/checkpoints/step-003000 --out runs/sql/avg"})
@@ -45,7 +46,9 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "The folder to write; must not exist yet.")
     Path out;
 
-    @Option(names = "--dtype", defaultValue = "f16", paramLabel = "f16|f32", description = "Weight type to write. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--dtype", defaultValue = "f16", paramLabel = "TYPE",
+            description = {"Weight type to write: f32, f16, or a packed format for the linear layers (q8_0, q4_0: llama.cpp's blocks; nf4: "
+                    + "bitsandbytes' 4-bit normal float, absmax double-quantized), their embeddings and LayerNorms in f32. Default: ${DEFAULT-VALUE}."})
     String dtype;
 
     static final List<String> TOKENIZER_FILES = List.of("vocab.json", "merges.txt");
@@ -53,7 +56,15 @@ final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String dt = dtype.toUpperCase(Locale.ROOT);
-        if (!dt.equals("F16") && !dt.equals("F32")) throw new CliException("--dtype must be f16 or f32, not " + dtype);
+        QuantType packed = null;
+        if (!dt.equals("F16") && !dt.equals("F32")) {
+            try {
+                packed = QuantType.parse(dtype);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--dtype must be f32, f16, q8_0, q4_0 or nf4, not " + dtype);
+            }
+            dt = "F32";
+        }
         if (Files.exists(out)) throw new CliException(out + " already exists (convert writes a new folder)");
         for (Path model : models) {
             for (String f : TOKENIZER_FILES) {
@@ -67,6 +78,7 @@ final class ConvertCommand implements Callable<Integer> {
         Path tmp = parent.resolve("." + out.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try (GptModel m = load(model)) {
             if (models.size() > 1) average(m);
+            if (packed != null) m.storeWeightsAs(packed, packed == QuantType.NF4);
             Files.createDirectories(parent);
             ModelFiles.save(m, tmp, dt, Map.of());
             for (String f : TOKENIZER_FILES) Files.copy(model.resolve(f), tmp.resolve(f), StandardCopyOption.REPLACE_EXISTING);
@@ -80,14 +92,16 @@ final class ConvertCommand implements Callable<Integer> {
         }
         long bytes = size(out);
         String what = models.size() > 1 ? "the average of " + models.size() + " models, " : "";
-        spec.commandLine().getOut().printf("wrote %s (%s%s weights, %.1f MB)%n", out, what, dt, bytes / 1e6);
+        spec.commandLine().getOut().printf("wrote %s (%s%s weights, %.1f MB)%n", out, what, packed != null ? packed + " linear" : dt, bytes / 1e6);
         return 0;
     }
 
     /** Adds the other models' weights to {@code sum}'s (the first model), then divides by their number. */
     private void average(GptModel sum) {
+        if (!sum.packedWeights().isEmpty()) throw new CliException(models.get(0) + " holds packed weights: only float models can be averaged");
         for (Path other : models.subList(1, models.size())) {
             try (GptModel m = load(other)) {
+                if (!m.packedWeights().isEmpty()) throw new CliException(other + " holds packed weights: only float models can be averaged");
                 if (!m.config().equals(sum.config()))
                     throw new CliException(other + " has another configuration (" + m.config() + ") than " + models.get(0) + " (" + sum.config() + ")");
                 sum.params().values().addi(m.params().values());

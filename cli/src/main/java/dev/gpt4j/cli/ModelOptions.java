@@ -14,6 +14,10 @@ final class ModelOptions {
             description = "Model folder (config.json, model.safetensors, vocab.json, merges.txt). Default: " + SHIPPED + " in the project.")
     Path model;
 
+    @Option(names = "--weights", paramLabel = "TYPE", description = "Store the linear layers' weights in memory as f16, q8_0, q4_0 or nf4 "
+            + "(quantized when the model loads; a file already packed stays as it is). Default: as the file holds them.")
+    String weights;
+
     @Option(names = "--adapter", paramLabel = "DIR",
             description = "A LoRA adapter for the model (a PEFT folder: adapter_config.json, adapter_model.safetensors), applied on top.")
     Path adapter;
@@ -28,8 +32,18 @@ final class ModelOptions {
         Path d = dir();
         if (!Files.isDirectory(d)) throw new CliException("no model folder at " + d + " (give one with --model DIR)");
         if (adapter != null && !Files.isDirectory(adapter)) throw new CliException("no adapter folder at " + adapter);
+        dev.gpt4j.core.quant.QuantType type = null;
+        if (weights != null && !weights.equalsIgnoreCase("f32")) {
+            try {
+                type = dev.gpt4j.core.quant.QuantType.parse(weights);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--weights: " + e.getMessage());
+            }
+        }
         try {
-            return TextToSql.load(d, adapter);
+            TextToSql t = TextToSql.load(d, adapter);
+            if (type != null) t.model().storeWeightsAs(type, type == dev.gpt4j.core.quant.QuantType.NF4);
+            return t;
         } catch (RuntimeException e) {
             throw new CliException(e.getMessage(), e);
         }

@@ -94,7 +94,8 @@ final class TrainCommands {
                 + "c_proj means both projections; add rslora for alpha/sqrt(r)). Writes DIR/adapter/, a PEFT adapter folder."})
         String lora;
 
-        @Option(names = "--base-dtype", paramLabel = "f32", description = "How the frozen base is stored under --lora (config key base_dtype).")
+        @Option(names = "--base-dtype", paramLabel = "TYPE", description = "How the frozen base's linear weights are stored under --lora: f32, "
+                + "f16, q8_0, q4_0 or nf4 (QLoRA; config key base_dtype).")
         String baseDtype;
 
         @Override

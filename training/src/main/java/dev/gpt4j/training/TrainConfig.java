@@ -79,7 +79,9 @@ public record TrainConfig(
             }
             if (!mode.equals("finetune")) bad("lora", lora, "empty in pretraining (an adapter needs a pretrained model: mode finetune)");
         }
-        if (!java.util.List.of("f32").contains(baseDtype)) bad("base_dtype", baseDtype, "f32 (the base model's stored weights under a LoRA adapter)");
+        if (!java.util.List.of("f32", "f16", "q8_0", "q4_0", "nf4").contains(baseDtype)) {
+            bad("base_dtype", baseDtype, "f32, f16, q8_0, q4_0 or nf4 (how the frozen base's linear weights are stored under a LoRA adapter)");
+        }
         if (!baseDtype.equals("f32") && lora.isBlank()) bad("base_dtype", baseDtype, "f32 without lora (a full fine-tune trains float32 weights)");
         if (mode.equals("finetune") && (init == null || init.isBlank())) {
             bad("init", init, "the pretrained model folder to fine-tune (fine-tuning starts from a checkpoint)");

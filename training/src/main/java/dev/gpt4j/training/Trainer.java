@@ -6,6 +6,7 @@ import dev.gpt4j.core.GptModel;
 import dev.gpt4j.core.LoraAdapter;
 import dev.gpt4j.core.LoraConfig;
 import dev.gpt4j.core.Parameters;
+import dev.gpt4j.core.quant.QuantType;
 import dev.gpt4j.data.Corpora;
 import dev.gpt4j.data.PromptFormat;
 import dev.gpt4j.data.SchemaDrills;
@@ -131,6 +132,11 @@ public final class Trainer {
                 model.addAdapter(ADAPTER, adapter);
                 model.setActiveAdapter(ADAPTER);
                 model.freezeBase();
+                // QLoRA: the frozen base's linear weights packed (NF4 with its absmax double-quantized, as QLoRA does)
+                if (!cfg.baseDtype().equals("f32")) {
+                    QuantType t = QuantType.parse(cfg.baseDtype());
+                    model.storeWeightsAs(t, t == QuantType.NF4);
+                }
             }
             if (tok.vocabSize() > model.config().vocabSize()) {
                 throw new IllegalArgumentException("the tokenizer has " + tok.vocabSize() + " tokens but the model only " + model.config().vocabSize());
