@@ -27,7 +27,7 @@ class NotebooksIT {
     Stream<DynamicTest> everyNotebookRunsCleanly() throws IOException {
         List<Path> books;
         try (Stream<Path> s = Files.list(ROOT.resolve("notebooks"))) {
-            books = s.filter(p -> p.getFileName().toString().matches("ch\\d.*\\.jsh")).sorted().toList();
+            books = s.filter(p -> p.getFileName().toString().matches("(ch\\d|appendix-).*\\.jsh")).sorted().toList();
         }
         assertTrue(books.size() >= 5, "the notebooks of chapters 2-7: " + books);
         return books.stream().map(nb -> DynamicTest.dynamicTest(nb.getFileName().toString(), () -> run(nb)));
