@@ -286,8 +286,8 @@ public final class TextToSql implements AutoCloseable {
 
     private TokenConstraint constraint(List<Schema> schemas, List<String> questions) {
         return !options.constrained() ? null
-                : new SqlConstraint(tokenizer, schemas, questions, options.valuesFromQuestion(), options.linkTables(),
-                        options.oneConditionPerColumn());
+                : new SqlConstraint(tokenizer, schemas, questions,
+                        new SqlRules(true, options.valuesFromQuestion(), options.linkTables(), options.oneConditionPerColumn()));
     }
 
     private SqlAnswer answer(TokenConstraint constraint, int i, Generation g, long nanos) {
@@ -304,9 +304,14 @@ public final class TextToSql implements AutoCloseable {
      * allowed the end, i.e. the last point where the text was a complete query (all tokens if there is none).
      */
     static int completePrefix(TokenConstraint constraint, int i, int[] toks, Generation.StopReason why, int endId) {
-        if (constraint == null || why == Generation.StopReason.STOP_TOKEN) return toks.length;
+        if (constraint == null || why == Generation.StopReason.STOP_TOKEN || toks.length < 2) return toks.length;
+        // the states after 0 .. n-1 tokens (cheap), then the end asked from the longest prefix down, so that the
+        // guard parses as few prefixes as before
+        TokenConstraint.State[] after = new TokenConstraint.State[toks.length];
+        after[0] = constraint.start(i);
+        for (int n = 1; n < toks.length; n++) after[n] = after[n - 1].next(toks[n - 1]);
         for (int n = toks.length - 1; n > 0; n--) {
-            if (constraint.allows(i, toks, n, endId)) return n;
+            if (after[n].allows(endId)) return n;
         }
         return toks.length;
     }

@@ -42,7 +42,7 @@ class TextToSqlTest {
             // constrained: the answer stays on the schema
             t2s.options(TextToSql.Options.defaults().withConstrained(true));
             SqlAnswer c = t2s.ask(schema, "How many singers are there?");
-            assertTrue(SqlConstraint.viable(c.sql(), SqlConstraint.Names.of(schema)), c.sql());
+            assertTrue(SqlConstraint.viable(c.sql(), SchemaNames.of(schema)), c.sql());
             assertThrows(IllegalArgumentException.class, () -> t2s.ask(schema, "  "));
         }
     }
@@ -94,7 +94,7 @@ class TextToSqlTest {
             assertTrue(beam.size() >= 2 && beam.size() <= 3, beam.toString()); // candidates with the same SQL count once
             assertEquals(beam.size(), beam.stream().map(SqlAnswer::sql).distinct().count(), beam.toString());
             assertEquals(beam.get(0).sql(), t2s.askAll(List.of(schema), List.of(q)).get(0).sql());
-            for (SqlAnswer a : beam) assertTrue(SqlConstraint.viable(a.sql(), SqlConstraint.Names.of(schema)), a.sql());
+            for (SqlAnswer a : beam) assertTrue(SqlConstraint.viable(a.sql(), SchemaNames.of(schema)), a.sql());
             // ask with a check: greedy's answer if it passes, else the first other candidate that passes, else greedy's
             assertEquals(greedy.sql(), t2s.ask(schema, q, a -> true).sql());
             assertEquals(greedy.sql(), t2s.ask(schema, q, a -> false).sql());
@@ -132,7 +132,7 @@ class TextToSqlTest {
                 assertEquals(complete.map(SqlAnswer::sql).orElse(first.get(i).sql()), withFallback.get(i).sql(), q);
                 if (complete.isPresent()) {
                     SqlAnswer a = withFallback.get(i);
-                    assertTrue(a.complete() && a.parses() && SqlConstraint.complete(a.sql(), SqlConstraint.Names.of(schemas.get(i))), a.toString());
+                    assertTrue(a.complete() && a.parses() && SqlConstraint.complete(a.sql(), SchemaNames.of(schemas.get(i))), a.toString());
                     rescued++;
                 }
             }
