@@ -62,6 +62,12 @@ public final class Generator {
      */
     public List<Generation> generate(List<int[]> prompts, GenerationOptions options, TokenConstraint constraint, int batchSize,
                                      int... stopTokens) {
+        return generate(prompts, options, constraint, batchSize, null, stopTokens);
+    }
+
+    /** As {@link #generate(List, GenerationOptions, TokenConstraint, int, int...)}, telling {@code listener} (if not null) each token as it is taken. */
+    public List<Generation> generate(List<int[]> prompts, GenerationOptions options, TokenConstraint constraint, int batchSize,
+                                     TokenListener listener, int... stopTokens) {
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
         int ctx = model.config().contextLength();
         for (int i = 0; i < prompts.size(); i++) {
@@ -79,14 +85,14 @@ public final class Generator {
         try (KvCache cache = model.newKvCache(Math.min(batchSize, Math.max(1, prompts.size())))) {
             for (int start = 0; start < prompts.size(); start += cache.batch()) {
                 int n = Math.min(cache.batch(), prompts.size() - start);
-                out.addAll(runBatch(cache, prompts.subList(start, start + n), start, options, constraint, stops));
+                out.addAll(runBatch(cache, prompts.subList(start, start + n), start, options, constraint, listener, stops));
             }
         }
         return out;
     }
 
     private List<Generation> runBatch(KvCache cache, List<int[]> prompts, int first, GenerationOptions options,
-                                      TokenConstraint constraint, int[] stops) {
+                                      TokenConstraint constraint, TokenListener listener, int[] stops) {
         int n = prompts.size();
         int V = model.config().vocabSize();
         cache.reset();
@@ -133,6 +139,7 @@ public final class Generator {
                     continue;
                 }
                 generated[b][count[b]++] = tok;
+                if (listener != null) listener.token(first + b, tok);
                 if (!options.stopStrings().isEmpty()) {
                     String t = tokenizer.decode(Arrays.copyOf(generated[b], count[b]));
                     int cut = firstStop(t, options.stopStrings());
