@@ -4,6 +4,7 @@ import dev.gpt4j.inference.Generator;
 import dev.gpt4j.inference.GenerationOptions;
 import dev.gpt4j.inference.Generation;
 import dev.gpt4j.inference.TokenConstraint;
+import dev.gpt4j.inference.TokenListener;
 import dev.gpt4j.core.GptModel;
 import dev.gpt4j.core.LoraAdapter;
 import dev.gpt4j.data.DdlSchemas;
@@ -154,7 +155,16 @@ public final class TextToSql implements AutoCloseable {
      * ({@link Decoding#beamWidth()} above 1), one at a time, each the best of its {@link #candidates}.
      */
     public List<SqlAnswer> askAll(List<Schema> schemas, List<String> questions) {
-        if (options.decoding().beamWidth() == 1) return decodeAll(schemas, questions);
+        return askAll(schemas, questions, null);
+    }
+
+    /**
+     * As {@link #askAll(List, List)}, telling {@code listener} (if not null) each token of question i's first decoding
+     * as sequence i, as it is written (to stream the answer). The answer may still differ from what it heard: cut back
+     * to a complete query, or replaced by a fallback beam's; beam searches are not streamed.
+     */
+    public List<SqlAnswer> askAll(List<Schema> schemas, List<String> questions, TokenListener listener) {
+        if (options.decoding().beamWidth() == 1) return decodeAll(schemas, questions, listener);
         List<int[]> prompts = prompts(schemas, questions); // checks them all before the first search
         List<SqlAnswer> out = new ArrayList<>(questions.size());
         for (int i = 0; i < questions.size(); i++) {
@@ -165,11 +175,15 @@ public final class TextToSql implements AutoCloseable {
 
     /** The answers of {@link Decoding#generation()} (greedy by default), batched, whatever the beam width. */
     List<SqlAnswer> decodeAll(List<Schema> schemas, List<String> questions) {
+        return decodeAll(schemas, questions, null);
+    }
+
+    private List<SqlAnswer> decodeAll(List<Schema> schemas, List<String> questions, TokenListener listener) {
         List<int[]> prompts = prompts(schemas, questions);
         TokenConstraint constraint = constraint(schemas, questions);
         long t0 = System.nanoTime();
         Decoding d = options.decoding();
-        List<Generation> gens = generator.generate(prompts, d.generation(), constraint, d.batchSize(), format.endId());
+        List<Generation> gens = generator.generate(prompts, d.generation(), constraint, d.batchSize(), listener, format.endId());
         long each = (System.nanoTime() - t0) / Math.max(1, prompts.size());
         List<SqlAnswer> out = new ArrayList<>(gens.size());
         for (int i = 0; i < gens.size(); i++) {
@@ -185,7 +199,8 @@ public final class TextToSql implements AutoCloseable {
     private SqlAnswer fallback(SqlAnswer first, int[] prompt, Schema schema, String question) {
         for (SqlAnswer a : search(prompt, schema, question, options.decoding().fallbackBeam())) {
             if (a.complete()) {
-                return new SqlAnswer(a.sql(), a.parses(), a.check(), a.promptTokens(), a.sqlTokens(), first.nanos() + a.nanos(), a.stopReason(), a.cut());
+                return new SqlAnswer(a.sql(), a.parses(), a.check(), a.promptTokens(), a.sqlTokens(), first.nanos() + a.nanos(), a.stopReason(), a.cut(),
+                        first.prefillNanos() + a.prefillNanos(), first.decodeNanos() + a.decodeNanos());
             }
         }
         return first;
@@ -263,7 +278,8 @@ public final class TextToSql implements AutoCloseable {
         int used = completePrefix(constraint, i, toks, g.stopReason(), format.endId());
         boolean cut = used < toks.length;
         String sql = (cut ? tokenizer.decode(Arrays.copyOf(toks, used)) : g.text()).strip();
-        return new SqlAnswer(sql, SqlGuard.parses(sql), SqlGuard.check(sql), g.promptTokens(), used, nanos, g.stopReason(), cut);
+        return new SqlAnswer(sql, SqlGuard.parses(sql), SqlGuard.check(sql), g.promptTokens(), used, nanos, g.stopReason(), cut,
+                g.prefillNanos(), g.generateNanos());
     }
 
     /**
