@@ -125,7 +125,7 @@ final class ServeCommand implements Callable<Integer> {
                 t2s.close();
                 throw e;
             }
-            server = SqlServer.start(service, host, port, token != null);
+            server = SqlServer.start(service, host, port);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }

@@ -20,13 +20,15 @@ public final class SqlServer implements AutoCloseable {
     }
 
     /**
-     * Starts {@code service} on {@code host}:{@code port} (0: any free port). {@code tokenSet}: whether the service
-     * was given a token; a host that is not a loopback address needs one.
+     * Starts {@code service} on {@code host}:{@code port} (0: any free port). A host that is not a loopback address
+     * needs a service that requires a token. The server owns the service from then on: it is closed with the server,
+     * or at once if the server cannot start.
      *
      * @throws IllegalArgumentException for a non-loopback host without a token, or a host that does not resolve
      */
-    public static SqlServer start(SqlService service, String host, int port, boolean tokenSet) {
-        if (!isLoopback(host) && !tokenSet) {
+    public static SqlServer start(SqlService service, String host, int port) {
+        if (!isLoopback(host) && !service.requiresToken()) {
+            service.close();
             throw new IllegalArgumentException("--host " + host + " is reachable from other machines: give --token TOKEN so that only "
                     + "clients with it may ask (or bind 127.0.0.1)");
         }
@@ -39,13 +41,18 @@ public final class SqlServer implements AutoCloseable {
             config.http.maxRequestSize = service.limits().maxBodyBytes();
             service.mount(config, "");
             // anything else: the same one-line JSON error as the API's
-            config.routes.error(404, ctx -> ctx.contentType("application/json").result(Json.error("no such endpoint: " + ctx.method() + " " + ctx.path())));
+            config.routes.error(404, ctx -> {
+                if (ctx.attribute(SqlService.HANDLED) == null) {
+                    ctx.contentType("application/json").result(Json.error("no such endpoint: " + ctx.method() + " " + ctx.path()));
+                }
+            });
             config.routes.error(405, ctx -> ctx.contentType("application/json").result(Json.error("method not allowed: " + ctx.method() + " " + ctx.path())));
         });
         try {
             app.start(host, port);
         } catch (RuntimeException e) {
             app.stop();
+            service.close();
             throw new IllegalArgumentException("cannot listen on " + host + ":" + port + ": " + rootMessage(e), e);
         }
         return new SqlServer(service, app);

@@ -54,6 +54,9 @@ public final class SqlService implements AutoCloseable {
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
             + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+    /** Set on every request a service handler answered, so that an application's error handlers can leave it alone. */
+    public static final String HANDLED = "gpt4j.handled";
+
     private final TextToSql t2s;
     private final Map<String, ServedDatabase> databases;
     private final Map<String, String> adapterLabels;
@@ -179,6 +182,11 @@ public final class SqlService implements AutoCloseable {
         return limits;
     }
 
+    /** Whether requests need {@code Authorization: Bearer TOKEN}. */
+    public boolean requiresToken() {
+        return token != null;
+    }
+
     /** Adds the page and every endpoint under {@code prefix} ("" or a path such as "/sql") to an application's routes. */
     public void mount(JavalinConfig config, String prefix) {
         String p = prefix == null || prefix.equals("/") ? "" : prefix.replaceAll("/+$", "");
@@ -210,6 +218,7 @@ public final class SqlService implements AutoCloseable {
     /** Wraps a handler: CORS, the token, and every error as a one-line JSON reply (OpenAI's shape on /v1). */
     private Handler api(Handler h, boolean needsToken, boolean openAiErrors) {
         return ctx -> {
+            ctx.attribute(HANDLED, Boolean.TRUE); // a host's error pages must not replace this handler's own 404s
             cors(ctx);
             ctx.header("Cache-Control", "no-store");
             try {
