@@ -9,11 +9,12 @@ import java.util.List;
  * Turns one sequence's tokens, as they come, into pieces of text to stream, such that the pieces always add up to a
  * prefix of the final text. Two things are held back: the end of a character whose UTF-8 bytes are split across tokens
  * (byte-level BPE; it decodes as U+FFFD until its last byte comes), and the last {@code L - 1} characters while stop
- * strings of up to {@code L} characters may still complete (the generation's text is then cut before the stop string,
- * which must never have been sent).
+ * strings of up to {@code L} characters may still complete; nothing from a stop string on is ever sent (the
+ * generation's text is cut before it).
  */
 final class TextStream {
     private final BpeTokenizer tokenizer;
+    private final List<String> stops;
     private final int holdBack;
     private int[] tokens = new int[16];
     private int count;
@@ -21,6 +22,7 @@ final class TextStream {
 
     TextStream(BpeTokenizer tokenizer, List<String> stopStrings) {
         this.tokenizer = tokenizer;
+        this.stops = List.copyOf(stopStrings);
         this.holdBack = stopStrings.stream().mapToInt(String::length).max().orElse(1) - 1;
     }
 
@@ -31,7 +33,12 @@ final class TextStream {
         String text = tokenizer.decode(Arrays.copyOf(tokens, count));
         int end = text.length();
         while (end > 0 && text.charAt(end - 1) == '\uFFFD') end--;
-        end = Math.max(sent, end - holdBack);
+        end -= holdBack;
+        for (String stop : stops) { // the token that completes a stop string may carry it whole, and text after it
+            int at = text.indexOf(stop);
+            if (at >= 0) end = Math.min(end, at);
+        }
+        end = Math.max(sent, end);
         String piece = text.substring(sent, end);
         sent = end;
         return piece;
