@@ -221,7 +221,10 @@ async function saveCorrection() {
   try {
     const r = await sendFeedback(false, $("corrected-sql").value);
     $("feedback-done").textContent = "Correction saved.";
-    if (r.rows) showRows(r.rows, "corrected-rows", "corrected-result", "corrected-count");
+    if (r.rows) {
+      showRows(r.rows, "corrected-rows", "corrected-result", "corrected-count");
+      $("corrected-result").scrollIntoView({ block: "nearest" });
+    }
     loadHistory();
   } catch (e) {
     $("correction-error").hidden = false;
