@@ -192,8 +192,13 @@ public final class SqlService implements AutoCloseable {
         String p = prefix == null || prefix.equals("/") ? "" : prefix.replaceAll("/+$", "");
         if (!p.isEmpty() && !p.startsWith("/")) throw new IllegalArgumentException("the prefix must start with '/': " + prefix);
         var r = config.routes;
-        if (!p.isEmpty()) r.get(p, ctx -> ctx.redirect(p + "/")); // the page's relative links need the slash
-        r.get(p + "/", ctx -> asset(ctx, "index.html", "text/html; charset=utf-8"));
+        // the page's relative links need the slash: /sql is sent to /sql/ (Javalin matches both to one route by default)
+        Handler page = ctx -> {
+            if (!p.isEmpty() && !ctx.path().endsWith("/")) ctx.redirect(p + "/");
+            else asset(ctx, "index.html", "text/html; charset=utf-8");
+        };
+        r.get(p + "/", page);
+        if (!p.isEmpty() && !config.router.ignoreTrailingSlashes) r.get(p, page);
         r.get(p + "/assets/app.js", ctx -> asset(ctx, "app.js", "text/javascript; charset=utf-8"));
         r.get(p + "/assets/app.css", ctx -> asset(ctx, "app.css", "text/css; charset=utf-8"));
         r.post(p + "/api/ask", api(this::ask, true, false));
