@@ -37,31 +37,8 @@ final class AskCommand implements Callable<Integer> {
     @Option(names = "--execute", paramLabel = "DB", description = "A SQLite database to run the SQL on (opened read-only, with a time-out).")
     Path execute;
 
-    @Option(names = "--constrained", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Schema-constrained decoding: only names of the schema, only SQL that parses. On by default; --no-constrained turns it off.")
-    boolean constrained;
-
-    @Option(names = "--values-from-question", description = "String values in the SQL must occur in the question (needs constrained decoding).")
-    boolean valuesFromQuestion;
-
-    @Option(names = "--link-tables", description = "After FROM, prefer (logit + "
-            + dev.gpt4j.sql.SqlConstraint.TABLE_BONUS + ") the tables the question names, singular or plural, unless the SELECT list "
-            + "announces a join (needs constrained decoding).")
-    boolean linkTables;
-
-    @Option(names = "--one-condition-per-column", description = "A WHERE clause tests each column at most once (WikiSQL's grammar; wrong for "
-            + "ranges such as year > 2000 AND year < 2010; needs constrained decoding).")
-    boolean oneConditionPerColumn;
-
-    @Option(names = "--fallback-beam", defaultValue = "4", paramLabel = "N", description = "With constrained decoding: when the greedy answer "
-            + "never becomes a complete query (the constraint leaves no token, or the tokens run out), decode again with a beam search of width N and "
-            + "take its best complete query (0 = off; ignored with --no-constrained). Default: ${DEFAULT-VALUE}.")
-    int fallbackBeam;
-
-    @Option(names = "--beam", defaultValue = "1", paramLabel = "N", description = "Beam search of width N (1 = greedy). Alone: the beam's best "
-            + "answer. With --execute: the greedy answer if it finds a value on the database, else the first of the beam's N candidates that does "
-            + "(execution-guided). Default: ${DEFAULT-VALUE}.")
-    int beam;
+    @Mixin
+    SqlDecodingOptions decoding;
 
     @Option(names = "--max-rows", defaultValue = "20", paramLabel = "N", description = "Rows to print with --execute. Default: ${DEFAULT-VALUE}.")
     int maxRows;
@@ -74,6 +51,7 @@ final class AskCommand implements Callable<Integer> {
         if (question == null || question.isBlank()) throw new CliException("the question is empty");
         if (schema == null && execute == null) throw new CliException("give the schema with --schema FILE (or a database with --execute DB)");
         if (execute != null && !Files.isRegularFile(execute)) throw new CliException("no database file " + execute);
+        TextToSql.Options options = decoding.options(TextToSql.Options.defaults().decoding().batchSize());
         Schema s;
         if (schema != null) {
             if (!Files.isRegularFile(schema)) throw new CliException("no schema file " + schema);
@@ -90,16 +68,9 @@ final class AskCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (TextToSql t = model.load()) {
-            if (valuesFromQuestion && !constrained) throw new CliException("--values-from-question needs constrained decoding");
-            if (linkTables && !constrained) throw new CliException("--link-tables needs constrained decoding");
-            if (oneConditionPerColumn && !constrained) throw new CliException("--one-condition-per-column needs constrained decoding");
-            if (beam < 1) throw new CliException("--beam must be >= 1, got " + beam);
-            if (fallbackBeam < 0) throw new CliException("--fallback-beam must be >= 0, got " + fallbackBeam);
-            t.options(TextToSql.Options.defaults().withConstrained(constrained).withValuesFromQuestion(valuesFromQuestion).withLinkTables(linkTables)
-                    .withOneConditionPerColumn(oneConditionPerColumn)
-                    .withBeam(beam).withFallbackBeam(constrained ? fallbackBeam : 0));
+            t.options(options);
             SqlAnswer a;
-            if (execute != null && beam > 1) {
+            if (execute != null && options.decoding().beamWidth() > 1) {
                 try (SqliteDatabase db = SqliteDatabase.open(execute, Duration.ofSeconds(2), 1)) {
                     a = t.ask(s, question, c -> Evaluator.findsValue(c, db));
                 }

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
         subcommands = {TokenizeCommand.class, DetokenizeCommand.class, TrainTokenizerCommand.class,
                 ScoreCommand.class, GoldCommand.class, TrainCommands.Pretrain.class, TrainCommands.Finetune.class,
                 GenerateCommand.class, AskCommand.class, EvalCommand.class, ConvertCommand.class, MergeCommand.class,
+                ServeCommand.class, LogCommand.class, BenchServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Gpt4jCommand {
 

@@ -95,14 +95,51 @@ class ModelCommandsTest {
                 "--execution-guided"));
         assertTrue(err.contains("--execution-guided needs --beam"), err);
         assertEquals(1, run("eval", "--model", model.toString(), "--dataset", "spider", "--data", DATA.resolve("spider").toString(),
-                "--fallback-beam", "3"));
-        assertTrue(err.contains("--fallback-beam needs constrained decoding"), err);
+                "--no-constrained", "--link-tables"));
+        assertTrue(err.contains("--link-tables needs constrained decoding"), err);
+        assertEquals(0, run("eval", "--model", model.toString(), "--dataset", "spider", "--data", DATA.resolve("spider").toString(),
+                "--limit", "2", "--no-constrained"), err);
+    }
+
+    /**
+     * ask and eval share their decoding flags and defaults (TextToSql's: constrained, a fallback beam of 4), so that
+     * eval scores what ask answers; every flag either took before still parses in both.
+     */
+    @Test
+    void askAndEvalDecodeAlike() {
+        AskCommand ask = new AskCommand();
+        new picocli.CommandLine(ask).parseArgs("--schema", "s.sql", "q?");
+        EvalCommand eval = new EvalCommand();
+        new picocli.CommandLine(eval).parseArgs("--dataset", "spider");
+        dev.gpt4j.sql.TextToSql.Options defaults = dev.gpt4j.sql.TextToSql.Options.defaults();
+        assertEquals(defaults, ask.decoding.options(defaults.decoding().batchSize()));
+        assertEquals(defaults, eval.decoding.options(eval.batchSize));
+        assertTrue(defaults.rules().constrained() && defaults.decoding().fallbackBeam() == 4, defaults.toString());
+        String[] flags = {"--constrained", "--values-from-question", "--link-tables", "--one-condition-per-column", "--fallback-beam", "2",
+                "--beam", "3"};
+        ask = new AskCommand();
+        new picocli.CommandLine(ask).parseArgs(concat(flags, "--schema", "s.sql", "q?"));
+        eval = new EvalCommand();
+        new picocli.CommandLine(eval).parseArgs(concat(flags, "--dataset", "spider", "--batch-size", "5"));
+        var want = new dev.gpt4j.sql.TextToSql.Options(dev.gpt4j.sql.Decoding.DEFAULT.withBeam(3).withFallbackBeam(2),
+                new dev.gpt4j.sql.SqlRules(true, true, true, true));
+        assertEquals(want, ask.decoding.options(8));
+        assertEquals(want.withDecoding(want.decoding().withBatchSize(5)), eval.decoding.options(eval.batchSize));
+        eval = new EvalCommand();
+        new picocli.CommandLine(eval).parseArgs("--dataset", "spider", "--no-constrained");
+        assertEquals(dev.gpt4j.sql.SqlRules.FREE, eval.decoding.options(8).rules());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     /**
      * eval --one-condition-per-column with the shipped model: on WikiSQL dev's first 30 questions, where it tests
      * a column twice without the rule (question 24: "Total amount of trees" < 1113 AND "Total amount of trees" = ...),
-     * no answer does with it; without --constrained the flag is refused.
+     * no answer does with it; with --no-constrained the flag is refused.
      */
     @Test
     void evalWithOneConditionPerColumn() throws Exception {
@@ -128,8 +165,8 @@ class ModelCommandsTest {
         assertTrue(repeats[0] > 0, "without the rule some answer tests a column twice");
         assertEquals(0, repeats[1], "with it none does");
         assertEquals(1, run("eval", "--model", shipped, "--dataset", "wikisql", "--data", DATA.resolve("wikisql").toString(),
-                "--one-condition-per-column"));
-        assertTrue(err.contains("--one-condition-per-column needs --constrained"), err);
+                "--no-constrained", "--one-condition-per-column"));
+        assertTrue(err.contains("--one-condition-per-column needs constrained decoding"), err);
     }
 
     /** ask --beam N --execute DB with the shipped model: the query line, then its rows; a beam of 0 is refused. */

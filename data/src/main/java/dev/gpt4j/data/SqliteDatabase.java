@@ -16,12 +16,19 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteConnection;
+import org.sqlite.SQLiteLimits;
 import org.sqlite.SQLiteOpenMode;
 
 /**
  * A SQLite database opened read-only (open mode, {@code query_only}, and the file marked immutable), with a
- * time-out per query (the statement is interrupted) and a row limit. {@link #query(String)} runs trusted SQL;
- * {@link #queryUntrusted(String)} first passes it through {@link SqlGuard}.
+ * time-out per query (the statement is interrupted), a row limit and a byte limit. {@link #query(String)} runs
+ * trusted SQL; {@link #queryUntrusted(String)} first passes it through {@link SqlGuard}.
+ *
+ * <p>The byte limit bounds memory, which the row limit alone does not: SQLite's own limit on the length of one string
+ * or blob ({@code SQLITE_LIMIT_LENGTH}, 1 GB by default, so that {@code SELECT randomblob(1000000000)} returned a 1 GB
+ * row) is lowered to it on the connection, so such a value fails inside SQLite before it is built; and rows stop being
+ * read (the result {@code truncated}) once the values read add up to more than it.
  */
 public final class SqliteDatabase implements AutoCloseable {
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -34,27 +41,42 @@ public final class SqliteDatabase implements AutoCloseable {
     private final Connection connection;
     private final Duration timeout;
     private final int maxRows;
+    private final long maxBytes;
 
-    private SqliteDatabase(Path file, Connection connection, Duration timeout, int maxRows) {
+    /**
+     * The byte limit of the opening methods that take none: far above any result of the data sets (Spider's largest
+     * are a few MB) and far below the 1 GB a single value could reach before.
+     */
+    public static final long DEFAULT_MAX_BYTES = 64L << 20;
+
+    private SqliteDatabase(Path file, Connection connection, Duration timeout, int maxRows, long maxBytes) {
         this.file = file;
         this.connection = connection;
         this.timeout = timeout;
         this.maxRows = maxRows;
+        this.maxBytes = maxBytes;
     }
 
-    /** Opens {@code file} read-only with a 10 s time-out and a 100,000-row limit. */
+    /** Opens {@code file} read-only with a 10 s time-out, a 100,000-row limit and {@link #DEFAULT_MAX_BYTES}. */
     public static SqliteDatabase open(Path file) {
         return open(file, Duration.ofSeconds(10), 100_000);
     }
 
     /** Opens {@code file} read-only; each query is interrupted after {@code timeout} and stops at {@code maxRows} rows. */
     public static SqliteDatabase open(Path file, Duration timeout, int maxRows) {
+        return open(file, timeout, maxRows, DEFAULT_MAX_BYTES);
+    }
+
+    /**
+     * Opens {@code file} read-only; each query is interrupted after {@code timeout} and stops at {@code maxRows} rows or
+     * once its values add up to more than {@code maxBytes} (strings counted in UTF-8, blobs by length, numbers as 8);
+     * a single string or blob longer than {@code maxBytes} is an error inside SQLite.
+     */
+    public static SqliteDatabase open(Path file, Duration timeout, int maxRows, long maxBytes) {
         if (!Files.isRegularFile(file)) {
             throw new DataFileException(file.toString(), "", "no such database file");
         }
-        if (maxRows < 1 || timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("maxRows must be >= 1 and timeout > 0, got " + maxRows + ", " + timeout);
-        }
+        checkLimits(timeout, maxRows, maxBytes);
         SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(true);
         config.setOpenMode(SQLiteOpenMode.READONLY);
@@ -66,7 +88,8 @@ public final class SqliteDatabase implements AutoCloseable {
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA query_only = 1");
             }
-            return new SqliteDatabase(file, c, timeout, maxRows);
+            limitLength(c, maxBytes);
+            return new SqliteDatabase(file, c, timeout, maxRows, maxBytes);
         } catch (SQLException e) {
             throw new DataFileException(file.toString(), "", "cannot open database: " + e.getMessage(), e);
         }
@@ -84,9 +107,7 @@ public final class SqliteDatabase implements AutoCloseable {
      * messages. A failing {@code load} is a {@link DataFileException} naming it.
      */
     public static SqliteDatabase inMemory(String name, Duration timeout, int maxRows, Loader load) {
-        if (maxRows < 1 || timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("maxRows must be >= 1 and timeout > 0, got " + maxRows + ", " + timeout);
-        }
+        checkLimits(timeout, maxRows, DEFAULT_MAX_BYTES);
         SQLiteConfig config = new SQLiteConfig();
         config.enableLoadExtension(false);
         Connection c = null;
@@ -96,7 +117,8 @@ public final class SqliteDatabase implements AutoCloseable {
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA query_only = 1");
             }
-            return new SqliteDatabase(Path.of(name), c, timeout, maxRows);
+            limitLength(c, DEFAULT_MAX_BYTES); // after the load, which may build larger values than a query may return
+            return new SqliteDatabase(Path.of(name), c, timeout, maxRows, DEFAULT_MAX_BYTES);
         } catch (SQLException e) {
             if (c != null) {
                 try {
@@ -109,8 +131,25 @@ public final class SqliteDatabase implements AutoCloseable {
         }
     }
 
+    private static void checkLimits(Duration timeout, int maxRows, long maxBytes) {
+        if (maxRows < 1 || maxBytes < 1 || timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("maxRows and maxBytes must be >= 1 and timeout > 0, got " + maxRows + ", " + maxBytes + ", "
+                    + timeout);
+        }
+    }
+
+    /** Lowers SQLite's limit on one string or blob (1 GB by default) to {@code maxBytes}. */
+    private static void limitLength(Connection c, long maxBytes) throws SQLException {
+        c.unwrap(SQLiteConnection.class).setLimit(SQLiteLimits.SQLITE_LIMIT_LENGTH, (int) Math.min(maxBytes, 1_000_000_000L));
+    }
+
     public Path file() {
         return file;
+    }
+
+    /** The byte limit of a query's result (and of one value in it). */
+    public long maxBytes() {
+        return maxBytes;
     }
 
     /** Checks {@code sql} with {@link SqlGuard}, then runs it; a refusal is a {@link SqlExecutionException} of kind REFUSED. */
@@ -122,7 +161,7 @@ public final class SqliteDatabase implements AutoCloseable {
         return query(check.sql());
     }
 
-    /** Runs a query (on the read-only connection) and returns its rows, up to the row limit. */
+    /** Runs a query (on the read-only connection) and returns its rows, up to the row and byte limits. */
     public QueryResult query(String sql) {
         long t0 = System.nanoTime();
         AtomicBoolean timedOut = new AtomicBoolean();
@@ -144,6 +183,7 @@ public final class SqliteDatabase implements AutoCloseable {
                 }
                 List<List<Object>> rows = new ArrayList<>();
                 boolean truncated = false;
+                long bytes = 0;
                 while (rs.next()) {
                     if (rows.size() == maxRows) {
                         truncated = true;
@@ -152,7 +192,12 @@ public final class SqliteDatabase implements AutoCloseable {
                     List<Object> row = new ArrayList<>(n);
                     for (int i = 1; i <= n; i++) {
                         Object v = rs.getObject(i);
+                        bytes += size(v);
                         row.add(v instanceof Integer k ? Long.valueOf(k) : v);
+                    }
+                    if (bytes > maxBytes) { // the row that goes over is left out: the rows kept fit
+                        truncated = true;
+                        break;
                     }
                     rows.add(row);
                 }
@@ -165,8 +210,25 @@ public final class SqliteDatabase implements AutoCloseable {
                 throw new SqlExecutionException(SqlExecutionException.Kind.TIMEOUT,
                         "query timed out after " + timeout.toMillis() + " ms", e);
             }
-            throw new SqlExecutionException(SqlExecutionException.Kind.ERROR, e.getMessage(), e);
+            String m = e.getMessage();
+            if (m != null && m.contains("string or blob too big")) {
+                m = "a value would be longer than the limit of " + maxBytes + " bytes (" + m + ")";
+            }
+            throw new SqlExecutionException(SqlExecutionException.Kind.ERROR, m, e);
         }
+    }
+
+    /** A value's size for the byte limit: UTF-8 length of a string, a blob's length, 8 for anything else. */
+    private static long size(Object v) {
+        if (v instanceof String s) {
+            long n = s.length();
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c >= 0x80) n += c >= 0x800 && !Character.isSurrogate(c) ? 2 : 1; // surrogate pairs: 4 bytes for 2 chars
+            }
+            return n;
+        }
+        return v instanceof byte[] b ? b.length : 8;
     }
 
     /** The schema as SQLite reports it (PRAGMA table_info / foreign_key_list), for user databases. */

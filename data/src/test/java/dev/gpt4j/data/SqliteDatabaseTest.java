@@ -78,6 +78,37 @@ class SqliteDatabaseTest {
     }
 
     @Test
+    void aHugeValueFailsInsideSqliteInsteadOfFillingMemory() throws Exception {
+        Path file = TestData.concertDb(tmp.resolve("concert.sqlite"));
+        try (SqliteDatabase db = SqliteDatabase.open(file)) { // SQLite's own limit was 1 GB: this returned a 1 GB row
+            SqlExecutionException e = assertThrows(SqlExecutionException.class, () -> db.queryUntrusted("SELECT randomblob(1000000000)"));
+            assertEquals(SqlExecutionException.Kind.ERROR, e.kind());
+            assertTrue(e.getMessage().contains("limit of " + SqliteDatabase.DEFAULT_MAX_BYTES + " bytes"), e.getMessage());
+        }
+        try (SqliteDatabase db = SqliteDatabase.open(file, Duration.ofSeconds(5), 10, 1000)) {
+            assertThrows(SqlExecutionException.class, () -> db.queryUntrusted("SELECT zeroblob(1001)"));
+            assertEquals(1000, ((byte[]) db.queryUntrusted("SELECT zeroblob(1000)").rows().get(0).get(0)).length);
+        }
+    }
+
+    @Test
+    void byteLimitTruncatesManySmallValues() throws Exception {
+        Path file = TestData.concertDb(tmp.resolve("concert.sqlite"));
+        // 5 rows of 300 bytes: within the length limit one by one, over the byte limit together
+        String five = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5) SELECT i, zeroblob(292) FROM n";
+        try (SqliteDatabase db = SqliteDatabase.open(file, Duration.ofSeconds(5), 100, 1000)) {
+            QueryResult r = db.queryUntrusted(five);
+            assertEquals(3, r.rows().size()); // 3 x 300 fit in 1000, the 4th would not
+            assertTrue(r.truncated());
+        }
+        try (SqliteDatabase db = SqliteDatabase.open(file, Duration.ofSeconds(5), 100, 1500)) {
+            QueryResult r = db.queryUntrusted(five);
+            assertEquals(5, r.rows().size());
+            assertTrue(!r.truncated());
+        }
+    }
+
+    @Test
     void readsTheSchemaOfADatabase() throws Exception {
         Path file = TestData.concertDb(tmp.resolve("concert.sqlite"));
         try (SqliteDatabase db = SqliteDatabase.open(file)) {

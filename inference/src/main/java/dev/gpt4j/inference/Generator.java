@@ -62,6 +62,12 @@ public final class Generator {
      */
     public List<Generation> generate(List<int[]> prompts, GenerationOptions options, TokenConstraint constraint, int batchSize,
                                      int... stopTokens) {
+        return generate(prompts, options, constraint, batchSize, null, stopTokens);
+    }
+
+    /** As {@link #generate(List, GenerationOptions, TokenConstraint, int, int...)}, telling {@code listener} (if not null) each token as it is taken. */
+    public List<Generation> generate(List<int[]> prompts, GenerationOptions options, TokenConstraint constraint, int batchSize,
+                                     TokenListener listener, int... stopTokens) {
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
         int ctx = model.config().contextLength();
         for (int i = 0; i < prompts.size(); i++) {
@@ -79,14 +85,14 @@ public final class Generator {
         try (KvCache cache = model.newKvCache(Math.min(batchSize, Math.max(1, prompts.size())))) {
             for (int start = 0; start < prompts.size(); start += cache.batch()) {
                 int n = Math.min(cache.batch(), prompts.size() - start);
-                out.addAll(runBatch(cache, prompts.subList(start, start + n), start, options, constraint, stops));
+                out.addAll(runBatch(cache, prompts.subList(start, start + n), start, options, constraint, listener, stops));
             }
         }
         return out;
     }
 
     private List<Generation> runBatch(KvCache cache, List<int[]> prompts, int first, GenerationOptions options,
-                                      TokenConstraint constraint, int[] stops) {
+                                      TokenConstraint constraint, TokenListener listener, int[] stops) {
         int n = prompts.size();
         int V = model.config().vocabSize();
         cache.reset();
@@ -98,7 +104,9 @@ public final class Generator {
         Generation.StopReason[] reason = new Generation.StopReason[n];
         String[] text = new String[n];
         float[] logits = new float[n * V];
+        TokenConstraint.State[] state = new TokenConstraint.State[n]; // null without a constraint
         for (int b = 0; b < n; b++) {
+            if (constraint != null) state[b] = constraint.start(first + b);
             samplers[b] = options.withSeed(options.seed() + first + b).sampler();
             int[] p = prompts.get(b);
             limit[b] = Math.min(options.maxNewTokens(), model.config().contextLength() - p.length);
@@ -120,8 +128,8 @@ public final class Generator {
             for (int i = 0; i < nActive; i++) {
                 int b = active[i];
                 System.arraycopy(logits, i * V, row, 0, V);
-                if (constraint != null) constraint.prefer(first + b, generated[b], count[b], row);
-                int tok = pick(samplers[b], row, constraint, first + b, generated[b], count[b]);
+                if (state[b] != null) state[b].prefer(row);
+                int tok = pick(samplers[b], row, state[b]);
                 if (tok < 0) {
                     reason[b] = Generation.StopReason.CONSTRAINED;
                     continue;
@@ -131,6 +139,7 @@ public final class Generator {
                     continue;
                 }
                 generated[b][count[b]++] = tok;
+                if (listener != null) listener.token(first + b, tok);
                 if (!options.stopStrings().isEmpty()) {
                     String t = tokenizer.decode(Arrays.copyOf(generated[b], count[b]));
                     int cut = firstStop(t, options.stopStrings());
@@ -144,6 +153,7 @@ public final class Generator {
                     reason[b] = limit[b] < options.maxNewTokens() ? Generation.StopReason.CONTEXT_FULL : Generation.StopReason.MAX_TOKENS;
                     continue;
                 }
+                if (state[b] != null) state[b] = state[b].next(tok); // only a sequence that goes on needs its next state
                 seqs[m] = b;
                 next[m] = tok;
                 m++;
@@ -196,7 +206,7 @@ public final class Generator {
             float[] logits = new float[2 * width * V];
             System.arraycopy(model.prefill(cache, 0, prompt), 0, logits, 0, V);
             long prefill = System.nanoTime() - t0;
-            List<Beam> live = List.of(new Beam(new int[0], 0.0, 0));
+            List<Beam> live = List.of(new Beam(new int[0], 0.0, constraint == null ? null : constraint.start(seq)));
             int half = 0; // live beam i is in cache row half + i, its logits at i * V
             float[] row = new float[V];
             while (!live.isEmpty() && ended.size() < width) {
@@ -204,10 +214,10 @@ public final class Generator {
                 for (int i = 0; i < live.size(); i++) {
                     Beam b = live.get(i);
                     System.arraycopy(logits, i * V, row, 0, V);
-                    if (constraint != null) constraint.prefer(seq, b.tokens, b.tokens.length, row);
+                    if (b.state != null) b.state.prefer(row);
                     double logZ = logSumExp(row);
-                    for (int tok : bestAllowed(row, width, constraint, seq, b.tokens)) {
-                        offers.add(new Beam(b.tokens, b.score + row[tok] - logZ, i, tok));
+                    for (int tok : bestAllowed(row, width, b.state)) {
+                        offers.add(new Beam(b.tokens, b.score + row[tok] - logZ, b.state, i, tok));
                     }
                 }
                 offers.sort((x, y) -> Double.compare(y.score, x.score));
@@ -249,16 +259,20 @@ public final class Generator {
         }
     }
 
-    /** A hypothesis: its tokens and score; as an offer, also the live beam it grows ({@code parent}) and the token it adds. */
-    private record Beam(int[] tokens, double score, int parent, int token) {
-        Beam(int[] tokens, double score, int parent) {
-            this(tokens, score, parent, -1);
+    /**
+     * A hypothesis: its tokens, score and constraint state (null without a constraint); as an offer, also the live
+     * beam it grows ({@code parent}) and the token it adds, the state still being the parent's.
+     */
+    private record Beam(int[] tokens, double score, TokenConstraint.State state, int parent, int token) {
+        Beam(int[] tokens, double score, TokenConstraint.State state) {
+            this(tokens, score, state, 0, -1);
         }
 
+        /** The offer taken: its token added, and the state moved on past it (only for offers that go on). */
         Beam grown() {
             int[] t = Arrays.copyOf(tokens, tokens.length + 1);
             t[tokens.length] = token;
-            return new Beam(t, score, parent, token);
+            return new Beam(t, score, state == null ? null : state.next(token), parent, token);
         }
     }
 
@@ -288,7 +302,7 @@ public final class Generator {
      * {@link #BEAM_MARGIN} below the first; if the best 64 hold no allowed token, the first allowed one of the rest
      * (so a beam of 1 picks what greedy picks). The whole vocabulary is sorted only when the best 64 do not settle it.
      */
-    private static int[] bestAllowed(float[] row, int n, TokenConstraint constraint, int seq, int[] generated) {
+    private static int[] bestAllowed(float[] row, int n, TokenConstraint.State state) {
         int[] out = new int[n];
         int found = 0;
         int k = Math.min(row.length, Math.max(64, n));
@@ -296,7 +310,7 @@ public final class Generator {
         float floor = Float.NEGATIVE_INFINITY;
         for (int tok : top) {
             if (row[tok] < floor) return Arrays.copyOf(out, found);
-            if (constraint == null || constraint.allows(seq, generated, generated.length, tok)) {
+            if (state == null || state.allows(tok)) {
                 if (found == 0) floor = row[tok] - BEAM_MARGIN;
                 out[found++] = tok;
                 if (found == n) return out;
@@ -307,7 +321,7 @@ public final class Generator {
             for (int i = k; i < order.length && found < n; i++) {
                 int tok = (int) order[i];
                 if (row[tok] == Float.NEGATIVE_INFINITY || row[tok] < floor) break;
-                if (constraint.allows(seq, generated, generated.length, tok)) {
+                if (state.allows(tok)) {
                     if (found == 0) floor = row[tok] - BEAM_MARGIN;
                     out[found++] = tok;
                 }
@@ -369,18 +383,18 @@ public final class Generator {
     /**
      * The sampler's choice among the tokens the constraint allows. After {@link #MAX_TRIES} refusals the rest of
      * the vocabulary is searched, most likely first (the allowed token may be a rare one, such as the next
-     * character of a quoted column name); -1 if the constraint allows no token at all.
+     * character of a quoted column name); -1 if the constraint allows no token at all. No state: no constraint.
      */
-    private static int pick(Sampler sampler, float[] row, TokenConstraint constraint, int seq, int[] generated, int count) {
+    private static int pick(Sampler sampler, float[] row, TokenConstraint.State state) {
         for (int tries = 0; tries < MAX_TRIES; tries++) {
             int tok = sampler.sample(row);
-            if (constraint == null || constraint.allows(seq, generated, count, tok)) return tok;
+            if (state == null || state.allows(tok)) return tok;
             row[tok] = Float.NEGATIVE_INFINITY;
         }
         for (long o : descending(row)) {
             int tok = (int) o;
             if (row[tok] == Float.NEGATIVE_INFINITY) break;
-            if (constraint.allows(seq, generated, count, tok)) return tok;
+            if (state.allows(tok)) return tok;
         }
         return -1;
     }

@@ -14,12 +14,17 @@ class GeneratorTest {
 
     /** Greedy decoding the slow way: the whole sequence through the uncached forward at every step. */
     static int[] uncachedGreedy(GptModel m, int[] prompt, int n) {
+        return uncachedGreedy(m, prompt, n, (g, count, t) -> true);
+    }
+
+    /** The same, among the tokens {@code rule} allows after the tokens chosen so far. */
+    static int[] uncachedGreedy(GptModel m, int[] prompt, int n, Rule rule) {
         int[] seq = prompt.clone();
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
             float[] row = m.logits(seq, 1, seq.length).getRow(seq.length - 1).toFloatVector();
-            int best = 0;
-            for (int v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
+            int best = -1;
+            for (int v = 0; v < row.length; v++) if (rule.allows(out, i, v) && (best < 0 || row[v] > row[best])) best = v;
             out[i] = best;
             seq = Arrays.copyOf(seq, seq.length + 1);
             seq[seq.length - 1] = best;
@@ -42,6 +47,35 @@ class GeneratorTest {
             assertArrayEquals(g.tokens(), Arrays.copyOf(full.tokens(), 20));
             assertThrows(IllegalArgumentException.class, () -> gen.generate(new int[48], GenerationOptions.greedy(1)));
             assertThrows(IllegalArgumentException.class, () -> gen.generate(new int[0], GenerationOptions.greedy(1)));
+        }
+    }
+
+    /**
+     * A constraint that depends on what each sequence has generated (no token repeats one of the two before it):
+     * batched greedy decoding equals the uncached greedy loop that applies the rule itself, for every sequence of
+     * the batch, and every beam hypothesis keeps the rule. A generator that did not move each sequence's and each
+     * hypothesis's own state on (or shared one between them) would not.
+     */
+    @Test
+    void eachSequenceAndHypothesisCarriesItsOwnState() {
+        BpeTokenizer tok = Fixtures.tokenizer();
+        Rule noRepeat = (g, n, t) -> (n < 1 || g[n - 1] != t) && (n < 2 || g[n - 2] != t);
+        try (GptModel m = Fixtures.model(64, 8)) {
+            Generator gen = new Generator(m, tok);
+            List<int[]> prompts = new ArrayList<>();
+            for (String p : List.of("SELECT", "How many singers are there?", "SELECT name , country FROM singer WHERE")) prompts.add(tok.encode(p));
+            List<Generation> batched = gen.generate(prompts, GenerationOptions.greedy(12), byRule(noRepeat), 2);
+            int freeRepeats = 0;
+            for (int i = 0; i < prompts.size(); i++) {
+                assertArrayEquals(uncachedGreedy(m, prompts.get(i), 12, noRepeat), batched.get(i).tokens(), "prompt " + i);
+                int[] free = uncachedGreedy(m, prompts.get(i), 12);
+                for (int k = 0; k < free.length; k++) if (!noRepeat.allows(free, k, free[k])) freeRepeats++;
+            }
+            assertTrue(freeRepeats > 0, "free greedy decoding should repeat tokens, or the rule changes nothing");
+            for (Generator.Scored s : gen.beamSearch(prompts.get(1), 3, 12, byRule(noRepeat), 0)) {
+                int[] t = s.generation().tokens();
+                for (int k = 0; k < t.length; k++) assertTrue(noRepeat.allows(t, k, t[k]), "hypothesis " + Arrays.toString(t) + " at " + k);
+            }
         }
     }
 
@@ -78,17 +112,23 @@ class GeneratorTest {
             Generator gen = new Generator(m, tok);
             int free = gen.generate(prompt, GenerationOptions.greedy(1)).tokens()[0];
             int wanted = free == 7 ? 8 : 7;
-            TokenConstraint favour = new TokenConstraint() {
+            TokenConstraint.State anyFavouringWanted = new TokenConstraint.State() {
                 @Override
-                public boolean allows(int seq, int[] generated, int count, int token) {
+                public boolean allows(int token) {
                     return true;
                 }
 
                 @Override
-                public void prefer(int seq, int[] generated, int count, float[] logits) {
+                public TokenConstraint.State next(int token) {
+                    return this;
+                }
+
+                @Override
+                public void prefer(float[] logits) {
                     logits[wanted] += 1e6f;
                 }
             };
+            TokenConstraint favour = seq -> anyFavouringWanted;
             int[] out = gen.generate(List.of(prompt), GenerationOptions.greedy(3), favour, 1).get(0).tokens();
             assertEquals(List.of(wanted, wanted, wanted), java.util.Arrays.stream(out).boxed().toList());
         }
@@ -145,7 +185,29 @@ class GeneratorTest {
 
     /** Only the given tokens. */
     static TokenConstraint only(int... allowed) {
-        return (seq, generated, count, token) -> Arrays.stream(allowed).anyMatch(a -> a == token);
+        return byRule((generated, count, token) -> Arrays.stream(allowed).anyMatch(a -> a == token));
+    }
+
+    /** A rule on the tokens generated so far ({@code count} of them) and the candidate. */
+    interface Rule {
+        boolean allows(int[] generated, int count, int token);
+    }
+
+    /** The constraint of a rule: each state carries its tokens, so a state that beam hypotheses share must stay as it is. */
+    static TokenConstraint byRule(Rule rule) {
+        return seq -> new RuleState(rule, new int[0]);
+    }
+
+    record RuleState(Rule rule, int[] tokens) implements TokenConstraint.State {
+        @Override
+        public boolean allows(int token) {
+            return rule.allows(tokens, tokens.length, token);
+        }
+
+        @Override
+        public TokenConstraint.State next(int token) {
+            return new RuleState(rule, concat(tokens, token));
+        }
     }
 
     @Test
@@ -157,7 +219,7 @@ class GeneratorTest {
             int[] free = gen.generate(p, GenerationOptions.greedy(20)).tokens();
             int stop = free[5];
             // a constraint that refuses every third token id, and greedy's third choice
-            TokenConstraint c = (seq, g, n, t) -> t % 3 != 0 && !(n == 2 && t == free[2]);
+            TokenConstraint c = byRule((g, n, t) -> t % 3 != 0 && !(n == 2 && t == free[2]));
             Generation greedy = gen.generate(List.of(p), GenerationOptions.greedy(20), c, 1, stop).get(0);
             List<Generator.Scored> beam = gen.beamSearch(p, 1, 20, c, 0, stop);
             assertEquals(1, beam.size());
@@ -221,7 +283,8 @@ class GeneratorTest {
             int[] p = tok.encode("How many singers are there?");
             int[] free = gen.generate(p, GenerationOptions.greedy(12)).tokens();
             int stop = free[2];
-            TokenConstraint c = (seq, g, n, t) -> t % 5 != 1;
+            Rule rule = (g, n, t) -> t % 5 != 1;
+            TokenConstraint c = byRule(rule);
             List<Generator.Scored> beam = gen.beamSearch(p, 4, 12, c, 0, stop);
             assertEquals(4, beam.size());
             java.util.Set<List<Integer>> seen = new java.util.HashSet<>();
@@ -233,7 +296,7 @@ class GeneratorTest {
                 int[] all = ended ? concat(t, stop) : t;
                 double lp = 0;
                 for (int i = 0; i < all.length; i++) {
-                    assertTrue(c.allows(0, all, i, all[i]), "token " + all[i] + " is not allowed");
+                    assertTrue(rule.allows(all, i, all[i]), "token " + all[i] + " is not allowed");
                     lp += uncachedLogProb(m, concat(p, Arrays.copyOf(all, i)), all[i]);
                 }
                 assertEquals(lp, s.logProb(), 1e-4);

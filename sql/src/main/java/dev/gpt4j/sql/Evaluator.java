@@ -99,7 +99,7 @@ public final class Evaluator {
 
     private static List<String> answer(TextToSql model, List<Schema> schemas, List<String> questions, IntConsumer progress) {
         List<String> out = new ArrayList<>(questions.size());
-        int chunk = Math.max(model.options().batchSize(), 32);
+        int chunk = Math.max(model.options().decoding().batchSize(), 32);
         for (int i = 0; i < questions.size(); i += chunk) {
             int j = Math.min(questions.size(), i + chunk);
             for (SqlAnswer a : model.askAll(schemas.subList(i, j), questions.subList(i, j))) out.add(a.sql());
@@ -121,7 +121,7 @@ public final class Evaluator {
         Map<String, SqliteDatabase> opened = new HashMap<>();
         try {
             List<String> out = new ArrayList<>(questions.size());
-            int chunk = Math.max(model.options().batchSize(), 32);
+            int chunk = Math.max(model.options().decoding().batchSize(), 32);
             for (int i = 0; i < questions.size(); i += chunk) {
                 int j = Math.min(questions.size(), i + chunk);
                 List<SqlAnswer> first = model.decodeAll(schemas.subList(i, j), questions.subList(i, j));

@@ -8,9 +8,18 @@ import dev.gpt4j.data.SqlCheck;
  * passes), the prompt and answer sizes in tokens, the time taken, why generation stopped, and whether the SQL
  * was cut back ({@code cut}): under constrained decoding, a generation that ran out of tokens without ending
  * is cut to its longest prefix that was a complete query (where the end token was allowed), if it has one.
+ * {@code prefillNanos} and {@code decodeNanos} split the time between reading the prompt and writing the SQL, as a
+ * service reports them: the prompt's own prefill, and the decoding of the batch it was part of (so a batch's answers
+ * share one decode time); a fallback beam search adds its own.
  */
 public record SqlAnswer(String sql, boolean parses, SqlCheck check, int promptTokens, int sqlTokens, long nanos,
-                        Generation.StopReason stopReason, boolean cut) {
+                        Generation.StopReason stopReason, boolean cut, long prefillNanos, long decodeNanos) {
+
+    /** An answer whose time is not split: all of it counted as decoding. */
+    public SqlAnswer(String sql, boolean parses, SqlCheck check, int promptTokens, int sqlTokens, long nanos,
+                     Generation.StopReason stopReason, boolean cut) {
+        this(sql, parses, check, promptTokens, sqlTokens, nanos, stopReason, cut, 0, nanos);
+    }
 
     /** Whether the SQL passed the safety check and may be run (read-only) on a database. */
     public boolean safe() {

@@ -4,6 +4,7 @@ import dev.gpt4j.inference.Generator;
 import dev.gpt4j.inference.GenerationOptions;
 import dev.gpt4j.inference.Generation;
 import dev.gpt4j.inference.TokenConstraint;
+import dev.gpt4j.inference.TokenListener;
 import dev.gpt4j.core.GptModel;
 import dev.gpt4j.core.LoraAdapter;
 import dev.gpt4j.data.DdlSchemas;
@@ -31,9 +32,9 @@ import java.util.List;
  * }</pre>
  *
  * The prompt is {@link PromptFormat}'s ({@code <|schema|>} compact schema {@code <|question|>} question
- * {@code <|sql|>}); the schema is cut by whole tables if it does not fit the context. Decoding is greedy by
- * default; {@link Options#constrained()} turns on schema-constrained decoding ({@link SqlConstraint}), and
- * {@link Options#withBeam} beam search. {@link #ask(Schema, String, java.util.function.Predicate)} keeps the first
+ * {@code <|sql|>}); the schema is cut by whole tables if it does not fit the context. Decoding is greedy and
+ * schema-constrained ({@link SqlConstraint}) by default; {@link Options} set other {@link Decoding} (beam search, a
+ * fallback beam) and {@link SqlRules} (free decoding, values from the question, ...). {@link #ask(Schema, String, java.util.function.Predicate)} keeps the first
  * answer if it passes a check (e.g. it runs on the database and returns a value), else takes the first of the beam's
  * ranked {@link #candidates} that does (execution-guided decoding). The
  * generated SQL is untrusted: {@link SqlAnswer#check()} says whether it is one read-only query.
@@ -42,80 +43,26 @@ import java.util.List;
 public final class TextToSql implements AutoCloseable {
 
     /**
-     * Decoding settings, whether to constrain to the schema, whether string values must be copied from the
-     * question (a further constraint, on top of {@code constrained}), whether tables the question names are
-     * preferred after FROM ({@link #withLinkTables}), whether a WHERE may test each column once
-     * ({@link #withOneConditionPerColumn}), how many questions run as one batch, and the beam width.
+     * How to decode ({@link Decoding}) and what the SQL must obey ({@link SqlRules}), each checked where it is made.
+     * {@link #defaults()} are {@code gpt4j ask}'s and {@code gpt4j eval}'s: greedy, schema-constrained, a fallback
+     * beam of 4, so that the library, {@code ask} and {@code eval} answer alike unless told otherwise.
      */
-    public record Options(GenerationOptions decoding, boolean constrained, boolean valuesFromQuestion, boolean linkTables,
-                          boolean oneConditionPerColumn, int batchSize, int beamWidth, int fallbackBeam) {
+    public record Options(Decoding decoding, SqlRules rules) {
         public Options {
-            if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
-            if (beamWidth <= 0) throw new IllegalArgumentException("beam width must be positive, not " + beamWidth);
-            if (fallbackBeam < 0) throw new IllegalArgumentException("fallback beam width must be 0 (none) or more, not " + fallbackBeam);
+            if (decoding == null || rules == null) throw new IllegalArgumentException("options need both decoding and rules");
         }
 
-        /** Greedy, up to 128 SQL tokens, unconstrained, batches of 8, no beam, no fallback beam. */
+        /** {@link Decoding#DEFAULT} and {@link SqlRules#CONSTRAINED}. */
         public static Options defaults() {
-            return new Options(GenerationOptions.greedy(128), false, false, false, false, 8, 1, 0);
+            return new Options(Decoding.DEFAULT, SqlRules.CONSTRAINED);
         }
 
-        /**
-         * With a width of 2 or more (and {@code constrained}), a question whose answer never became a complete
-         * query (the constraint allowed no token, or the tokens ran out, before any prefix could end) is decoded
-         * again by a beam search of that width, and answered with its best complete candidate if it has one.
-         * Answers that were complete are left as they are; 0 or 1 turns it off.
-         */
-        public Options withFallbackBeam(int width) {
-            return new Options(decoding, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, beamWidth, width);
+        public Options withDecoding(Decoding d) {
+            return new Options(d, rules);
         }
 
-        /**
-         * With a width above 1, each question is answered by beam search ({@link Generator#beamSearch}) of that
-         * width, one question at a time, instead of by {@code decoding} (only its token limit is used);
-         * {@link #candidates} then gives that many ranked answers.
-         */
-        public Options withBeam(int width) {
-            return new Options(decoding, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, width, fallbackBeam);
-        }
-
-        public Options withConstrained(boolean c) {
-            return new Options(decoding, c, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, beamWidth, fallbackBeam);
-        }
-
-        /**
-         * With {@code true} (and {@code constrained}), every string literal must occur in the question (ignoring
-         * case; LIKE's % aside), as WikiSQL's values always do. Wrong for values the question only implies.
-         */
-        public Options withValuesFromQuestion(boolean v) {
-            return new Options(decoding, constrained, v, linkTables, oneConditionPerColumn, batchSize, beamWidth, fallbackBeam);
-        }
-
-        /**
-         * With {@code true} (and {@code constrained}), a table the question names (by its name, words split at
-         * underscores, singular or plural) gets {@link SqlConstraint#TABLE_BONUS} added to the logits of the
-         * tokens that start it, where the first table after FROM comes next and the SELECT list announces no join.
-         * A preference: any table the constraint allows may still be chosen.
-         */
-        public Options withLinkTables(boolean l) {
-            return new Options(decoding, constrained, valuesFromQuestion, l, oneConditionPerColumn, batchSize, beamWidth, fallbackBeam);
-        }
-
-        /**
-         * With {@code true} (and {@code constrained}), a column may occur only once in a WHERE clause (per SELECT),
-         * as in WikiSQL's grammar, whose conditions never test a column twice. Wrong for ranges and lists
-         * ({@code year > 2000 AND year < 2010}, {@code x = 'a' OR x = 'b'}).
-         */
-        public Options withOneConditionPerColumn(boolean o) {
-            return new Options(decoding, constrained, valuesFromQuestion, linkTables, o, batchSize, beamWidth, fallbackBeam);
-        }
-
-        public Options withDecoding(GenerationOptions d) {
-            return new Options(d, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, batchSize, beamWidth, fallbackBeam);
-        }
-
-        public Options withBatchSize(int b) {
-            return new Options(decoding, constrained, valuesFromQuestion, linkTables, oneConditionPerColumn, b, beamWidth, fallbackBeam);
+        public Options withRules(SqlRules r) {
+            return new Options(decoding, r);
         }
     }
 
@@ -204,46 +151,63 @@ public final class TextToSql implements AutoCloseable {
     }
 
     /**
-     * Answers several questions (question i about schema i), {@link Options#batchSize()} at a time; with a beam
-     * ({@link Options#withBeam}), one at a time, each the best of its {@link #candidates}.
+     * Answers several questions (question i about schema i), {@link Decoding#batchSize()} at a time; with a beam
+     * ({@link Decoding#beamWidth()} above 1), one at a time, each the best of its {@link #candidates}.
      */
     public List<SqlAnswer> askAll(List<Schema> schemas, List<String> questions) {
-        if (options.beamWidth() == 1) return decodeAll(schemas, questions);
+        return askAll(schemas, questions, null);
+    }
+
+    /**
+     * As {@link #askAll(List, List)}, telling {@code listener} (if not null) each token of question i's first decoding
+     * as sequence i, as it is written (to stream the answer). The answer may still differ from what it heard: cut back
+     * to a complete query, or replaced by a fallback beam's; beam searches are not streamed.
+     */
+    public List<SqlAnswer> askAll(List<Schema> schemas, List<String> questions, TokenListener listener) {
+        if (options.decoding().beamWidth() == 1) return decodeAll(schemas, questions, listener);
         List<int[]> prompts = prompts(schemas, questions); // checks them all before the first search
         List<SqlAnswer> out = new ArrayList<>(questions.size());
-        for (int i = 0; i < questions.size(); i++) out.add(search(prompts.get(i), schemas.get(i), questions.get(i), options.beamWidth()).get(0));
+        for (int i = 0; i < questions.size(); i++) {
+            out.add(search(prompts.get(i), schemas.get(i), questions.get(i), options.decoding().beamWidth()).get(0));
+        }
         return out;
     }
 
-    /** The answers of {@link Options#decoding()} (greedy by default), batched, whatever the beam width. */
+    /** The answers of {@link Decoding#generation()} (greedy by default), batched, whatever the beam width. */
     List<SqlAnswer> decodeAll(List<Schema> schemas, List<String> questions) {
+        return decodeAll(schemas, questions, null);
+    }
+
+    private List<SqlAnswer> decodeAll(List<Schema> schemas, List<String> questions, TokenListener listener) {
         List<int[]> prompts = prompts(schemas, questions);
         TokenConstraint constraint = constraint(schemas, questions);
         long t0 = System.nanoTime();
-        List<Generation> gens = generator.generate(prompts, options.decoding(), constraint, options.batchSize(), format.endId());
+        Decoding d = options.decoding();
+        List<Generation> gens = generator.generate(prompts, d.generation(), constraint, d.batchSize(), listener, format.endId());
         long each = (System.nanoTime() - t0) / Math.max(1, prompts.size());
         List<SqlAnswer> out = new ArrayList<>(gens.size());
         for (int i = 0; i < gens.size(); i++) {
             Generation g = gens.get(i);
             SqlAnswer a = answer(constraint, i, g, prompts.size() == 1 ? g.prefillNanos() + g.generateNanos() : each);
-            if (constraint != null && options.fallbackBeam() > 1 && !a.complete()) a = fallback(a, prompts.get(i), schemas.get(i), questions.get(i));
+            if (constraint != null && d.fallbackBeam() > 1 && !a.complete()) a = fallback(a, prompts.get(i), schemas.get(i), questions.get(i));
             out.add(a);
         }
         return out;
     }
 
-    /** The best complete candidate of a {@link Options#fallbackBeam()} search, timed with the first answer; else {@code first}. */
+    /** The best complete candidate of a {@link Decoding#fallbackBeam()} search, timed with the first answer; else {@code first}. */
     private SqlAnswer fallback(SqlAnswer first, int[] prompt, Schema schema, String question) {
-        for (SqlAnswer a : search(prompt, schema, question, options.fallbackBeam())) {
+        for (SqlAnswer a : search(prompt, schema, question, options.decoding().fallbackBeam())) {
             if (a.complete()) {
-                return new SqlAnswer(a.sql(), a.parses(), a.check(), a.promptTokens(), a.sqlTokens(), first.nanos() + a.nanos(), a.stopReason(), a.cut());
+                return new SqlAnswer(a.sql(), a.parses(), a.check(), a.promptTokens(), a.sqlTokens(), first.nanos() + a.nanos(), a.stopReason(), a.cut(),
+                        first.prefillNanos() + a.prefillNanos(), first.decodeNanos() + a.decodeNanos());
             }
         }
         return first;
     }
 
     /**
-     * The ranked answers of a beam search of {@link Options#beamWidth()} (the one answer of {@link Options#decoding()}
+     * The ranked answers of a beam search of {@link Decoding#beamWidth()} (the one answer of {@link Decoding#generation()}
      * with a width of 1): the queries that ended, best first by the model's log-probability of the whole query,
      * then, if fewer ended, those cut at the token limit. Each SQL text occurs once, so there may be fewer than the
      * width. Each is timed with the whole search.
@@ -251,15 +215,15 @@ public final class TextToSql implements AutoCloseable {
     public List<SqlAnswer> candidates(Schema schema, String question) {
         List<Schema> schemas = List.of(schema);
         List<String> questions = List.of(question);
-        if (options.beamWidth() == 1) return decodeAll(schemas, questions);
-        return search(prompts(schemas, questions).get(0), schema, question, options.beamWidth());
+        if (options.decoding().beamWidth() == 1) return decodeAll(schemas, questions);
+        return search(prompts(schemas, questions).get(0), schema, question, options.decoding().beamWidth());
     }
 
     /** The beam search of {@code width} behind {@link #candidates}, on an encoded prompt. */
     private List<SqlAnswer> search(int[] prompt, Schema schema, String question, int width) {
         TokenConstraint constraint = constraint(List.of(schema), List.of(question));
         long t0 = System.nanoTime();
-        List<Generator.Scored> beam = generator.beamSearch(prompt, width, options.decoding().maxNewTokens(), constraint, 0,
+        List<Generator.Scored> beam = generator.beamSearch(prompt, width, options.decoding().generation().maxNewTokens(), constraint, 0,
                 format.endId());
         long nanos = System.nanoTime() - t0;
         List<SqlAnswer> out = new ArrayList<>(beam.size());
@@ -274,7 +238,7 @@ public final class TextToSql implements AutoCloseable {
 
     /**
      * An answer that must pass a check, e.g. run on the database and return a value (execution-guided decoding):
-     * the answer of {@link Options#decoding()} (greedy by default) if {@code accept} takes it, else the first of the
+     * the answer of {@link Decoding#generation()} (greedy by default) if {@code accept} takes it, else the first of the
      * beam's {@link #candidates} that it takes, else the first answer. The beam is searched only when needed.
      */
     public SqlAnswer ask(Schema schema, String question, java.util.function.Predicate<SqlAnswer> accept) {
@@ -283,7 +247,7 @@ public final class TextToSql implements AutoCloseable {
 
     /** {@code first} if {@code accept} takes it, else the first other candidate it takes, else {@code first}. */
     SqlAnswer orElseCandidate(Schema schema, String question, SqlAnswer first, java.util.function.Predicate<SqlAnswer> accept) {
-        if (accept.test(first) || options.beamWidth() == 1) return first;
+        if (accept.test(first) || options.decoding().beamWidth() == 1) return first;
         for (SqlAnswer a : candidates(schema, question)) {
             if (!a.sql().equals(first.sql()) && accept.test(a)) return a;
         }
@@ -295,7 +259,7 @@ public final class TextToSql implements AutoCloseable {
             throw new IllegalArgumentException(schemas.size() + " schemas but " + questions.size() + " questions");
         }
         int ctx = model.config().contextLength();
-        int reserve = Math.min(options.decoding().maxNewTokens(), ctx / 3);
+        int reserve = Math.min(options.decoding().generation().maxNewTokens(), ctx / 3);
         List<int[]> prompts = new ArrayList<>(questions.size());
         for (int i = 0; i < questions.size(); i++) {
             String q = questions.get(i);
@@ -306,9 +270,7 @@ public final class TextToSql implements AutoCloseable {
     }
 
     private TokenConstraint constraint(List<Schema> schemas, List<String> questions) {
-        return !options.constrained() ? null
-                : new SqlConstraint(tokenizer, schemas, questions, options.valuesFromQuestion(), options.linkTables(),
-                        options.oneConditionPerColumn());
+        return options.rules().constrained() ? new SqlConstraint(tokenizer, schemas, questions, options.rules()) : null;
     }
 
     private SqlAnswer answer(TokenConstraint constraint, int i, Generation g, long nanos) {
@@ -316,7 +278,8 @@ public final class TextToSql implements AutoCloseable {
         int used = completePrefix(constraint, i, toks, g.stopReason(), format.endId());
         boolean cut = used < toks.length;
         String sql = (cut ? tokenizer.decode(Arrays.copyOf(toks, used)) : g.text()).strip();
-        return new SqlAnswer(sql, SqlGuard.parses(sql), SqlGuard.check(sql), g.promptTokens(), used, nanos, g.stopReason(), cut);
+        return new SqlAnswer(sql, SqlGuard.parses(sql), SqlGuard.check(sql), g.promptTokens(), used, nanos, g.stopReason(), cut,
+                g.prefillNanos(), g.generateNanos());
     }
 
     /**
@@ -325,9 +288,14 @@ public final class TextToSql implements AutoCloseable {
      * allowed the end, i.e. the last point where the text was a complete query (all tokens if there is none).
      */
     static int completePrefix(TokenConstraint constraint, int i, int[] toks, Generation.StopReason why, int endId) {
-        if (constraint == null || why == Generation.StopReason.STOP_TOKEN) return toks.length;
+        if (constraint == null || why == Generation.StopReason.STOP_TOKEN || toks.length < 2) return toks.length;
+        // the states after 0 .. n-1 tokens (cheap), then the end asked from the longest prefix down, so that the
+        // guard parses as few prefixes as before
+        TokenConstraint.State[] after = new TokenConstraint.State[toks.length];
+        after[0] = constraint.start(i);
+        for (int n = 1; n < toks.length; n++) after[n] = after[n - 1].next(toks[n - 1]);
         for (int n = toks.length - 1; n > 0; n--) {
-            if (constraint.allows(i, toks, n, endId)) return n;
+            if (after[n].allows(endId)) return n;
         }
         return toks.length;
     }

@@ -3,6 +3,7 @@ package dev.gpt4j.sql;
 import dev.gpt4j.inference.Generator;
 import dev.gpt4j.inference.GenerationOptions;
 import dev.gpt4j.inference.Generation;
+import dev.gpt4j.inference.TokenConstraint;
 import dev.gpt4j.core.GptModel;
 import dev.gpt4j.data.DdlSchemas;
 import dev.gpt4j.data.PromptFormat;
@@ -28,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class SqlConstraintTest {
     static final Schema SCHEMA = DdlSchemas.parse(Fixtures.DDL + "\nCREATE TABLE \"big table\" (\"No.\" INT, \"first name\" TEXT);",
             "test", "concerts");
-    static final SqlConstraint.Names NAMES = SqlConstraint.Names.of(SCHEMA);
+    static final SchemaNames NAMES = SchemaNames.of(SCHEMA);
 
     @Test
     void acceptsPrefixesOfQueriesOverTheSchema() {
@@ -55,7 +56,7 @@ class SqlConstraintTest {
 
     @Test
     void namesChangeCaseOnlyWhereTheSchemaDoes() {
-        SqlConstraint.Names n = SqlConstraint.Names.of(Schema.fromDdl(
+        SchemaNames n = SchemaNames.of(Schema.fromDdl(
                 "CREATE TABLE singer_in_concert (concert_id INT, singer_id INT);\nCREATE TABLE Pets (PetType TEXT, CountryId INT, capacity INT);"));
         for (String ok : List.of("SELECT count(*) FROM singer_in_concert", "SELECT count(*) FROM SINGER_IN_CONCERT", "Select count(*) From Singer_In_Concert",
                 "SELECT PetType FROM Pets", "SELECT petType FROM pets", "SELECT pettype , countryId FROM PETS", "SELECT T1.CountryId FROM Pets AS T1",
@@ -273,10 +274,10 @@ class SqlConstraintTest {
     @Test
     void tablesTheQuestionNames() {
         Set<String> tables = Set.of("singer", "country", "car_makers", "stadium", "pets", "concert");
-        assertEquals(Set.of("singer"), SqlConstraint.namedTables(tables, "How many singers do we have?"));
-        assertEquals(Set.of("country", "car_makers"), SqlConstraint.namedTables(tables, "Which countries have car makers?"));
-        assertEquals(Set.of("pets"), SqlConstraint.namedTables(tables, "What is the heaviest pet?"));
-        assertEquals(Set.of(), SqlConstraint.namedTables(tables, "Who sang in concerts2?"), "whole words only");
+        assertEquals(Set.of("singer"), TableLinking.namedTables(tables, "How many singers do we have?"));
+        assertEquals(Set.of("country", "car_makers"), TableLinking.namedTables(tables, "Which countries have car makers?"));
+        assertEquals(Set.of("pets"), TableLinking.namedTables(tables, "What is the heaviest pet?"));
+        assertEquals(Set.of(), TableLinking.namedTables(tables, "Who sang in concerts2?"), "whole words only");
     }
 
     /**
@@ -287,19 +288,19 @@ class SqlConstraintTest {
     void preferRaisesTheNamedTableAfterFrom() {
         BpeTokenizer tok = Fixtures.tokenizer();
         List<String> q = List.of("How many singers are there?");
-        SqlConstraint linked = new SqlConstraint(tok, List.of(SCHEMA), q, false, true);
-        SqlConstraint plain = new SqlConstraint(tok, List.of(SCHEMA), q, false, false);
+        SqlConstraint linked = new SqlConstraint(tok, List.of(SCHEMA), q, SqlRules.CONSTRAINED.withLinkTables(true));
+        SqlConstraint plain = new SqlConstraint(tok, List.of(SCHEMA), q, SqlRules.CONSTRAINED);
         int V = tok.vocabSize();
         int singer = tok.encode(" singer")[0], concert = tok.encode(" concert")[0];
         for (String prefix : List.of("SELECT count(*) FROM", "SELECT count(*) FROM ")) {
             int[] ids = tok.encode(prefix);
             float[] logits = new float[V];
-            linked.prefer(0, ids, ids.length, logits);
+            after(linked, ids).prefer(logits);
             int first = prefix.endsWith(" ") ? tok.encode("singer")[0] : singer;
             assertEquals(SqlConstraint.TABLE_BONUS, logits[first], "after '" + prefix + "'");
             assertEquals(0f, logits[prefix.endsWith(" ") ? tok.encode("concert")[0] : concert], "concert is not named");
             float[] none = new float[V];
-            plain.prefer(0, ids, ids.length, none);
+            after(plain, ids).prefer(none);
             assertArrayEquals(new float[V], none, "off");
         }
         // no table due; a join's second table; the first table of a SELECT whose list announces a join
@@ -308,13 +309,20 @@ class SqlConstraintTest {
             assertTrue(SqlConstraint.viable(prefix, NAMES), prefix);
             int[] ids = tok.encode(prefix);
             float[] logits = new float[V];
-            linked.prefer(0, ids, ids.length, logits);
+            after(linked, ids).prefer(logits);
             assertArrayEquals(new float[V], logits, "after '" + prefix + "'");
         }
         int[] ids = tok.encode("SELECT T1.name FROM singer AS T1 WHERE T1.age > (SELECT avg(age) FROM");
         float[] logits = new float[V];
-        linked.prefer(0, ids, ids.length, logits);
+        after(linked, ids).prefer(logits);
         assertEquals(SqlConstraint.TABLE_BONUS, logits[singer], "a nested SELECT with an unqualified list");
+    }
+
+    /** Sequence 0's state after {@code ids}. */
+    static TokenConstraint.State after(TokenConstraint c, int[] ids) {
+        TokenConstraint.State s = c.start(0);
+        for (int t : ids) s = s.next(t);
+        return s;
     }
 
     /** The constraint must never refuse a correct answer: every Spider dev gold query, and every prefix of it. */
@@ -324,7 +332,7 @@ class SqlConstraintTest {
      */
     @Test
     void oneConditionPerColumn() {
-        SqlConstraint.Names once = NAMES.withOneConditionPerColumn();
+        SchemaNames once = NAMES.withOneConditionPerColumn();
         String twice = "SELECT name FROM singer WHERE age > 20 AND age < 30";
         assertTrue(SqlConstraint.complete(twice, NAMES), "a range, without the rule");
         assertFalse(SqlConstraint.complete(twice, once));
@@ -353,7 +361,7 @@ class SqlConstraintTest {
         List<String> refused = new ArrayList<>();
         int n = 0;
         for (SpiderExample e : spider.examples("dev")) {
-            SqlConstraint.Names names = SqlConstraint.Names.of(spider.schema(e.dbId()));
+            SchemaNames names = SchemaNames.of(spider.schema(e.dbId()));
             String sql = e.query();
             n++;
             if (!SqlGuard.check(sql).allowed()) continue; // the guard's own business (tested in data)
@@ -376,9 +384,9 @@ class SqlConstraintTest {
             WikiSqlTable t = tables.get(e.tableId());
             String sql = e.sql().toSql(t);
             if (!SqlGuard.check(sql).allowed()) continue;
-            if (!SqlConstraint.complete(sql, SqlConstraint.Names.of(t.schema()))) refused.add(sql);
-            if (!SqlConstraint.complete(sql, SqlConstraint.Names.of(t.schema(), e.question()))) notCopied.add(e.question() + " -> " + sql);
-            SqlConstraint.Names once = SqlConstraint.Names.of(t.schema()).withOneConditionPerColumn();
+            if (!SqlConstraint.complete(sql, SchemaNames.of(t.schema()))) refused.add(sql);
+            if (!SqlConstraint.complete(sql, SchemaNames.of(t.schema(), e.question()))) notCopied.add(e.question() + " -> " + sql);
+            SchemaNames once = SchemaNames.of(t.schema()).withOneConditionPerColumn();
             if (!SqlConstraint.complete(sql, once)) refused.add("one condition per column: " + sql);
             for (int k = 1; k < sql.length(); k++) {
                 if (!SqlConstraint.viable(sql.substring(0, k), once)) {
@@ -395,7 +403,7 @@ class SqlConstraintTest {
 
     @Test
     void valuesFromTheQuestion() {
-        SqlConstraint.Names q = SqlConstraint.Names.of(SCHEMA, "Which singers are from the United States?");
+        SchemaNames q = SchemaNames.of(SCHEMA, "Which singers are from the United States?");
         String head = "SELECT name FROM singer WHERE country = ";
         assertTrue(SqlConstraint.viable(head + "'United", q));
         assertTrue(SqlConstraint.complete(head + "'united states'", q), "case does not matter");
@@ -406,7 +414,7 @@ class SqlConstraintTest {
         assertFalse(SqlConstraint.viable(head + "'nited", q), "and starts where one starts");
         assertTrue(SqlConstraint.viable(head + "'United Stat", q), "a value still being written may stop inside a word");
         assertFalse(SqlConstraint.complete(head + "'ing'", q), "not a piece of 'singers'");
-        SqlConstraint.Names money = SqlConstraint.Names.of(SCHEMA, "Which singers aged +7 earned over $3,000 (8.1%) in tie #26?");
+        SchemaNames money = SchemaNames.of(SCHEMA, "Which singers aged +7 earned over $3,000 (8.1%) in tie #26?");
         String where = "SELECT name FROM singer WHERE country = ";
         assertFalse(SqlConstraint.complete(where + "'7'", money), "'+7' is the value, not '7'");
         assertTrue(SqlConstraint.complete(where + "'+7'", money));

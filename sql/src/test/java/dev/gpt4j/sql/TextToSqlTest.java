@@ -33,16 +33,18 @@ class TextToSqlTest {
             assertTrue(a.sqlTokens() <= 128 - prompt.length, a.toString());
             assertEquals(a.sql().strip(), a.sql());
             assertEquals(dev.gpt4j.data.SqlGuard.check(a.sql()).allowed(), a.safe());
-            // batched answers are the single answers
-            t2s.options(TextToSql.Options.defaults().withBatchSize(2));
-            List<SqlAnswer> all = t2s.askAll(List.of(schema, schema, schema),
-                    List.of("How many singers are there?", "List the names", "Which concerts?"));
-            assertEquals(a.sql(), all.get(0).sql());
-            assertEquals(t2s.ask(schema, "Which concerts?").sql(), all.get(2).sql());
-            // constrained: the answer stays on the schema
-            t2s.options(TextToSql.Options.defaults().withConstrained(true));
-            SqlAnswer c = t2s.ask(schema, "How many singers are there?");
-            assertTrue(SqlConstraint.viable(c.sql(), SqlConstraint.Names.of(schema)), c.sql());
+            // constrained by default: the answer stays on the schema
+            assertTrue(SqlConstraint.viable(a.sql(), SchemaNames.of(schema)), a.sql());
+            // batched answers are the single answers, constrained or free
+            for (SqlRules rules : List.of(SqlRules.CONSTRAINED, SqlRules.FREE)) {
+                t2s.options(TextToSql.Options.defaults().withRules(rules));
+                SqlAnswer first = t2s.ask(schema, "How many singers are there?"), third = t2s.ask(schema, "Which concerts?");
+                t2s.options(t2s.options().withDecoding(Decoding.DEFAULT.withBatchSize(2)));
+                List<SqlAnswer> all = t2s.askAll(List.of(schema, schema, schema),
+                        List.of("How many singers are there?", "List the names", "Which concerts?"));
+                assertEquals(first.sql(), all.get(0).sql(), rules.toString());
+                assertEquals(third.sql(), all.get(2).sql(), rules.toString());
+            }
             assertThrows(IllegalArgumentException.class, () -> t2s.ask(schema, "  "));
         }
     }
@@ -86,21 +88,21 @@ class TextToSqlTest {
         try (GptModel m = Fixtures.model(128, 9)) {
             TextToSql t2s = new TextToSql(m, Fixtures.tokenizer());
             String q = "How many singers are there?";
-            t2s.options(TextToSql.Options.defaults().withConstrained(true).withDecoding(GenerationOptions.greedy(24)));
+            t2s.options(TextToSql.Options.defaults().withDecoding(Decoding.DEFAULT.withGeneration(GenerationOptions.greedy(24)).withFallbackBeam(0)));
             SqlAnswer greedy = t2s.ask(schema, q);
             assertEquals(List.of(greedy.sql()), t2s.candidates(schema, q).stream().map(SqlAnswer::sql).toList());
-            t2s.options(t2s.options().withBeam(3));
+            t2s.options(t2s.options().withDecoding(t2s.options().decoding().withBeam(3)));
             List<SqlAnswer> beam = t2s.candidates(schema, q);
             assertTrue(beam.size() >= 2 && beam.size() <= 3, beam.toString()); // candidates with the same SQL count once
             assertEquals(beam.size(), beam.stream().map(SqlAnswer::sql).distinct().count(), beam.toString());
             assertEquals(beam.get(0).sql(), t2s.askAll(List.of(schema), List.of(q)).get(0).sql());
-            for (SqlAnswer a : beam) assertTrue(SqlConstraint.viable(a.sql(), SqlConstraint.Names.of(schema)), a.sql());
+            for (SqlAnswer a : beam) assertTrue(SqlConstraint.viable(a.sql(), SchemaNames.of(schema)), a.sql());
             // ask with a check: greedy's answer if it passes, else the first other candidate that passes, else greedy's
             assertEquals(greedy.sql(), t2s.ask(schema, q, a -> true).sql());
             assertEquals(greedy.sql(), t2s.ask(schema, q, a -> false).sql());
             String other = beam.stream().map(SqlAnswer::sql).filter(x -> !x.equals(greedy.sql())).reduce((x, y) -> y).orElseThrow();
             assertEquals(other, t2s.ask(schema, q, a -> a.sql().equals(other)).sql());
-            assertThrows(IllegalArgumentException.class, () -> TextToSql.Options.defaults().withBeam(0));
+            assertThrows(IllegalArgumentException.class, () -> Decoding.DEFAULT.withBeam(0));
         }
     }
 
@@ -117,9 +119,9 @@ class TextToSqlTest {
         List<Schema> schemas = ex.stream().map(e -> spider.schema(e.dbId())).toList();
         List<String> questions = ex.stream().map(SpiderExample::question).toList();
         try (TextToSql t2s = TextToSql.load(shipped)) {
-            TextToSql.Options greedy = TextToSql.Options.defaults().withConstrained(true);
+            TextToSql.Options greedy = TextToSql.Options.defaults().withDecoding(Decoding.DEFAULT.withFallbackBeam(0));
             List<SqlAnswer> first = t2s.options(greedy).askAll(schemas, questions);
-            List<SqlAnswer> withFallback = t2s.options(greedy.withFallbackBeam(3)).askAll(schemas, questions);
+            List<SqlAnswer> withFallback = t2s.options(greedy.withDecoding(greedy.decoding().withFallbackBeam(3))).askAll(schemas, questions);
             int rescued = 0, kept = 0;
             for (int i = 0; i < ex.size(); i++) {
                 String q = questions.get(i);
@@ -128,17 +130,40 @@ class TextToSqlTest {
                     kept++;
                     continue;
                 }
-                var complete = t2s.options(greedy.withBeam(3)).candidates(schemas.get(i), q).stream().filter(SqlAnswer::complete).findFirst();
+                var complete = t2s.options(greedy.withDecoding(greedy.decoding().withBeam(3))).candidates(schemas.get(i), q).stream().filter(SqlAnswer::complete).findFirst();
                 assertEquals(complete.map(SqlAnswer::sql).orElse(first.get(i).sql()), withFallback.get(i).sql(), q);
                 if (complete.isPresent()) {
                     SqlAnswer a = withFallback.get(i);
-                    assertTrue(a.complete() && a.parses() && SqlConstraint.complete(a.sql(), SqlConstraint.Names.of(schemas.get(i))), a.toString());
+                    assertTrue(a.complete() && a.parses() && SqlConstraint.complete(a.sql(), SchemaNames.of(schemas.get(i))), a.toString());
                     rescued++;
                 }
             }
             assertTrue(rescued > 0 && kept > 0, rescued + " rescued, " + kept + " kept: the test needs both");
         }
-        assertThrows(IllegalArgumentException.class, () -> TextToSql.Options.defaults().withFallbackBeam(-1));
+        assertThrows(IllegalArgumentException.class, () -> Decoding.DEFAULT.withFallbackBeam(-1));
+    }
+
+    /**
+     * Options are checked where they are made, once, with one message each: a rule on top of constrained decoding
+     * without it, a beam or batch below 1, a negative fallback beam. The defaults are gpt4j ask's.
+     */
+    @Test
+    void optionsAreCheckedWhereTheyAreMade() {
+        assertEquals("--values-from-question needs constrained decoding",
+                assertThrows(IllegalArgumentException.class, () -> new SqlRules(false, true, false, false)).getMessage());
+        assertEquals("--link-tables needs constrained decoding",
+                assertThrows(IllegalArgumentException.class, () -> SqlRules.FREE.withLinkTables(true)).getMessage());
+        assertEquals("--one-condition-per-column needs constrained decoding",
+                assertThrows(IllegalArgumentException.class, () -> SqlRules.FREE.withOneConditionPerColumn(true)).getMessage());
+        assertEquals("--beam must be >= 1, got 0", assertThrows(IllegalArgumentException.class, () -> Decoding.DEFAULT.withBeam(0)).getMessage());
+        assertEquals("--batch-size must be >= 1, got 0",
+                assertThrows(IllegalArgumentException.class, () -> Decoding.DEFAULT.withBatchSize(0)).getMessage());
+        assertEquals("--fallback-beam must be >= 0, got -1",
+                assertThrows(IllegalArgumentException.class, () -> Decoding.DEFAULT.withFallbackBeam(-1)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new SqlConstraint(Fixtures.tokenizer(), List.of(DdlSchemas.parse(Fixtures.DDL, "t", "t")),
+                null, SqlRules.FREE), "a constraint is constrained decoding");
+        TextToSql.Options d = TextToSql.Options.defaults();
+        assertEquals(new TextToSql.Options(new Decoding(GenerationOptions.greedy(128), 8, 1, 4), SqlRules.CONSTRAINED), d);
     }
 
     /** The execution guide's check: safe, runs, and returns a non-null value. */

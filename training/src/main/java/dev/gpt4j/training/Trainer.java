@@ -16,7 +16,9 @@ import dev.gpt4j.data.SpiderExample;
 import dev.gpt4j.data.TextToSqlExample;
 import dev.gpt4j.data.WikiSql;
 import dev.gpt4j.data.WikiSqlExample;
+import dev.gpt4j.sql.Decoding;
 import dev.gpt4j.sql.Evaluator;
+import dev.gpt4j.sql.SqlRules;
 import dev.gpt4j.inference.GenerationOptions;
 import dev.gpt4j.inference.Generator;
 import dev.gpt4j.sql.TextToSql;
@@ -404,7 +406,8 @@ public final class Trainer {
 
         /** {combined, wikisql, spider} accuracy (NaN where there is no sample). */
         double[] score(GptModel model, BpeTokenizer tok) {
-            TextToSql t2s = new TextToSql(model, tok).options(TextToSql.Options.defaults().withBatchSize(8).withConstrained(true));
+            // no fallback beam: a sample during training measures the greedy answer alone, and quickly
+            TextToSql t2s = new TextToSql(model, tok).options(new TextToSql.Options(Decoding.DEFAULT.withFallbackBeam(0), SqlRules.CONSTRAINED));
             double w = Double.NaN, s = Double.NaN;
             int correct = 0, total = 0;
             if (!wikiEx.isEmpty()) {

@@ -1,0 +1,257 @@
+package dev.gpt4j.server;
+
+import dev.gpt4j.core.GptModel;
+import dev.gpt4j.data.Schema;
+import dev.gpt4j.inference.Generation;
+import dev.gpt4j.inference.GenerationOptions;
+import dev.gpt4j.inference.Generator;
+import dev.gpt4j.inference.TokenListener;
+import dev.gpt4j.sql.SqlAnswer;
+import dev.gpt4j.sql.TextToSql;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The one thread that runs the model (it is not thread-safe), and the bounded queue in front of it. Questions that
+ * wait together are decoded together: the worker takes the oldest job and, if it is a question, every other waiting
+ * question for the same adapter, up to the batch size, and answers them with one {@link TextToSql#askAll} (so a LoRA
+ * adapter is switched once per batch, and questions of other adapters wait one batch at most). A {@code /v1}
+ * completion runs alone (its sampling settings are its own). A full queue refuses at once ({@link #submit} returns
+ * false), so a client hears 503 instead of waiting without end; a job whose deadline passed while it waited is
+ * dropped, not decoded.
+ */
+final class ModelWorker implements AutoCloseable {
+
+    /** Work for the model; {@link #result} completes with its answer, or exceptionally. */
+    abstract static sealed class Job<R> permits SqlJob, CompletionJob {
+        final long enqueued = System.nanoTime();
+        final long deadline;
+        /** Hears each token of sequence i of this job (null: no streaming). */
+        final TokenListener listener;
+        final CompletableFuture<R> result = new CompletableFuture<>();
+        volatile long started;
+
+        Job(long deadline, TokenListener listener) {
+            this.deadline = deadline;
+            this.listener = listener;
+        }
+
+        long queueNanos() {
+            return started == 0 ? System.nanoTime() - enqueued : started - enqueued;
+        }
+    }
+
+    /** One question about one schema, with that database's adapter (null: none). */
+    static final class SqlJob extends Job<SqlAnswer> {
+        final Schema schema;
+        final String question;
+        final String adapter;
+
+        SqlJob(Schema schema, String question, String adapter, long deadline, TokenListener listener) {
+            super(deadline, listener);
+            this.schema = schema;
+            this.question = question;
+            this.adapter = adapter;
+        }
+    }
+
+    /** A {@code /v1} completion: {@code prompts.size()} choices of one prompt, decoded with the base model. */
+    static final class CompletionJob extends Job<List<Generation>> {
+        final List<int[]> prompts;
+        final GenerationOptions options;
+        final int[] stopTokens;
+
+        CompletionJob(List<int[]> prompts, GenerationOptions options, int[] stopTokens, long deadline, TokenListener listener) {
+            super(deadline, listener);
+            this.prompts = prompts;
+            this.options = options;
+            this.stopTokens = stopTokens;
+        }
+    }
+
+    private final TextToSql t2s;
+    private final Generator generator;
+    private final int capacity;
+    private final int batchSize;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition waiting = lock.newCondition();
+    private final ArrayDeque<Job<?>> queue = new ArrayDeque<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile long batches, batchedQuestions;
+
+    ModelWorker(TextToSql t2s, int capacity, int batchSize) {
+        this.t2s = t2s;
+        this.generator = new Generator(t2s.model(), t2s.tokenizer());
+        this.capacity = capacity;
+        this.batchSize = batchSize;
+        t2s.options(t2s.options().withDecoding(t2s.options().decoding().withBatchSize(batchSize)));
+        this.thread = new Thread(this::run, "gpt4j-model");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Queues a job; false (and the job untouched) if the queue is full or the worker stopped. */
+    boolean submit(Job<?> job) {
+        lock.lock();
+        try {
+            if (!running || queue.size() >= capacity) return false;
+            queue.add(job);
+            waiting.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Jobs waiting (not counting the batch being decoded). */
+    int waiting() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    /** Batches decoded so far, and the questions in them: their ratio is the mean batch size. */
+    long[] batchStats() {
+        return new long[] {batches, batchedQuestions};
+    }
+
+    private void run() {
+        while (running) {
+            List<Job<?>> batch;
+            try {
+                batch = take();
+            } catch (InterruptedException e) {
+                break;
+            }
+            if (batch.isEmpty()) continue;
+            try {
+                if (batch.get(0) instanceof CompletionJob c) complete(c);
+                else answer(batch);
+            } catch (Throwable t) { // a job must never be left waiting: fail what is still open
+                for (Job<?> j : batch) j.result.completeExceptionally(t);
+                if (t instanceof Error e && !(t instanceof StackOverflowError)) throw e;
+            }
+        }
+        failWaiting();
+    }
+
+    /** The oldest live job and, if it is a question, the other waiting questions of its adapter (up to the batch size). */
+    private List<Job<?>> take() throws InterruptedException {
+        lock.lock();
+        try {
+            while (queue.isEmpty() && running) waiting.await();
+            List<Job<?>> out = new ArrayList<>();
+            long now = System.nanoTime();
+            for (Iterator<Job<?>> it = queue.iterator(); it.hasNext(); ) {
+                Job<?> j = it.next();
+                if (j.result.isDone() || now - j.deadline > 0) { // abandoned by its client, or too late to be of use
+                    it.remove();
+                    j.result.completeExceptionally(new TimeoutException("waited for the model past the request's time-out"));
+                    continue;
+                }
+                if (out.isEmpty()) {
+                    out.add(j);
+                    it.remove();
+                    if (j instanceof CompletionJob) break;
+                } else if (j instanceof SqlJob s && Objects.equals(s.adapter, ((SqlJob) out.get(0)).adapter)) {
+                    out.add(j);
+                    it.remove();
+                    if (out.size() == batchSize) break;
+                }
+            }
+            for (Job<?> j : out) j.started = now;
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void answer(List<Job<?>> batch) {
+        List<SqlJob> jobs = new ArrayList<>(batch.size());
+        for (Job<?> j : batch) jobs.add((SqlJob) j);
+        GptModel model = t2s.model();
+        String adapter = jobs.get(0).adapter;
+        if (!Objects.equals(adapter, model.activeAdapter() == null ? null : activeName(model))) model.setActiveAdapter(adapter);
+        List<Schema> schemas = new ArrayList<>();
+        List<String> questions = new ArrayList<>();
+        for (SqlJob j : jobs) {
+            schemas.add(j.schema);
+            questions.add(j.question);
+        }
+        TokenListener fanOut = (seq, tok) -> {
+            TokenListener l = jobs.get(seq).listener;
+            if (l != null) l.token(0, tok);
+        };
+        List<SqlAnswer> answers;
+        try {
+            answers = t2s.askAll(schemas, questions, fanOut);
+        } catch (IllegalArgumentException e) {
+            // one question that does not fit (checked before any token) must not fail the others: answer one by one
+            if (jobs.size() == 1) {
+                jobs.get(0).result.completeExceptionally(e);
+                return;
+            }
+            for (SqlJob j : jobs) answer(List.of(j));
+            return;
+        }
+        batches++;
+        batchedQuestions += jobs.size();
+        for (int i = 0; i < jobs.size(); i++) jobs.get(i).result.complete(answers.get(i));
+    }
+
+    private String activeName(GptModel model) {
+        for (var e : model.adapters().entrySet()) if (e.getValue() == model.activeAdapter()) return e.getKey();
+        return null;
+    }
+
+    private void complete(CompletionJob job) {
+        GptModel model = t2s.model();
+        if (model.activeAdapter() != null) model.setActiveAdapter(null); // completions use the base model
+        List<Generation> out = generator.generate(job.prompts, job.options, null, job.prompts.size(), job.listener, job.stopTokens);
+        job.result.complete(out);
+    }
+
+    private void failWaiting() {
+        lock.lock();
+        try {
+            for (Job<?> j : queue) j.result.completeExceptionally(new IllegalStateException("the server is stopping"));
+            queue.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops taking jobs, fails those waiting, and waits for the batch being decoded (up to 30 s). */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            running = false;
+            waiting.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        failWaiting();
+    }
+}
