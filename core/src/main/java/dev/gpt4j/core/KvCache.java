@@ -99,26 +99,39 @@ public final class KvCache implements AutoCloseable {
      */
     public void copy(int from, int to) {
         checkSeq(from);
+        if (from != to) copyFrom(this, from, to, length[from]);
+    }
+
+    /**
+     * Makes sequence {@code to} of this cache the first {@code length} positions of sequence {@code from} of {@code src},
+     * a cache of the same model (what {@code to} held is dropped): a prompt's beginning, kept in one cache, reused in
+     * another.
+     */
+    public void copyFrom(KvCache src, int from, int to, int length) {
+        src.checkSeq(from);
         checkSeq(to);
-        if (from == to) return;
-        int n = length[from];
+        if (src.compute != compute || src.layers != layers || src.heads != heads || src.headDim != headDim || src.context != context) {
+            throw new IllegalArgumentException("the caches are of different models: " + src + ", " + this);
+        }
+        if (length < 0 || length > src.length[from]) {
+            throw new IllegalArgumentException("sequence " + from + " holds " + src.length[from] + " positions, not " + length);
+        }
         for (int l = 0; l < layers; l++) {
-            for (int h = 0; h < heads; h++) {
-                if (compute == Compute.JAVA) {
+            if (compute == Compute.JAVA) {
+                for (int h = 0; h < heads; h++) {
                     for (int d = 0; d < headDim; d++) {
-                        System.arraycopy(keysT[l], keyBase(from, h) + d * stride, keysT[l], keyBase(to, h) + d * stride, n);
+                        System.arraycopy(src.keysT[l], src.keyBase(from, h) + d * stride, keysT[l], keyBase(to, h) + d * stride, length);
                     }
-                    System.arraycopy(values[l], valueBase(from, h), values[l], valueBase(to, h), n * headDim);
+                    System.arraycopy(src.values[l], src.valueBase(from, h), values[l], valueBase(to, h), length * headDim);
                 }
-            }
-            if (compute == Compute.ND4J && n > 0) {
-                for (INDArray a : new INDArray[] {keyArrays[l], valueArrays[l]}) {
-                    a.get(NDArrayIndex.point(to), NDArrayIndex.all(), NDArrayIndex.interval(0, n), NDArrayIndex.all())
-                            .assign(a.get(NDArrayIndex.point(from), NDArrayIndex.all(), NDArrayIndex.interval(0, n), NDArrayIndex.all()));
-                }
+            } else if (length > 0) {
+                keyArrays[l].get(NDArrayIndex.point(to), NDArrayIndex.all(), NDArrayIndex.interval(0, length), NDArrayIndex.all())
+                        .assign(src.keyArrays[l].get(NDArrayIndex.point(from), NDArrayIndex.all(), NDArrayIndex.interval(0, length), NDArrayIndex.all()));
+                valueArrays[l].get(NDArrayIndex.point(to), NDArrayIndex.all(), NDArrayIndex.interval(0, length), NDArrayIndex.all())
+                        .assign(src.valueArrays[l].get(NDArrayIndex.point(from), NDArrayIndex.all(), NDArrayIndex.interval(0, length), NDArrayIndex.all()));
             }
         }
-        length[to] = n;
+        this.length[to] = length;
     }
 
     // ------------------------------------------------------------------------------------------ for the model

@@ -18,14 +18,24 @@ import java.util.List;
  * Generation g = gen.generate("Every effort moves you", GenerationOptions.sampled(30, 1.0, 40, 1.0, 123));
  * System.out.println(g.text());
  * }</pre>
- * Not thread-safe (the model is not); use one generator per thread, each with its own model.
+ * <p><b>Prompts that begin alike.</b> With {@link #reusePrefixes}, the caller may tell for each prompt how many of its
+ * first tokens are worth keeping (a text-to-SQL prompt's schema, the same for every question about one database):
+ * those positions' keys and values are kept in a store of a few slots, least recently used out first, and a later
+ * prompt that begins with the same tokens copies them instead of running them again.
+ *
+ * <p>Not thread-safe (the model is not); use one generator per thread, each with its own model. Close it to free its
+ * caches early.
  */
-public final class Generator {
+public final class Generator implements AutoCloseable {
     private static final int MAX_TRIES = 256;
 
     private final GptModel model;
     private final BpeTokenizer tokenizer;
     private final int[] defaultStops;
+    /** The batch's cache, kept from call to call while the batch size stays. */
+    private KvCache cache;
+    /** Kept prompt beginnings (null: none kept). */
+    private Prefixes prefixes;
 
     /** A generator that stops at the tokenizer's {@code <|endoftext|>} if it has one. */
     public Generator(GptModel model, BpeTokenizer tokenizer) {
@@ -41,6 +51,95 @@ public final class Generator {
 
     public GptModel model() {
         return model;
+    }
+
+    /**
+     * Keeps up to {@code slots} prompt beginnings (0: none) for {@link #generate(List, GenerationOptions,
+     * TokenConstraint, int, TokenListener, int[], int...)} to reuse; returns this.
+     */
+    public Generator reusePrefixes(int slots) {
+        if (slots < 0) throw new IllegalArgumentException("prefix slots must be >= 0, not " + slots);
+        if (prefixes != null) prefixes.close();
+        prefixes = slots == 0 ? null : new Prefixes(slots);
+        return this;
+    }
+
+    /** A store of prompt beginnings: their tokens, and their keys and values in one cache row each. */
+    private final class Prefixes implements AutoCloseable {
+        final KvCache store;
+        /** Prefix → slot, least recently used first. */
+        final java.util.LinkedHashMap<Key, Integer> slots = new java.util.LinkedHashMap<>(16, 0.75f, true);
+
+        Prefixes(int n) {
+            store = model.newKvCache(n);
+        }
+
+        /** The slot holding exactly these tokens, or -1. */
+        int find(int[] prompt, int n) {
+            Integer slot = slots.get(new Key(Arrays.copyOf(prompt, n)));
+            return slot == null ? -1 : slot;
+        }
+
+        /** Keeps the first n positions of {@code cache}'s row {@code seq}, holding these tokens. */
+        void keep(int[] prompt, int n, KvCache cache, int seq) {
+            int slot;
+            if (slots.size() < store.batch()) slot = slots.size();
+            else {
+                var eldest = slots.entrySet().iterator().next();
+                slot = eldest.getValue();
+                slots.remove(eldest.getKey());
+            }
+            store.copyFrom(cache, seq, slot, n);
+            slots.put(new Key(Arrays.copyOf(prompt, n)), slot);
+        }
+
+        @Override
+        public void close() {
+            store.close();
+        }
+    }
+
+    /** Token ids compared by content. */
+    private record Key(int[] tokens) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && Arrays.equals(tokens, k.tokens);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(tokens);
+        }
+    }
+
+    /** Runs prompt {@code p} into row {@code seq} of the cache, its first {@code reuse} tokens from the store when kept. */
+    private float[] prefill(KvCache cache, int seq, int[] p, int reuse) {
+        if (prefixes == null || reuse <= 0 || reuse >= p.length) return model.prefill(cache, seq, p);
+        int slot = prefixes.find(p, reuse);
+        if (slot >= 0) {
+            cache.copyFrom(prefixes.store, slot, seq, reuse);
+        } else {
+            model.prefill(cache, seq, Arrays.copyOf(p, reuse));
+            prefixes.keep(p, reuse, cache, seq);
+        }
+        return model.prefill(cache, seq, Arrays.copyOfRange(p, reuse, p.length));
+    }
+
+    /** A cache of {@code batch} rows, the one of the last call when it has that many. */
+    private KvCache cache(int batch) {
+        if (cache == null || cache.batch() != batch) {
+            if (cache != null) cache.close();
+            cache = model.newKvCache(batch);
+        }
+        return cache;
+    }
+
+    @Override
+    public void close() {
+        if (cache != null) cache.close();
+        cache = null;
+        if (prefixes != null) prefixes.close();
+        prefixes = null;
     }
 
     /** Encodes the prompt (special tokens allowed), generates, and returns the continuation. */
@@ -68,6 +167,18 @@ public final class Generator {
     /** As {@link #generate(List, GenerationOptions, TokenConstraint, int, int...)}, telling {@code listener} (if not null) each token as it is taken. */
     public List<Generation> generate(List<int[]> prompts, GenerationOptions options, TokenConstraint constraint, int batchSize,
                                      TokenListener listener, int... stopTokens) {
+        return generate(prompts, options, constraint, batchSize, listener, null, stopTokens);
+    }
+
+    /**
+     * As above, with {@code reusable[i]} the number of prompt i's first tokens worth keeping for later prompts (null:
+     * none; see {@link #reusePrefixes}).
+     */
+    public List<Generation> generate(List<int[]> prompts, GenerationOptions options, TokenConstraint constraint, int batchSize,
+                                     TokenListener listener, int[] reusable, int... stopTokens) {
+        if (reusable != null && reusable.length != prompts.size()) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + reusable.length + " reusable lengths");
+        }
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, not " + batchSize);
         int ctx = model.config().contextLength();
         for (int i = 0; i < prompts.size(); i++) {
@@ -82,17 +193,16 @@ public final class Generator {
             throw new IllegalStateException("stop strings need a tokenizer to read the text");
         }
         List<Generation> out = new ArrayList<>(prompts.size());
-        try (KvCache cache = model.newKvCache(Math.min(batchSize, Math.max(1, prompts.size())))) {
-            for (int start = 0; start < prompts.size(); start += cache.batch()) {
-                int n = Math.min(cache.batch(), prompts.size() - start);
-                out.addAll(runBatch(cache, prompts.subList(start, start + n), start, options, constraint, listener, stops));
-            }
+        KvCache cache = cache(Math.min(batchSize, Math.max(1, prompts.size())));
+        for (int start = 0; start < prompts.size(); start += cache.batch()) {
+            int n = Math.min(cache.batch(), prompts.size() - start);
+            out.addAll(runBatch(cache, prompts.subList(start, start + n), start, options, constraint, listener, reusable, stops));
         }
         return out;
     }
 
     private List<Generation> runBatch(KvCache cache, List<int[]> prompts, int first, GenerationOptions options,
-                                      TokenConstraint constraint, TokenListener listener, int[] stops) {
+                                      TokenConstraint constraint, TokenListener listener, int[] reusable, int[] stops) {
         int n = prompts.size();
         int V = model.config().vocabSize();
         cache.reset();
@@ -112,7 +222,7 @@ public final class Generator {
             limit[b] = Math.min(options.maxNewTokens(), model.config().contextLength() - p.length);
             generated[b] = new int[limit[b]];
             long t0 = System.nanoTime();
-            float[] row = model.prefill(cache, b, p);
+            float[] row = prefill(cache, b, p, reusable == null ? 0 : reusable[first + b]);
             prefill[b] = System.nanoTime() - t0;
             System.arraycopy(row, 0, logits, b * V, V);
         }

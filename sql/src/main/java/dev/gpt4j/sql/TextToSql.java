@@ -76,7 +76,8 @@ public final class TextToSql implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.format = new PromptFormat(tokenizer);
-        this.generator = new Generator(model, tokenizer);
+        // the schema part of a prompt is the same for every question about one database: kept, it runs once
+        this.generator = new Generator(model, tokenizer).reusePrefixes(PREFIX_SLOTS);
     }
 
     /**
@@ -183,7 +184,9 @@ public final class TextToSql implements AutoCloseable {
         TokenConstraint constraint = constraint(schemas, questions);
         long t0 = System.nanoTime();
         Decoding d = options.decoding();
-        List<Generation> gens = generator.generate(prompts, d.generation(), constraint, d.batchSize(), listener, format.endId());
+        int[] reusable = new int[prompts.size()];
+        for (int i = 0; i < reusable.length; i++) reusable[i] = schemaLength(prompts.get(i));
+        List<Generation> gens = generator.generate(prompts, d.generation(), constraint, d.batchSize(), listener, reusable, format.endId());
         long each = (System.nanoTime() - t0) / Math.max(1, prompts.size());
         List<SqlAnswer> out = new ArrayList<>(gens.size());
         for (int i = 0; i < gens.size(); i++) {
@@ -302,7 +305,18 @@ public final class TextToSql implements AutoCloseable {
 
     @Override
     public void close() {
+        generator.close();
         model.close();
+    }
+
+    /** How many schemas' prompt beginnings are kept (each a cache row of the model's context length). */
+    static final int PREFIX_SLOTS = 8;
+
+    /** The length of a prompt's schema part: the tokens before {@code <|question|>} (0 if it has none). */
+    private int schemaLength(int[] prompt) {
+        int q = tokenizer.specialTokenId(PromptFormat.QUESTION);
+        for (int i = 0; i < prompt.length; i++) if (prompt[i] == q) return i;
+        return 0;
     }
 
     @Override
