@@ -105,6 +105,21 @@ public final class GgufModelFiles {
 
     /** Every tensor a gpt2 of this config has is there, with its dimensions and a type gpt4j reads; no other is. */
     private static void checkTensors(GgufFile f, GptConfig c) {
+        if (f.tensors().size() < 4 + 12L * c.layers()) {
+            // fewer tensors than the block count needs: name the first missing one without listing all the names (an
+            // absurd gpt2.block_count must not allocate)
+            for (String top : List.of("token_embd.weight", "position_embd.weight", "output_norm.weight", "output_norm.bias")) {
+                if (!f.hasTensor(top)) throw missing(f, c, top);
+            }
+            for (int l = 0; l < c.layers(); l++) {
+                for (String part : List.of("attn_norm", "attn_qkv", "attn_output", "ffn_norm", "ffn_up", "ffn_down")) {
+                    for (String kind : List.of(".weight", ".bias")) {
+                        String name = "blk." + l + "." + part + kind;
+                        if (!f.hasTensor(name)) throw missing(f, c, name);
+                    }
+                }
+            }
+        }
         List<String> expected = Gpt2Gguf.ggufTensorNames(c, f.hasTensor("output.weight"));
         Set<String> known = new HashSet<>(expected);
         for (GgufFile.TensorInfo t : f.tensors()) {
@@ -114,10 +129,7 @@ public final class GgufModelFiles {
             }
         }
         for (String name : expected) {
-            if (!f.hasTensor(name)) {
-                throw new ModelFileException(f.file(), "missing tensor '" + name + "' (a gpt2 with " + c.layers() + " layers has "
-                        + Gpt2Gguf.ggufTensorNames(c, false).size() + " tensors, and output.weight unless the head is tied)");
-            }
+            if (!f.hasTensor(name)) throw missing(f, c, name);
             GgufFile.TensorInfo t = f.tensor(name);
             long[] want = Gpt2Gguf.ggufDims(name, c);
             if (!Arrays.equals(t.ne(), want)) {
@@ -128,6 +140,11 @@ public final class GgufModelFiles {
             }
             f.requireSupported(name);
         }
+    }
+
+    private static ModelFileException missing(GgufFile f, GptConfig c, String name) {
+        return new ModelFileException(f.file(), "missing tensor '" + name + "' (a gpt2 with " + c.layers() + " layers has "
+                + (4 + 12L * c.layers()) + " tensors, and output.weight unless the head is tied)");
     }
 
     private static QuantType packable(GgmlType t) {

@@ -316,6 +316,12 @@ class GgufModelFilesTest {
     void malformedModelsAreRefusedNamingTheTensor() throws Exception {
         assertEquals("missing tensor 'blk.1.ffn_up.bias' (a gpt2 with 2 layers has 28 tensors, and output.weight unless the head is tied)",
                 loadError(variant("missing", e -> e.tensors.remove(e.get("blk.1.ffn_up.bias")))));
+        Map<String, GgufValue> huge = new java.util.LinkedHashMap<>(Gpt2Gguf.hyperParameters(CONFIG, "v", GgmlType.F32));
+        huge.put(Gpt2Gguf.KEY_BLOCK_COUNT, GgufValue.u32(2_000_000_000L));
+        Path hugeFile = dir.resolve("huge.gguf");
+        new GgufWriter().putAll(huge).putAll(Gpt2Gguf.tokenizerMetadata(TOK)).write(hugeFile);
+        assertEquals("missing tensor 'token_embd.weight' (a gpt2 with 2000000000 layers has 24000000004 tensors, and output.weight "
+                + "unless the head is tied)", loadError(hugeFile));
         assertEquals("tensor 'blk.2.ffn_up.bias' is not one of llama.cpp's gpt2 tensors for 2 layers (gpt2.block_count)",
                 loadError(variant("extra", e -> e.tensors.add(new Object[] {"blk.2.ffn_up.bias", new long[] {256}, GgmlType.F32,
                         ByteBuffer.allocate(1024)}))));
