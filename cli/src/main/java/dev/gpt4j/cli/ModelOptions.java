@@ -11,7 +11,8 @@ final class ModelOptions {
     static final String SHIPPED = "models/gpt4j-sql";
 
     @Option(names = "--model", paramLabel = "DIR",
-            description = "Model folder (config.json, model.safetensors, vocab.json, merges.txt). Default: " + SHIPPED + " in the project.")
+            description = "Model folder (config.json, model.safetensors, vocab.json, merges.txt), or a gpt2 GGUF file (gpt4j convert --format gguf, "
+                    + "or llama.cpp's). Default: " + SHIPPED + " in the project.")
     Path model;
 
     @Option(names = "--weights", paramLabel = "TYPE", description = "Store the linear layers' weights in memory as f16, q8_0, q4_0 or nf4 "
@@ -30,7 +31,7 @@ final class ModelOptions {
 
     TextToSql load() {
         Path d = dir();
-        if (!Files.isDirectory(d)) throw new CliException("no model folder at " + d + " (give one with --model DIR)");
+        if (!Files.isDirectory(d) && !Files.isRegularFile(d)) throw new CliException("no model folder or file at " + d + " (give one with --model DIR)");
         if (adapter != null && !Files.isDirectory(adapter)) throw new CliException("no adapter folder at " + adapter);
         dev.gpt4j.core.quant.QuantType type = null;
         if (weights != null && !weights.equalsIgnoreCase("f32")) {

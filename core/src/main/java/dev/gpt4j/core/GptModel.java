@@ -790,7 +790,10 @@ public final class GptModel implements AutoCloseable {
         ModelFiles.save(this, dir);
     }
 
-    /** Loads a Hugging Face GPT-2 folder in float32. */
+    /**
+     * Loads a Hugging Face GPT-2 folder, or a gpt2 GGUF file (llama.cpp's; the linear weights stay packed when the file
+     * stores them as F16, Q8_0 or Q4_0: {@link GgufModelFiles}), in float32.
+     */
     public static GptModel load(Path dir) {
         return ModelFiles.load(dir);
     }

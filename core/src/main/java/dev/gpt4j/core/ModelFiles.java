@@ -112,13 +112,20 @@ public final class ModelFiles {
         return SafeTensors.Tensor.ofBytes(name, "F32", new long[] {v.length}, b.array());
     }
 
-    /** Loads a model folder in float32. */
+    /** Loads a model folder, or a gpt2 GGUF file, in float32. */
     public static GptModel load(Path dir) {
         return load(dir, DataType.FLOAT);
     }
 
-    /** Loads a model folder; errors name the file and what is wrong (missing tensor, wrong shape, bad config). */
+    /**
+     * Loads a model folder, or a gpt2 GGUF file ({@link GgufModelFiles#loadModel}); errors name the file and what is
+     * wrong (missing tensor, wrong shape, bad config).
+     */
     public static GptModel load(Path dir, DataType dtype) {
+        if (Files.isRegularFile(dir)) {
+            if (GgufModelFiles.isGguf(dir)) return GgufModelFiles.loadModel(dir, dtype);
+            throw new ModelFileException(dir, "neither a model folder nor a GGUF file (a GGUF file starts with the bytes 'GGUF')");
+        }
         if (!Files.isDirectory(dir)) throw new ModelFileException(dir, "no such model folder");
         Path cfgFile = dir.resolve(CONFIG);
         if (!Files.isRegularFile(cfgFile)) throw new ModelFileException(cfgFile, "missing (a model folder holds config.json and model.safetensors)");

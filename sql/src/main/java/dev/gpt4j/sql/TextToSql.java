@@ -5,6 +5,7 @@ import dev.gpt4j.inference.GenerationOptions;
 import dev.gpt4j.inference.Generation;
 import dev.gpt4j.inference.TokenConstraint;
 import dev.gpt4j.inference.TokenListener;
+import dev.gpt4j.core.GgufModelFiles;
 import dev.gpt4j.core.GptModel;
 import dev.gpt4j.core.LoraAdapter;
 import dev.gpt4j.data.DdlSchemas;
@@ -82,12 +83,25 @@ public final class TextToSql implements AutoCloseable {
 
     /**
      * Loads a model directory: {@code config.json}, {@code model.safetensors}, {@code vocab.json},
-     * {@code merges.txt} (with the prompt's special tokens).
+     * {@code merges.txt} (with the prompt's special tokens); or a gpt2 GGUF file, which holds the tokenizer too
+     * ({@link GgufModelFiles}: ours, or llama.cpp's).
      *
      * @throws IllegalArgumentException naming the directory or file that is missing or wrong
      */
     public static TextToSql load(Path dir) {
-        if (!Files.isDirectory(dir)) throw new IllegalArgumentException("model directory " + dir + " does not exist");
+        if (GgufModelFiles.isGguf(dir)) {
+            GgufModelFiles.Model m = GgufModelFiles.load(dir);
+            try {
+                return new TextToSql(m.model().eval(), m.tokenizer());
+            } catch (RuntimeException e) {
+                m.close();
+                throw new IllegalArgumentException(dir + ": " + e.getMessage(), e);
+            }
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(Files.isRegularFile(dir) ? dir + " is neither a model folder nor a GGUF file"
+                    : "model directory " + dir + " does not exist");
+        }
         for (String f : List.of("config.json", "model.safetensors", "vocab.json", "merges.txt")) {
             if (!Files.isRegularFile(dir.resolve(f))) {
                 throw new IllegalArgumentException("model directory " + dir + " has no " + f);

@@ -23,6 +23,7 @@ public enum GgmlType {
     Q3_K(11, 256, 110),
     Q4_K(12, 256, 144),
     Q5_K(13, 256, 176),
+    /** Blocks of 256: 128 bytes of low nibbles, 64 of high bit pairs, 16 int8 sub-block scales, fp16 d (read only). */
     Q6_K(14, 256, 210),
     Q8_K(15, 256, 292),
     IQ2_XXS(16, 256, 66),
@@ -78,9 +79,12 @@ public enum GgmlType {
         return bytesPerBlock;
     }
 
-    /** Whether gpt4j reads and writes tensors of this type (F32, F16, Q8_0, Q4_0). */
+    /**
+     * Whether gpt4j reads tensors of this type: F32, F16, Q8_0 and Q4_0 (which it also writes), and Q6_K (read only,
+     * dequantized to float32: llama.cpp's quantizer puts the LM head of a Q4_0 file in it).
+     */
     public boolean supported() {
-        return this == F32 || this == F16 || this == Q8_0 || this == Q4_0;
+        return this == F32 || this == F16 || this == Q8_0 || this == Q4_0 || this == Q6_K;
     }
 
     /**

@@ -486,7 +486,7 @@ public final class GgufFile implements AutoCloseable {
     public TensorInfo requireSupported(String name) {
         TensorInfo t = tensor(name);
         if (!t.type().supported()) {
-            throw fail("tensor '" + name + "' has unsupported type " + t.type().describe() + " (gpt4j reads F32, F16, Q8_0 and Q4_0)");
+            throw fail("tensor '" + name + "' has unsupported type " + t.type().describe() + " (gpt4j reads F32, F16, Q8_0, Q4_0 and Q6_K)");
         }
         return t;
     }

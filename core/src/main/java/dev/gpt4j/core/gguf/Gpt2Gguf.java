@@ -225,6 +225,35 @@ public final class Gpt2Gguf {
         return transpose(values, (int) ne[1], (int) ne[0]);
     }
 
+    /** Whether a GGUF gpt2 tensor is a linear layer's weight: {@code blk.N.attn_qkv}, {@code attn_output}, {@code ffn_up}, {@code ffn_down}. */
+    public static boolean linearWeight(String ggufName) {
+        Matcher m = GGUF_BLOCK.matcher(ggufName);
+        return m.matches() && m.group(3).equals("weight") && !m.group(2).endsWith("_norm");
+    }
+
+    /**
+     * The type gpt4j stores a tensor in, in a file whose weights are {@code weights} (F32, F16, Q8_0 or Q4_0):
+     * <ul>
+     *   <li>1-D tensors (LayerNorms, biases) and {@code position_embd}: F32, as llama.cpp's quantizer keeps them (they
+     *       are small, and positions are added, not multiplied);</li>
+     *   <li>an F32 or F16 file: every other matrix in that type;</li>
+     *   <li>a Q8_0 or Q4_0 file: the linear layers' weights in that type; {@code token_embd} and {@code output} in Q8_0.
+     *       llama.cpp's quantizer also keeps the head (with a tied head, {@code token_embd}) above Q4_0: Q6_K when its
+     *       rows are a multiple of 256 values, else Q8_0; gpt4j has no Q6_K quantizer and writes Q8_0, which is closer
+     *       to the float values and, for a small vocabulary, costs little. gpt4j reads both back into float32;</li>
+     *   <li>a matrix whose rows ({@code ne[0]}) are not a multiple of the type's block: F16, as llama.cpp falls back for
+     *       such tensors.</li>
+     * </ul>
+     */
+    public static GgmlType storedType(String ggufName, long[] ne, GgmlType weights) {
+        if (weights != GgmlType.F32 && weights != GgmlType.F16 && weights != GgmlType.Q8_0 && weights != GgmlType.Q4_0) {
+            throw new IllegalArgumentException("gpt4j writes GGUF weights as F32, F16, Q8_0 or Q4_0, not " + weights);
+        }
+        if (ne.length == 1 || ggufName.equals("position_embd.weight")) return GgmlType.F32;
+        GgmlType t = weights == GgmlType.F32 || weights == GgmlType.F16 || linearWeight(ggufName) ? weights : GgmlType.Q8_0;
+        return ne[0] % t.blockSize() == 0 ? t : GgmlType.F16;
+    }
+
     // ---------------------------------------------------------------------------------------------- hyper-parameters
 
     /**
@@ -324,31 +353,65 @@ public final class Gpt2Gguf {
      * @throws IllegalArgumentException if the tokenizer has no {@code <|endoftext|>} special token
      */
     public static Map<String, GgufValue> tokenizerMetadata(BpeTokenizer tok) {
+        return tokenizerMetadata(tok, tok.vocabSize());
+    }
+
+    /**
+     * As {@link #tokenizerMetadata(BpeTokenizer)}, for a model of {@code vocabSize} token ids, which may be more than the
+     * tokenizer has (a vocabulary padded to a round number, as nanoGPT's 50304): ids past the tokenizer's are listed as
+     * {@code [PAD<id>]}, typed UNUSED, as llama.cpp's {@code convert_hf_to_gguf.py} pads them (llama.cpp's tokens array
+     * must have as many entries as {@code token_embd.weight} has rows).
+     *
+     * @throws IllegalArgumentException if the tokenizer has no {@code <|endoftext|>} special token, or more ids than
+     *                                  {@code vocabSize}
+     */
+    public static Map<String, GgufValue> tokenizerMetadata(BpeTokenizer tok, int vocabSize) {
         if (!tok.specialTokens().containsKey(BpeTokenizer.END_OF_TEXT)) {
             throw new IllegalArgumentException("the tokenizer has no " + BpeTokenizer.END_OF_TEXT + " special token; give the BOS and EOS ids");
         }
         int eot = tok.specialTokenId(BpeTokenizer.END_OF_TEXT);
-        return tokenizerMetadata(tok, eot, eot);
+        return tokenizerMetadata(tok, eot, eot, vocabSize);
+    }
+
+    /** As {@link #tokenizerMetadata(BpeTokenizer, int, int, int)} for exactly the tokenizer's ids. */
+    public static Map<String, GgufValue> tokenizerMetadata(BpeTokenizer tok, int bosId, int eosId) {
+        return tokenizerMetadata(tok, bosId, eosId, tok.vocabSize());
+    }
+
+    /** The text of the padding token with this id: {@code [PAD<id>]}, as llama.cpp's converter names it. */
+    public static String padToken(int id) {
+        return "[PAD" + id + "]";
     }
 
     /**
      * The tokenizer keys llama.cpp reads for a GPT-2 byte-level BPE: model {@code gpt2}, pre-tokenizer
      * {@code gpt-2}, the token strings by id (byte-level alphabet, special tokens as their text), their types
-     * (special tokens CONTROL, so that llama.cpp splits them out of text and does not print them as text; the
-     * others NORMAL: BYTE would make llama.cpp's BPE decoder drop them), the merges as "left right" in rank order,
-     * BOS/EOS ids, and {@code add_bos_token = false} (GPT-2 prompts start without BOS).
+     * (special tokens CONTROL, so that llama.cpp splits them out of text and does not print them as text; a special
+     * token {@code [PAD<its id>]} and the padding up to {@code vocabSize} UNUSED; the others NORMAL: BYTE would make
+     * llama.cpp's BPE decoder drop them), the merges as "left right" in rank order, BOS/EOS ids, and
+     * {@code add_bos_token = false} (GPT-2 prompts start without BOS).
      */
-    public static Map<String, GgufValue> tokenizerMetadata(BpeTokenizer tok, int bosId, int eosId) {
+    public static Map<String, GgufValue> tokenizerMetadata(BpeTokenizer tok, int bosId, int eosId, int vocabSize) {
         int n = tok.vocabSize();
+        if (vocabSize < n) {
+            throw new IllegalArgumentException("the model has " + vocabSize + " token ids, fewer than its tokenizer's " + n);
+        }
         if (bosId < 0 || bosId >= n || eosId < 0 || eosId >= n) {
             throw new IllegalArgumentException("BOS " + bosId + " / EOS " + eosId + " out of the vocabulary's 0.." + (n - 1));
         }
-        List<String> tokens = new ArrayList<>(n);
-        int[] types = new int[n];
+        List<String> tokens = new ArrayList<>(vocabSize);
+        int[] types = new int[vocabSize];
         for (int id = 0; id < n; id++) {
             String s = tok.tokenString(id);
             tokens.add(s);
-            types[id] = tok.specialTokens().containsKey(s) ? TOKEN_CONTROL : TOKEN_NORMAL;
+            boolean special = tok.specialTokens().containsKey(s);
+            types[id] = !special ? TOKEN_NORMAL : s.equals(padToken(id)) ? TOKEN_UNUSED : TOKEN_CONTROL;
+        }
+        for (int id = n; id < vocabSize; id++) {
+            String pad = padToken(id);
+            if (tok.tokenId(pad) >= 0) throw new IllegalArgumentException("cannot pad the vocabulary: token " + pad + " exists already");
+            tokens.add(pad);
+            types[id] = TOKEN_UNUSED;
         }
         List<String> merges = new ArrayList<>(tok.mergeCount());
         for (int[] m : tok.merges()) merges.add(tok.tokenString(m[0]) + " " + tok.tokenString(m[1]));

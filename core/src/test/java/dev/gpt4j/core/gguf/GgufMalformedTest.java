@@ -198,7 +198,7 @@ class GgufMalformedTest {
             assertEquals(GgmlType.Q5_K, f.tensor("t").type());
             assertEquals(176, f.tensor("t").byteSize());
             ModelFileException e = assertThrows(ModelFileException.class, () -> f.requireSupported("t"));
-            assertEquals(p + ": tensor 't' has unsupported type Q5_K (id 13) (gpt4j reads F32, F16, Q8_0 and Q4_0)", e.getMessage());
+            assertEquals(p + ": tensor 't' has unsupported type Q5_K (id 13) (gpt4j reads F32, F16, Q8_0, Q4_0 and Q6_K)", e.getMessage());
         }
     }
 

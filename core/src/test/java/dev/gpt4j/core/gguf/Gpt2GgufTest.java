@@ -132,6 +132,28 @@ class Gpt2GgufTest {
         }
     }
 
+    @Test
+    void storedTypesFollowLlamaCppsQuantizer() {
+        GptConfig c = new GptConfig(300, 64, 64, 2, 2, 0, 1e-5, true, false);
+        for (GgmlType w : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0}) {
+            GgmlType embd = w == GgmlType.Q4_0 ? GgmlType.Q8_0 : w;
+            assertEquals(embd, Gpt2Gguf.storedType("token_embd.weight", Gpt2Gguf.ggufDims("token_embd.weight", c), w));
+            assertEquals(embd, Gpt2Gguf.storedType("output.weight", Gpt2Gguf.ggufDims("output.weight", c), w));
+            assertEquals(GgmlType.F32, Gpt2Gguf.storedType("position_embd.weight", Gpt2Gguf.ggufDims("position_embd.weight", c), w));
+            assertEquals(GgmlType.F32, Gpt2Gguf.storedType("blk.1.ffn_up.bias", Gpt2Gguf.ggufDims("blk.1.ffn_up.bias", c), w));
+            assertEquals(GgmlType.F32, Gpt2Gguf.storedType("blk.1.attn_norm.weight", Gpt2Gguf.ggufDims("blk.1.attn_norm.weight", c), w));
+            for (String lin : List.of("blk.0.attn_qkv.weight", "blk.0.attn_output.weight", "blk.1.ffn_up.weight", "blk.1.ffn_down.weight")) {
+                assertTrue(Gpt2Gguf.linearWeight(lin), lin);
+                assertEquals(w, Gpt2Gguf.storedType(lin, Gpt2Gguf.ggufDims(lin, c), w), lin);
+            }
+        }
+        assertFalse(Gpt2Gguf.linearWeight("blk.0.attn_norm.weight"));
+        assertFalse(Gpt2Gguf.linearWeight("blk.0.attn_qkv.bias"));
+        // rows that are not whole blocks fall back to F16, as llama.cpp's quantizer does
+        assertEquals(GgmlType.F16, Gpt2Gguf.storedType("blk.0.attn_qkv.weight", new long[] {48, 144}, GgmlType.Q4_0));
+        assertThrows(IllegalArgumentException.class, () -> Gpt2Gguf.storedType("blk.0.attn_qkv.weight", new long[] {64, 192}, GgmlType.Q5_K));
+    }
+
     static void assertSameTokenizer(BpeTokenizer expected, BpeTokenizer got) {
         assertEquals(expected.vocabSize(), got.vocabSize());
         assertEquals(expected.specialTokens(), got.specialTokens());

@@ -40,6 +40,11 @@ public final class TinyGpt2 {
         return new GptConfig(tok.vocabSize(), 64, 64, 2, 2, 0.0, 1e-5, true, true);
     }
 
+    /** 'wide': C 256, 1 layer, T 32: rows of 256 values, so that llama.cpp's Q4_0 stores the tied head as Q6_K. */
+    public static GptConfig wideConfig(BpeTokenizer tok) {
+        return new GptConfig(tok.vocabSize(), 32, 256, 1, 2, 0.0, 1e-5, true, true);
+    }
+
     /** Weights by gpt4j / Hugging Face name in gpt4j's layout (Conv1D weights [in][out]), row-major. */
     public static Map<String, float[]> weights(GptConfig c, long seed) {
         Random r = new Random(seed);
@@ -93,13 +98,27 @@ public final class TinyGpt2 {
         return b;
     }
 
+    /**
+     * {@code TinyGpt2 OUT.gguf [--store-tied-output] [--wide]} writes the F32 file ({@code --wide}: {@link #wideConfig});
+     * {@code TinyGpt2 --extract IN.gguf TENSOR OUT.gguf} copies one tensor of a file (its type and bytes as they are)
+     * into a file of its own (the Q6_K fixture: one tensor of a llama.cpp file too large to commit whole).
+     */
     public static void main(String[] args) {
+        if (args.length == 4 && args[0].equals("--extract")) {
+            try (GgufFile in = GgufFile.open(Path.of(args[1]))) {
+                GgufFile.TensorInfo t = in.tensor(args[2]);
+                new GgufWriter().put("general.source", GgufValue.string(Path.of(args[1]).getFileName().toString()))
+                        .addTensor(t.name(), t.ne(), t.type(), in.tensorData(t.name())).write(Path.of(args[3]));
+                System.out.println("wrote " + args[3] + ": " + t);
+            }
+            return;
+        }
         if (args.length < 1) {
-            System.err.println("usage: TinyGpt2 OUT.gguf [--store-tied-output]");
+            System.err.println("usage: TinyGpt2 OUT.gguf [--store-tied-output] [--wide] | TinyGpt2 --extract IN.gguf TENSOR OUT.gguf");
             System.exit(2);
         }
         BpeTokenizer tok = tokenizer();
-        GptConfig c = config(tok);
+        GptConfig c = List.of(args).contains("--wide") ? wideConfig(tok) : config(tok);
         boolean storeTied = List.of(args).contains("--store-tied-output");
         writer(tok, c, weights(c, SEED), storeTied).write(Path.of(args[0]));
         System.out.println("wrote " + args[0] + ": " + c + ", " + tok);
