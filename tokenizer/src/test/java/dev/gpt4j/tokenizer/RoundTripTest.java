@@ -2,9 +2,11 @@ package dev.gpt4j.tokenizer;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -67,12 +69,25 @@ class RoundTripTest {
         }
     }
 
+    /**
+     * Long pieces merge in O(n log n): a word of a million random letters is one piece, which GPT-2's own merge loop
+     * (quadratic there) takes about 40 s to merge on this machine, and the heap about 1 s. The bound leaves room for
+     * a busy machine; it runs in its own thread so that a slow encoder fails at the bound instead of after it.
+     */
     @Test
+    @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void veryLongInputStaysFast() {
         String s = "a".repeat(200_000);
         int[] ids = tok.encode(s);
         assertEquals(s, tok.decode(ids));
         assertTrue(ids.length < 200_000 / 2, "runs of 'a' merge");
+        Random rnd = new Random(11);
+        StringBuilder word = new StringBuilder();
+        for (int i = 0; i < 1_000_000; i++) word.append((char) ('a' + rnd.nextInt(26)));
+        String w = word.toString();
+        ids = tok.encode(w);
+        assertEquals(w, tok.decode(ids));
+        assertTrue(ids.length < 1_000_000 * 2 / 3, "letters merge: " + ids.length + " tokens");
     }
 
     @Test
