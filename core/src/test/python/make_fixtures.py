@@ -3,7 +3,8 @@
 
 Run from the project root, after `mvn -q -DskipTests install` (it first has Java write a model folder):
     apt-get install -y python3-torch libopenblas0-openmp
-    /usr/bin/python3 core/src/test/python/make_fixtures.py
+    /usr/bin/python3 core/src/test/python/make_fixtures.py              # every fixture
+    /usr/bin/python3 core/src/test/python/make_fixtures.py float16      # only some: java torch adamw adamw_eps float16
 
 What it writes under core/src/test/resources/parity/:
   java-tied/      config.json + model.safetensors written by gpt4j (tied head, bias, dropout 0); this script
@@ -11,6 +12,9 @@ What it writes under core/src/test/resources/parity/:
   torch-separate/ a model initialised here with a separate LM head, written in Hugging Face GPT-2 naming
                   (config.json + model.safetensors) with its expected.json; gpt4j must load it and agree.
   adamw.json      torch.optim.AdamW trajectories over a few steps (decayed and non-decayed groups).
+  float16-from-float32.u16le.gz, float16-to-float32.u32le.gz
+                  numpy's float32 -> float16 rounding of 317,440 chosen floats, and its float16 -> float32 of every
+                  half (see float16() for the inputs, which Float16Test builds the same way).
 """
 import json, math, os, struct, subprocess, sys
 import torch
@@ -157,9 +161,40 @@ def adamw():
               open(os.path.join(OUT, "adamw.json"), "w"), indent=1)
 
 
+def float16():
+    """numpy's IEEE half conversions (round to nearest, ties to even), checked against torch's on the same inputs.
+
+    Inputs, in this order: for the sign + then - (the negation of every + input), for every finite half h >= 0
+    (0x0000 .. 0x7BFF) with value f and next half value g (65536 after 65504), mid = (f + g) / 2 (exact in float32):
+    f, nextUp(f), nextDown(mid), mid, nextUp(mid) -- each float32. Output: the half bits of each, uint16 little-endian.
+    The second file holds the float32 bits of every half 0x0000 .. 0xFFFF (NaN payloads kept), uint32 little-endian."""
+    import gzip
+    import numpy as np
+    h = np.arange(0x7C00, dtype=np.uint16)
+    f = h.view(np.float16).astype(np.float32)
+    g = np.append(f[1:], np.float32(65536.0)).astype(np.float32)
+    mid = ((f + g) / np.float32(2)).astype(np.float32)
+    assert np.all(mid.astype(np.float64) == (f.astype(np.float64) + g.astype(np.float64)) / 2), "a midpoint is not exact"
+    up = lambda x: np.nextafter(x, np.float32(np.inf)).astype(np.float32)
+    down = lambda x: np.nextafter(x, np.float32(-np.inf)).astype(np.float32)
+    pos = np.stack([f, up(f), down(mid), mid, up(mid)], axis=1).reshape(-1)
+    inputs = np.concatenate([pos, -pos]).astype(np.float32)
+    with np.errstate(over="ignore"):
+        halves = inputs.astype(np.float16).view(np.uint16)
+    by_torch = torch.from_numpy(inputs.copy()).to(torch.float16).view(torch.int16).numpy().view(np.uint16)
+    assert np.array_equal(halves, by_torch), "numpy and torch round differently"
+    with gzip.GzipFile(os.path.join(OUT, "float16-from-float32.u16le.gz"), "wb", mtime=0) as out:
+        out.write(halves.astype("<u2").tobytes())
+    every = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32).view(np.uint32)
+    with gzip.GzipFile(os.path.join(OUT, "float16-to-float32.u32le.gz"), "wb", mtime=0) as out:
+        out.write(every.astype("<u4").tobytes())
+    print("float16:", len(inputs), "roundings, numpy", np.__version__)
+
+
+PARTS = {"java": java_written, "torch": torch_written, "adamw": adamw, "float16": float16}
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    java_written()
-    torch_written()
-    adamw()
+    for name in sys.argv[1:] or list(PARTS):
+        PARTS[name]()
     print("torch", torch.__version__)
