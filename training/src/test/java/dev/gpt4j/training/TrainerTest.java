@@ -176,7 +176,7 @@ class TrainerTest {
         assertEquals(4, firstRun.size());
         String log = resume(resumable(split));
         assertTrue(log.contains("resumed from " + from + " at step 20"), log);
-        assertEquals(25, firstLoggedStep(log), log);
+        assertEquals(25, firstLoggedStep(log), "resumed at step 20, the first progress line is step 25's:\n" + log);
         assertEquals(firstRun, rowsUpTo(split.resolve("metrics.jsonl"), 20), "the rows before the checkpoint are the first run's");
         assertArrayEquals(weights(whole.resolve("model")), weights(split.resolve("model")));
         assertEquals(curve(whole.resolve("metrics.jsonl")), curve(split.resolve("metrics.jsonl")));
@@ -253,7 +253,7 @@ class TrainerTest {
                 Files.readAllBytes(previous.resolve("optimizer.safetensors")));
         String log = resume(cfg);
         assertTrue(log.contains("resumed from " + previous + " at step 20"), log);
-        assertEquals(25, firstLoggedStep(log), log);
+        assertEquals(25, firstLoggedStep(log), "resumed at step 20, the first progress line is step 25's:\n" + log);
         assertArrayEquals(weights(whole.resolve("model")), weights(killed.resolve("model")));
         assertEquals(curve(whole.resolve("metrics.jsonl")), curve(killed.resolve("metrics.jsonl")));
         try (var files = Files.list(killed.resolve("checkpoints"))) {
