@@ -16,10 +16,13 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteConnection;
+import org.sqlite.SQLiteLimits;
 import org.sqlite.SQLiteOpenMode;
 
 /**
- * A SQLite database opened read-only (open mode, {@code query_only}, and the file marked immutable), with a
+ * A SQLite database opened read-only (open mode, {@code query_only}, the file marked immutable, and no database may
+ * be attached, so that VACUUM INTO cannot write a copy elsewhere), with a
  * time-out per query (the statement is interrupted) and a row limit. {@link #query(String)} runs trusted SQL;
  * {@link #queryUntrusted(String)} first passes it through {@link SqlGuard}.
  */
@@ -63,6 +66,7 @@ public final class SqliteDatabase implements AutoCloseable {
         try {
             String uri = "jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?mode=ro&immutable=1";
             Connection c = config.createConnection(uri);
+            noAttachedDatabases(c);
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA query_only = 1");
             }
@@ -93,6 +97,7 @@ public final class SqliteDatabase implements AutoCloseable {
         try {
             c = config.createConnection("jdbc:sqlite::memory:");
             load.load(c);
+            noAttachedDatabases(c);
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA query_only = 1");
             }
@@ -107,6 +112,14 @@ public final class SqliteDatabase implements AutoCloseable {
             }
             throw new DataFileException(name, "", "cannot build the in-memory database: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * No database may be attached to {@code c}: neither ATTACH nor VACUUM INTO (which attaches its target) can create
+     * or write a file, even after {@code PRAGMA query_only = 0} (the read-only open protects only the database's own file).
+     */
+    private static void noAttachedDatabases(Connection c) throws SQLException {
+        c.unwrap(SQLiteConnection.class).setLimit(SQLiteLimits.SQLITE_LIMIT_ATTACHED, 0);
     }
 
     public Path file() {
