@@ -99,6 +99,7 @@ class ModelCommandsTest {
 
     @Test
     void evalEndsWithTheAccuracyLine() {
+        TestData.dir("spider", "wikisql");
         assertEquals(0, run("eval", "--model", model.toString(), "--dataset", "wikisql", "--data", DATA.resolve("wikisql").toString(),
                 "--limit", "5", "--batch-size", "2"), err);
         String[] lines = out.strip().split("\n");
@@ -126,6 +127,7 @@ class ModelCommandsTest {
      */
     @Test
     void evalWithOneConditionPerColumn() throws Exception {
+        TestData.dir("wikisql");
         String shipped = Path.of("..", "models", "gpt4j-sql").toString();
         int[] repeats = new int[2];
         for (int k = 0; k < 2; k++) {
@@ -155,6 +157,7 @@ class ModelCommandsTest {
     /** ask --beam N --execute DB with the shipped model: the query line, then its rows; a beam of 0 is refused. */
     @Test
     void askWithABeamRunsOnTheDatabase() throws Exception {
+        TestData.dir("spider/database/concert_singer/concert_singer.sqlite");
         Path db = DATA.resolve("spider/database/concert_singer/concert_singer.sqlite");
         String shipped = Path.of("..", "models", "gpt4j-sql").toString();
         assertEquals(0, run("ask", "--model", shipped, "--execute", db.toString(), "--beam", "3", "--max-rows", "3",
@@ -217,6 +220,7 @@ class ModelCommandsTest {
      */
     @Test
     void evalsLastLineIsTheAccuracyComputedIndependently() throws Exception {
+        TestData.dir("spider", "wikisql");
         String shipped = Path.of("..", "models", "gpt4j-sql").toString();
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         int n = 20;

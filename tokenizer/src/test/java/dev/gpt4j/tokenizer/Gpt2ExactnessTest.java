@@ -30,7 +30,7 @@ class Gpt2ExactnessTest {
 
     @Test
     void allTiktokenVectors() throws Exception {
-        List<String> lines = Files.readAllLines(TestData.gpt2().resolve("tiktoken-gpt2-vectors.jsonl"));
+        List<String> lines = Files.readAllLines(TestData.dir("gpt2/tiktoken-gpt2-vectors.jsonl").resolve("gpt2/tiktoken-gpt2-vectors.jsonl"));
         assertEquals(420, lines.size());
         assertAllMatch(lines);
     }

@@ -35,8 +35,14 @@ class TrainerTest {
 
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
 
-    /** A small pretraining run on the-verdict: V 512, T 32, C 48, 2 layers. */
+    /** A small pretraining run on the-verdict: V 512, T 32, C 48, 2 layers (the test skips without the data sets). */
     static Map<String, Object> pretrain(Path out, int steps) {
+        TestData.dir("text/the-verdict.txt");
+        return config(out, steps);
+    }
+
+    /** {@link #pretrain}'s settings, for a test that stops before reading the corpus. */
+    static Map<String, Object> config(Path out, int steps) {
         Map<String, Object> m = new HashMap<>();
         m.put("mode", "pretrain");
         m.put("out", out.toString());
@@ -346,7 +352,7 @@ class TrainerTest {
     @Test
     void anUnwritableOutputFolderFailsBeforeTraining(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
-        Map<String, Object> m = pretrain(file.resolve("run"), 10);
+        Map<String, Object> m = config(file.resolve("run"), 10);
         var e = assertThrows(IllegalArgumentException.class, () -> new Trainer(TrainConfig.of(m), QUIET).run(false));
         assertTrue(e.getMessage().contains(file.resolve("run").toString()), e.getMessage());
     }
@@ -357,7 +363,7 @@ class TrainerTest {
      */
     @Test
     void fineTuningLearnsTheSqlOfItsExamples(@TempDir Path dir) throws Exception {
-        List<TextToSqlExample> pairs = Corpora.fineTuning(DATA).stream().filter(e -> e.source().equals("wikisql")).limit(3000).toList();
+        List<TextToSqlExample> pairs = Corpora.fineTuning(TestData.dir("wikisql")).stream().filter(e -> e.source().equals("wikisql")).limit(3000).toList();
         List<String> texts = new ArrayList<>();
         for (TextToSqlExample e : pairs) texts.add(e.schema().compact() + " " + e.question() + " " + e.sql());
         BpeTokenizer tok = new BpeTrainer(1200, PromptFormat.SPECIAL_TOKENS).train(texts);
