@@ -81,7 +81,7 @@ class CliTest {
     @Test
     void trainTokenizer(@TempDir Path dir) throws Exception {
         Path corpus = dir.resolve("c.txt");
-        Files.writeString(corpus, Files.readString(GPT2.resolveSibling("text/the-verdict.txt")));
+        Files.writeString(corpus, Files.readString(TestData.dir("text/the-verdict.txt").resolve("text/the-verdict.txt")));
         assertEquals(0, run("", "train-tokenizer", "--input", corpus.toString(), "--vocab-size", "600",
                 "--special", "<|endoftext|>,<|sql|>", "--out", dir.resolve("tok").toString()), err);
         assertTrue(out.startsWith("trained 600 ids (342 merges"), out);
