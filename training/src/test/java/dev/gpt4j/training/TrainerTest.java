@@ -1,8 +1,8 @@
 package dev.gpt4j.training;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.gpt4j.core.GptConfig;
 import dev.gpt4j.core.AdamW;
+import dev.gpt4j.core.GptConfig;
 import dev.gpt4j.core.GptModel;
 import dev.gpt4j.core.SafeTensors;
 import dev.gpt4j.data.Corpora;
