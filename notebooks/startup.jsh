@@ -9,8 +9,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import java.nio.file.*;
 
-/** The shared data sets (../shared/data beside the project). */
-Path DATA = Path.of(System.getProperty("gpt4j.home", ".")).resolve("../shared/data").normalize();
+/** The data sets: GPT4J_DATA (or -Dgpt4j.data), else ../shared/data beside the project (see DataDir). */
+Path DATA = DataDir.resolve();
 
 /** A fact the notebook teaches; a broken library fails here (the notebook runner treats it as an error). */
 void check(boolean fact, String what) {

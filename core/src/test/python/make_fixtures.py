@@ -3,7 +3,8 @@
 
 Run from the project root, after `mvn -q -DskipTests install` (it first has Java write a model folder):
     apt-get install -y python3-torch libopenblas0-openmp
-    /usr/bin/python3 core/src/test/python/make_fixtures.py
+    /usr/bin/python3 core/src/test/python/make_fixtures.py              # every fixture
+    /usr/bin/python3 core/src/test/python/make_fixtures.py float16      # only some: java torch adamw adamw_eps float16
 
 What it writes under core/src/test/resources/parity/:
   java-tied/      config.json + model.safetensors written by gpt4j (tied head, bias, dropout 0); this script
@@ -11,6 +12,10 @@ What it writes under core/src/test/resources/parity/:
   torch-separate/ a model initialised here with a separate LM head, written in Hugging Face GPT-2 naming
                   (config.json + model.safetensors) with its expected.json; gpt4j must load it and agree.
   adamw.json      torch.optim.AdamW trajectories over a few steps (decayed and non-decayed groups).
+  adamw-eps.json  the same where eps decides the update (zero and tiny gradients from the first step).
+  float16-from-float32.u16le.gz, float16-to-float32.u32le.gz
+                  numpy's float32 -> float16 rounding of 317,440 chosen floats, and its float16 -> float32 of every
+                  half (see float16() for the inputs, which Float16Test builds the same way).
 """
 import json, math, os, struct, subprocess, sys
 import torch
@@ -157,9 +162,92 @@ def adamw():
               open(os.path.join(OUT, "adamw.json"), "w"), indent=1)
 
 
+def adamw_eps():
+    """AdamW where eps decides the update: gradients of 0 and of 1e-10 .. 1e-3 from the first step on (one element
+    stays 0 for three steps, then turns tiny), so that sqrt(v_hat) is of eps's size or below it. Checked here in
+    numpy: eps inside the square root, eps = 1e-6 or no eps each move some parameter by more than 1% (relative),
+    while the float32 and float64 recomputations of torch's rule agree with torch to 2e-7."""
+    import numpy as np
+    gen = torch.Generator().manual_seed(5)
+    scales = torch.tensor([0, 0, 1e-10, 1e-9, 3e-9, 1e-8, 3e-8, 1e-7, 1e-6, 1e-5, 1e-3, 1.0])
+    n = len(scales)
+    p0 = torch.randn(n, generator=gen)
+    decay = [1 if i % 2 == 0 else 0 for i in range(n)]
+    di, ni = [i for i in range(n) if decay[i]], [i for i in range(n) if not decay[i]]
+    pd, pn = torch.nn.Parameter(p0[di].clone()), torch.nn.Parameter(p0[ni].clone())
+    lr, wd, eps = 0.01, 0.1, 1e-8
+    opt = torch.optim.AdamW([{"params": [pd], "weight_decay": wd}, {"params": [pn], "weight_decay": 0.0}],
+                            lr=lr, betas=(0.9, 0.999), eps=eps)
+    grads, after = [], []
+    for step in range(6):
+        g = torch.randn(n, generator=gen) * scales
+        if step >= 3:
+            g[1] = 1e-9 * torch.randn(1, generator=gen).item()
+        pd.grad, pn.grad = g[di].clone(), g[ni].clone()
+        opt.step()
+        grads.append(g.tolist())
+        full = torch.empty(n)
+        full[di], full[ni] = pd.detach(), pn.detach()
+        after.append(full.tolist())
+
+    def recompute(variant, dtype):
+        p, mask = np.array(p0.tolist(), dtype=dtype), np.array(decay, dtype=dtype)
+        m, v, out = np.zeros_like(p), np.zeros_like(p), []
+        with np.errstate(all="ignore"):
+            for t, g in enumerate(grads, 1):
+                g = np.array(g, dtype=dtype)
+                m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+                p = p - p * mask * (lr * wd)
+                vh = v / (1 - 0.999 ** t)
+                d = {"torch": np.sqrt(vh) + eps, "inside": np.sqrt(vh + eps), "1e-6": np.sqrt(vh) + 1e-6, "none": np.sqrt(vh)}[variant]
+                p = (p - lr / (1 - 0.9 ** t) * m / d).astype(dtype)
+                out.append(p)
+        err = max(np.nan_to_num(np.abs(a - np.array(e)) / np.maximum(1, np.abs(np.array(e))), nan=np.inf).max() for a, e in zip(out, after))
+        return err
+
+    for dtype in (np.float32, np.float64):
+        assert recompute("torch", dtype) < 2e-7, recompute("torch", dtype)
+        for broken in ("inside", "1e-6", "none"):
+            assert recompute(broken, dtype) > 1e-2, (broken, recompute(broken, dtype))
+    json.dump({"lr": lr, "weight_decay": wd, "betas": [0.9, 0.999], "eps": eps, "initial": p0.tolist(),
+               "decay_mask": decay, "grads": grads, "params_after_each_step": after},
+              open(os.path.join(OUT, "adamw-eps.json"), "w"), indent=1)
+
+
+def float16():
+    """numpy's IEEE half conversions (round to nearest, ties to even), checked against torch's on the same inputs.
+
+    Inputs, in this order: for the sign + then - (the negation of every + input), for every finite half h >= 0
+    (0x0000 .. 0x7BFF) with value f and next half value g (65536 after 65504), mid = (f + g) / 2 (exact in float32):
+    f, nextUp(f), nextDown(mid), mid, nextUp(mid) -- each float32. Output: the half bits of each, uint16 little-endian.
+    The second file holds the float32 bits of every half 0x0000 .. 0xFFFF (NaN payloads kept), uint32 little-endian."""
+    import gzip
+    import numpy as np
+    h = np.arange(0x7C00, dtype=np.uint16)
+    f = h.view(np.float16).astype(np.float32)
+    g = np.append(f[1:], np.float32(65536.0)).astype(np.float32)
+    mid = ((f + g) / np.float32(2)).astype(np.float32)
+    assert np.all(mid.astype(np.float64) == (f.astype(np.float64) + g.astype(np.float64)) / 2), "a midpoint is not exact"
+    up = lambda x: np.nextafter(x, np.float32(np.inf)).astype(np.float32)
+    down = lambda x: np.nextafter(x, np.float32(-np.inf)).astype(np.float32)
+    pos = np.stack([f, up(f), down(mid), mid, up(mid)], axis=1).reshape(-1)
+    inputs = np.concatenate([pos, -pos]).astype(np.float32)
+    with np.errstate(over="ignore"):
+        halves = inputs.astype(np.float16).view(np.uint16)
+    by_torch = torch.from_numpy(inputs.copy()).to(torch.float16).view(torch.int16).numpy().view(np.uint16)
+    assert np.array_equal(halves, by_torch), "numpy and torch round differently"
+    with gzip.GzipFile(os.path.join(OUT, "float16-from-float32.u16le.gz"), "wb", mtime=0) as out:
+        out.write(halves.astype("<u2").tobytes())
+    every = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32).view(np.uint32)
+    with gzip.GzipFile(os.path.join(OUT, "float16-to-float32.u32le.gz"), "wb", mtime=0) as out:
+        out.write(every.astype("<u4").tobytes())
+    print("float16:", len(inputs), "roundings, numpy", np.__version__)
+
+
+PARTS = {"java": java_written, "torch": torch_written, "adamw": adamw, "adamw_eps": adamw_eps, "float16": float16}
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    java_written()
-    torch_written()
-    adamw()
+    for name in sys.argv[1:] or list(PARTS):
+        PARTS[name]()
     print("torch", torch.__version__)

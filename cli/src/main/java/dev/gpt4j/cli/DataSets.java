@@ -1,5 +1,6 @@
 package dev.gpt4j.cli;
 
+import dev.gpt4j.data.DataDir;
 import dev.gpt4j.data.Spider;
 import dev.gpt4j.data.SpiderExample;
 import dev.gpt4j.data.WikiSql;
@@ -22,17 +23,13 @@ final class DataSets {
     }
 
     /**
-     * The data folder of a dataset: {@code --data} when given, else {@code ../shared/data/<dataset>} beside the
-     * project root (the launcher passes {@code gpt4j.home}), else relative to the working folder.
+     * The data folder of a dataset: {@code --data} when given, else {@code <dataset>} in the data folder
+     * ({@link DataDir}: {@code -Dgpt4j.data}, {@code GPT4J_DATA}, or {@code ../shared/data} beside the project root).
      */
     static Path folder(String dataset, Path given) {
-        Path dir = given;
-        if (dir == null) {
-            String home = System.getProperty("gpt4j.home");
-            dir = (home != null ? Path.of(home) : Path.of("")).resolve("../shared/data").resolve(dataset).normalize();
-        }
+        Path dir = given != null ? given : DataDir.resolve().resolve(dataset);
         if (!Files.isDirectory(dir)) {
-            throw new CliException("no " + dataset + " folder at " + dir + " (give one with --data DIR)");
+            throw new CliException("no " + dataset + " folder at " + dir + " (give one with --data DIR, or set " + DataDir.ENV + ")");
         }
         return dir;
     }

@@ -36,6 +36,7 @@ class CliTest {
 
     @Test
     void tokenizeThenDetokenize() {
+        TestData.dir("gpt2/vocab.json", "gpt2/merges.txt");
         String input = "\"How many singers are there?\"\n\"a<|endoftext|>b\"\n\"\"\n\"é😀\\n\"\n";
         assertEquals(0, run(input, "tokenize", "--vocab", GPT2.toString()), err);
         String[] lines = out.split("\n");
@@ -51,6 +52,7 @@ class CliTest {
 
     @Test
     void specialTokenPolicies() {
+        TestData.dir("gpt2/vocab.json", "gpt2/merges.txt");
         assertEquals(0, run("\"a<|endoftext|>\"\n", "tokenize", "--vocab", GPT2.toString(), "--special", "plain"));
         assertFalse(out.contains("50256"), out);
         assertEquals(1, run("\"ok\"\n\"a<|endoftext|>\"\n", "tokenize", "--vocab", GPT2.toString(), "--special", "refuse"));
@@ -63,6 +65,7 @@ class CliTest {
 
     @Test
     void badInputNamesTheLine() {
+        TestData.dir("gpt2/vocab.json", "gpt2/merges.txt");
         assertEquals(1, run("\"x\"\n42\n", "tokenize", "--vocab", GPT2.toString()));
         assertTrue(err.contains("line 2: expected a JSON string"), err);
         assertEquals(1, run("[1,2]\n[3, 50257]\n", "detokenize", "--vocab", GPT2.toString()));
@@ -78,7 +81,7 @@ class CliTest {
     @Test
     void trainTokenizer(@TempDir Path dir) throws Exception {
         Path corpus = dir.resolve("c.txt");
-        Files.writeString(corpus, Files.readString(GPT2.resolveSibling("text/the-verdict.txt")));
+        Files.writeString(corpus, Files.readString(TestData.dir("text/the-verdict.txt").resolve("text/the-verdict.txt")));
         assertEquals(0, run("", "train-tokenizer", "--input", corpus.toString(), "--vocab-size", "600",
                 "--special", "<|endoftext|>,<|sql|>", "--out", dir.resolve("tok").toString()), err);
         assertTrue(out.startsWith("trained 600 ids (342 merges"), out);

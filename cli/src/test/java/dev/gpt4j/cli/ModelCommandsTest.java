@@ -3,6 +3,9 @@ package dev.gpt4j.cli;
 import dev.gpt4j.core.GptConfig;
 import dev.gpt4j.core.GptModel;
 import dev.gpt4j.data.PromptFormat;
+import dev.gpt4j.inference.Generation;
+import dev.gpt4j.inference.GenerationOptions;
+import dev.gpt4j.inference.Generator;
 import dev.gpt4j.tokenizer.BpeTokenizer;
 import dev.gpt4j.tokenizer.BpeTrainer;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,11 +47,28 @@ class ModelCommandsTest {
         return rc;
     }
 
+    /**
+     * generate --stats reports 12 new tokens and the MAX_TOKENS stop reason, and what it prints is what the library's
+     * generator gives for the same model, prompt and sampling options: 12 tokens whose text is the printed line.
+     */
     @Test
     void generateIsSeededAndStopsAtMaxTokens() {
         assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "SELECT", "--max-tokens", "12", "--temperature", "1",
-                "--top-k", "20", "--seed", "3"), err);
+                "--top-k", "20", "--seed", "3", "--stats"), err);
         String first = out;
+        java.util.regex.Matcher stats = java.util.regex.Pattern.compile("(\\d+) prompt tokens, (\\d+) new tokens, (\\w+), ").matcher(err);
+        assertTrue(stats.find(), err);
+        assertEquals("12", stats.group(2), err);
+        assertEquals("MAX_TOKENS", stats.group(3), err);
+        BpeTokenizer tok = BpeTokenizer.load(model);
+        assertEquals(tok.encode("SELECT").length, Integer.parseInt(stats.group(1)), err);
+        try (GptModel m = GptModel.load(model)) {
+            Generation g = new Generator(m.eval(), tok).generate("SELECT", GenerationOptions.sampled(12, 1, 20, 1, 3));
+            assertEquals(12, g.tokens().length);
+            assertEquals(Generation.StopReason.MAX_TOKENS, g.stopReason());
+            assertEquals(g.text() + System.lineSeparator(), first);
+            assertEquals(g.text(), tok.decode(g.tokens()));
+        }
         assertEquals(0, run("generate", "--model", model.toString(), "--prompt", "SELECT", "--max-tokens", "12", "--temperature", "1",
                 "--top-k", "20", "--seed", "3"), err);
         assertEquals(first, out);
@@ -79,6 +99,7 @@ class ModelCommandsTest {
 
     @Test
     void evalEndsWithTheAccuracyLine() {
+        TestData.dir("spider", "wikisql");
         assertEquals(0, run("eval", "--model", model.toString(), "--dataset", "wikisql", "--data", DATA.resolve("wikisql").toString(),
                 "--limit", "5", "--batch-size", "2"), err);
         String[] lines = out.strip().split("\n");
@@ -143,6 +164,7 @@ class ModelCommandsTest {
      */
     @Test
     void evalWithOneConditionPerColumn() throws Exception {
+        TestData.dir("wikisql");
         String shipped = Path.of("..", "models", "gpt4j-sql").toString();
         int[] repeats = new int[2];
         for (int k = 0; k < 2; k++) {
@@ -171,15 +193,182 @@ class ModelCommandsTest {
 
     /** ask --beam N --execute DB with the shipped model: the query line, then its rows; a beam of 0 is refused. */
     @Test
-    void askWithABeamRunsOnTheDatabase() {
+    void askWithABeamRunsOnTheDatabase() throws Exception {
+        TestData.dir("spider/database/concert_singer/concert_singer.sqlite");
         Path db = DATA.resolve("spider/database/concert_singer/concert_singer.sqlite");
         String shipped = Path.of("..", "models", "gpt4j-sql").toString();
         assertEquals(0, run("ask", "--model", shipped, "--execute", db.toString(), "--beam", "3", "--max-rows", "3",
                 "How many singers do we have?"), err);
-        String[] lines = out.strip().split("\n");
-        assertTrue(lines[0].startsWith("SELECT") && lines.length > 1, out);
+        assertPrintsTheRowsOfItsQuery(out, db, 3);
         assertEquals(1, run("ask", "--model", model.toString(), "--execute", db.toString(), "--beam", "0", "q?"));
         assertTrue(err.contains("--beam must be >= 1"), err);
+    }
+
+    /** ask --execute on the example database (no data sets needed): the rows printed are those of its SQL, run here by plain JDBC. */
+    @Test
+    void askExecutePrintsExactlyTheRowsOfItsQuery() throws Exception {
+        Path db = Path.of("..", "examples", "employees.db");
+        String shipped = Path.of("..", "models", "gpt4j-sql").toString();
+        for (String q : List.of("Show me the average salary by department", "List the names of all employees", "How many projects are there?")) {
+            assertEquals(0, run("ask", "--model", shipped, "--schema", Path.of("..", "examples", "employees.sql").toString(), "--execute",
+                    db.toString(), "--max-rows", "5", q), err);
+            assertPrintsTheRowsOfItsQuery(out, db, 5);
+        }
+    }
+
+    /**
+     * {@code out} is ask --execute's: the SQL, a header of column labels, the first {@code maxRows} rows ("a | b"),
+     * then "(N rows)" or "... (N rows)"; each must be what plain JDBC gives for that SQL on {@code db}.
+     */
+    static void assertPrintsTheRowsOfItsQuery(String out, Path db, int maxRows) throws Exception {
+        List<String> lines = out.strip().lines().toList();
+        String sql = lines.get(0);
+        assertTrue(sql.startsWith("SELECT"), out);
+        List<String> header = new java.util.ArrayList<>();
+        List<String> rows = new java.util.ArrayList<>();
+        org.sqlite.SQLiteConfig ro = new org.sqlite.SQLiteConfig();
+        ro.setReadOnly(true);
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db.toAbsolutePath(), ro.toProperties());
+             java.sql.Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(sql)) {
+            int n = rs.getMetaData().getColumnCount();
+            for (int i = 1; i <= n; i++) header.add(rs.getMetaData().getColumnLabel(i));
+            while (rs.next()) {
+                List<String> cells = new java.util.ArrayList<>();
+                for (int i = 1; i <= n; i++) {
+                    Object v = rs.getObject(i);
+                    cells.add(v == null ? "NULL" : v.toString());
+                }
+                rows.add(String.join(" | ", cells));
+            }
+        }
+        List<String> expected = new java.util.ArrayList<>();
+        expected.add(sql);
+        expected.add(String.join(" | ", header));
+        expected.addAll(rows.subList(0, Math.min(maxRows, rows.size())));
+        expected.add(rows.size() > maxRows ? "... (" + rows.size() + " rows)" : "(" + rows.size() + (rows.size() == 1 ? " row)" : " rows)"));
+        assertEquals(expected, lines, "ask --execute's rows against plain JDBC");
+    }
+
+    /**
+     * eval's last line gives the count and accuracy computed independently. Spider: every item of the JSON report is
+     * executed here, gold and predicted, by plain JDBC and compared as Spider's evaluation does (same rows as a
+     * multiset, as a list when the gold orders them; columns in any order; 1 = 1.0), and the items are the first
+     * questions of dev in order. WikiSQL: the printed predictions, scored by {@code gpt4j score}, give the same count.
+     */
+    @Test
+    void evalsLastLineIsTheAccuracyComputedIndependently() throws Exception {
+        TestData.dir("spider", "wikisql");
+        String shipped = Path.of("..", "models", "gpt4j-sql").toString();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        int n = 20;
+
+        Path spiderJson = dir.resolve("spider-eval.json");
+        assertEquals(0, run("eval", "--model", shipped, "--dataset", "spider", "--data", DATA.resolve("spider").toString(), "--limit",
+                String.valueOf(n), "--constrained", "--json", spiderJson.toString()), err);
+        String last = lastLine();
+        List<String> gold = Files.readAllLines(DATA.resolve("spider/dev_gold.sql")).subList(0, n);
+        int correct = 0;
+        int i = 0;
+        for (var item : json.readTree(spiderJson.toFile()).get("items")) {
+            assertEquals(i, item.get("index").asInt());
+            assertEquals(gold.get(i), item.get("gold").asText() + "\t" + item.get("db").asText(), "item " + i + " is dev question " + i);
+            Path db = DATA.resolve("spider/database").resolve(item.get("db").asText()).resolve(item.get("db").asText() + ".sqlite");
+            boolean same = sameResult(db, item.get("gold").asText(), item.get("predicted").asText());
+            assertEquals(same, item.get("correct").asBoolean(), "item " + i + ": " + item);
+            if (same) correct++;
+            i++;
+        }
+        assertEquals(n, i);
+        assertTrue(correct > 0, "the shipped model answers some of Spider's first questions");
+        assertEquals(String.format(java.util.Locale.ROOT, "execution accuracy: %.2f%% (%d/%d)", 100.0 * correct / n, correct, n), last);
+
+        Path wikiJson = dir.resolve("wikisql-eval.json");
+        assertEquals(0, run("eval", "--model", shipped, "--dataset", "wikisql", "--data", DATA.resolve("wikisql").toString(), "--limit",
+                String.valueOf(n), "--constrained", "--values-from-question", "--json", wikiJson.toString()), err);
+        last = lastLine();
+        List<String> predictions = new java.util.ArrayList<>();
+        for (var item : json.readTree(wikiJson.toFile()).get("items")) predictions.add(item.get("predicted").asText());
+        assertEquals(n, predictions.size());
+        int all = (int) Files.lines(DATA.resolve("wikisql/dev.jsonl")).count();
+        while (predictions.size() < all) predictions.add(""); // an empty line is a wrong prediction
+        Path file = Files.write(dir.resolve("wikisql-predictions.sql"), predictions);
+        Path scored = dir.resolve("wikisql-score.json");
+        assertEquals(0, run("score", "--dataset", "wikisql", "--data", DATA.resolve("wikisql").toString(), "--predictions", file.toString(),
+                "--json", scored.toString()), err);
+        correct = 0;
+        for (var item : json.readTree(scored.toFile()).get("items")) {
+            if (item.get("index").asInt() >= n) assertFalse(item.get("correct").asBoolean());
+            else if (item.get("correct").asBoolean()) correct++;
+        }
+        assertTrue(correct > 0, "the shipped model answers some of WikiSQL's first questions");
+        assertEquals(String.format(java.util.Locale.ROOT, "logical-form accuracy: %.2f%% (%d/%d)", 100.0 * correct / n, correct, n), last);
+    }
+
+    String lastLine() {
+        String[] lines = out.strip().split("\n");
+        return lines[lines.length - 1];
+    }
+
+    /** Spider's execution match, computed here: an error or a different result is wrong. */
+    static boolean sameResult(Path db, String gold, String predicted) throws Exception {
+        List<List<String>> g = rows(db, gold), p;
+        try {
+            p = rows(db, predicted);
+        } catch (java.sql.SQLException e) {
+            return false;
+        }
+        if (g.size() != p.size() || (!g.isEmpty() && g.get(0).size() != p.get(0).size())) return false;
+        boolean ordered = gold.toLowerCase(java.util.Locale.ROOT).contains("order by");
+        int cols = g.isEmpty() ? 0 : g.get(0).size();
+        for (List<Integer> perm : permutations(cols)) {
+            List<List<String>> q = new java.util.ArrayList<>();
+            for (List<String> r : p) {
+                List<String> row = new java.util.ArrayList<>();
+                for (int c : perm) row.add(r.get(c));
+                q.add(row);
+            }
+            if (ordered ? g.equals(q) : sorted(g).equals(sorted(q))) return true;
+        }
+        return cols == 0;
+    }
+
+    static List<List<String>> sorted(List<List<String>> rows) {
+        List<List<String>> out = new java.util.ArrayList<>(rows);
+        out.sort(java.util.Comparator.comparing(Object::toString));
+        return out;
+    }
+
+    static List<List<Integer>> permutations(int n) {
+        if (n == 0) return List.of(List.of());
+        List<List<Integer>> out = new java.util.ArrayList<>();
+        for (List<Integer> p : permutations(n - 1)) {
+            for (int at = 0; at <= p.size(); at++) {
+                List<Integer> q = new java.util.ArrayList<>(p);
+                q.add(at, n - 1);
+                out.add(q);
+            }
+        }
+        return out;
+    }
+
+    /** The rows of {@code sql} on {@code db} (read-only), numbers as doubles so that 1 = 1.0. */
+    static List<List<String>> rows(Path db, String sql) throws java.sql.SQLException {
+        org.sqlite.SQLiteConfig ro = new org.sqlite.SQLiteConfig();
+        ro.setReadOnly(true);
+        List<List<String>> out = new java.util.ArrayList<>();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db.toAbsolutePath(), ro.toProperties());
+             java.sql.Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(sql)) {
+            int n = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                List<String> row = new java.util.ArrayList<>();
+                for (int i = 1; i <= n; i++) {
+                    Object v = rs.getObject(i);
+                    row.add(v instanceof Number x ? "n" + x.doubleValue() : v == null ? "null" : "s" + v);
+                }
+                out.add(row);
+            }
+        }
+        return out;
     }
 
     @Test

@@ -33,11 +33,14 @@ class NotebooksIT {
         return books.stream().map(nb -> DynamicTest.dynamicTest(nb.getFileName().toString(), () -> run(nb)));
     }
 
+    /** A notebook that reads the data sets (it names startup.jsh's DATA) skips without them, as the unit tests do. */
     static void run(Path notebook) throws Exception {
+        Path data = Files.readString(notebook).contains("DATA") ? TestData.dir() : null;
         Path log = Files.createTempFile("notebook", ".log");
         ProcessBuilder pb = new ProcessBuilder("bash", ROOT.resolve("notebooks/jshell.sh").toString(), notebook.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        if (data != null) pb.environment().put("GPT4J_DATA", data.toString()); // the folder checked here is the one it reads
         long t0 = System.nanoTime();
         Process p = pb.start();
         boolean done = p.waitFor(150, TimeUnit.SECONDS);

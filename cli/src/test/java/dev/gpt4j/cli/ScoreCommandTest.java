@@ -34,6 +34,7 @@ class ScoreCommandTest {
 
     @Test
     void spiderGoldFileScoresFullMarksAndWritesAReport(@TempDir Path tmp) throws Exception {
+        TestData.dir("spider");
         Path report = tmp.resolve("r.json");
         assertEquals(0, run("score", "--dataset", "spider", "--data", DATA.resolve("spider").toString(), "--split", "dev",
                 "--predictions", DATA.resolve("spider/dev_gold.sql").toString(), "--json", report.toString()), err);
@@ -44,6 +45,7 @@ class ScoreCommandTest {
 
     @Test
     void wikisqlGoldRoundTripAndABrokenFile(@TempDir Path tmp) throws Exception {
+        TestData.dir("wikisql");
         Path gold = tmp.resolve("gold.sql");
         String data = DATA.resolve("wikisql").toString();
         assertEquals(0, run("gold", "--dataset", "wikisql", "--data", data, "--out", gold.toString()), err);
@@ -67,6 +69,7 @@ class ScoreCommandTest {
 
     @Test
     void badArgumentsAreOneLineErrors(@TempDir Path tmp) throws Exception {
+        TestData.dir("spider");
         Path p = tmp.resolve("p.sql");
         Files.writeString(p, "SELECT 1\n");
         assertEquals(1, run("score", "--dataset", "sqlnet", "--predictions", p.toString()));

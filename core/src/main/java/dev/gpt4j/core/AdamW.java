@@ -37,6 +37,9 @@ public final class AdamW {
         if (params.length() != grads.length() || params.length() != decayMask.length()) {
             throw new IllegalArgumentException("params, grads and mask lengths differ");
         }
+        if (compute == Compute.JAVA && (params.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT || !Compute.cpuBackend())) {
+            throw new IllegalArgumentException("the Java AdamW kernel needs float32 arrays on the CPU backend, got " + params.dataType());
+        }
         this.params = params;
         this.grads = grads;
         this.mask = decayMask;

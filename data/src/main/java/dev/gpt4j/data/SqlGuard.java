@@ -24,8 +24,11 @@ public final class SqlGuard {
     private static final Set<String> QUERY_STARTS = Set.of("SELECT", "WITH", "VALUES");
     private static final Pattern FORBIDDEN_WORD = Pattern.compile(
             "(?i)\\b(INTO|PRAGMA|ATTACH|DETACH|INSERT|UPDATE|DELETE|DROP|ALTER|CREATE|VACUUM|REINDEX)\\b");
+    /** SQLite's functions that load code or touch files (the last five come with the sqlite3 shell, not sqlite-jdbc). */
+    private static final List<String> FORBIDDEN_FUNCTIONS = List.of("load_extension", "fts3_tokenizer", "readfile", "writefile", "edit",
+            "zipfile", "sqlar_compress", "sqlar_uncompress");
     private static final Pattern FORBIDDEN_FUNCTION = Pattern.compile(
-            "(?i)\\b(load_extension|readfile|writefile|edit|fts3_tokenizer|zipfile|sqlar_compress|sqlar_uncompress)\\s*\\(");
+            "(?i)\\b(" + String.join("|", FORBIDDEN_FUNCTIONS) + ")\\s*\\(");
 
     /** Whether {@code sql} parses as one statement (safe or not), with SQLite-style quoting. */
     public static boolean parses(String sql) {
@@ -76,7 +79,11 @@ public final class SqlGuard {
         return SqlCheck.allow(stmt.endsWith(";") ? stmt.substring(0, stmt.length() - 1).strip() : stmt);
     }
 
-    /** The statement with comments removed and every string literal and quoted identifier emptied. */
+    /**
+     * The statement with comments removed and every string literal and quoted identifier emptied, except that a
+     * quoted identifier naming a forbidden function stays as that bare name: SQLite calls {@code "load_extension"(...)},
+     * {@code [load_extension](...)} and {@code `load_extension`(...)} as it calls {@code load_extension(...)}.
+     */
     static String codeOnly(String sql) {
         String s = SqlText.withoutComments(sql);
         StringBuilder sb = new StringBuilder(s.length());
@@ -84,7 +91,9 @@ public final class SqlGuard {
         while (i < s.length()) {
             int j = SqlText.skipToken(s, i);
             if (j > i) {
-                sb.append(" x ");
+                char q = s.charAt(i);
+                String name = q == '"' || q == '`' || q == '[' ? s.substring(i + 1, Math.max(i + 1, j - 1)).toLowerCase(Locale.ROOT) : "";
+                sb.append(FORBIDDEN_FUNCTIONS.contains(name) ? " " + name + " " : " x ");
                 i = j;
             } else {
                 sb.append(s.charAt(i++));

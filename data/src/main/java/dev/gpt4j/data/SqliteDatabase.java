@@ -21,9 +21,10 @@ import org.sqlite.SQLiteLimits;
 import org.sqlite.SQLiteOpenMode;
 
 /**
- * A SQLite database opened read-only (open mode, {@code query_only}, and the file marked immutable), with a
- * time-out per query (the statement is interrupted), a row limit and a byte limit. {@link #query(String)} runs
- * trusted SQL; {@link #queryUntrusted(String)} first passes it through {@link SqlGuard}.
+ * A SQLite database opened read-only (open mode, {@code query_only}, the file marked immutable, and no database may
+ * be attached, so that VACUUM INTO cannot write a copy elsewhere), with a time-out per query (the statement is
+ * interrupted), a row limit and a byte limit. {@link #query(String)} runs trusted SQL; {@link #queryUntrusted(String)}
+ * first passes it through {@link SqlGuard}.
  *
  * <p>The byte limit bounds memory, which the row limit alone does not: SQLite's own limit on the length of one string
  * or blob ({@code SQLITE_LIMIT_LENGTH}, 1 GB by default, so that {@code SELECT randomblob(1000000000)} returned a 1 GB
@@ -85,6 +86,7 @@ public final class SqliteDatabase implements AutoCloseable {
         try {
             String uri = "jdbc:sqlite:" + file.toAbsolutePath().toUri() + "?mode=ro&immutable=1";
             Connection c = config.createConnection(uri);
+            noAttachedDatabases(c);
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA query_only = 1");
             }
@@ -114,6 +116,7 @@ public final class SqliteDatabase implements AutoCloseable {
         try {
             c = config.createConnection("jdbc:sqlite::memory:");
             load.load(c);
+            noAttachedDatabases(c);
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA query_only = 1");
             }
@@ -141,6 +144,14 @@ public final class SqliteDatabase implements AutoCloseable {
     /** Lowers SQLite's limit on one string or blob (1 GB by default) to {@code maxBytes}. */
     private static void limitLength(Connection c, long maxBytes) throws SQLException {
         c.unwrap(SQLiteConnection.class).setLimit(SQLiteLimits.SQLITE_LIMIT_LENGTH, (int) Math.min(maxBytes, 1_000_000_000L));
+    }
+
+    /**
+     * No database may be attached to {@code c}: neither ATTACH nor VACUUM INTO (which attaches its target) can create
+     * or write a file, even after {@code PRAGMA query_only = 0} (the read-only open protects only the database's own file).
+     */
+    private static void noAttachedDatabases(Connection c) throws SQLException {
+        c.unwrap(SQLiteConnection.class).setLimit(SQLiteLimits.SQLITE_LIMIT_ATTACHED, 0);
     }
 
     public Path file() {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class CorporaTest {
     @Test
     void trainingMaterialComesFromTrainingSplitsOnly() {
-        Path data = TestData.dir();
+        Path data = TestData.dir("spider", "wikisql", "text/the-verdict.txt");
         List<TextToSqlExample> pairs = Corpora.fineTuning(data);
         assertEquals(56_325 + 8_659, pairs.size());
         Set<String> devDbs = new HashSet<>();

@@ -106,7 +106,7 @@ class SchemaDrillsTest {
 
     @Test
     void spiderTrainDrillsRunOnTheirDatabasesAndLeaveDevOut() {
-        Spider spider = Spider.open(TestData.dir().resolve("spider"));
+        Spider spider = Spider.open(TestData.dir("spider").resolve("spider"));
         List<TextToSqlExample> drills = new java.util.ArrayList<>(SchemaDrills.fromSpiderTrain(spider));
         int basic = drills.size();
         drills.addAll(SchemaDrills.fromSpiderTrain(spider, true));

@@ -133,7 +133,7 @@ class SpiderTest {
     /** The real dev set: Spider's published level counts, and gold against itself is 100% wherever the database exists. */
     @Test
     void realDevSetHardnessAndGoldAgainstGold() {
-        Spider s = Spider.open(TestData.dir().resolve("spider"));
+        Spider s = Spider.open(TestData.dir("spider").resolve("spider"));
         List<SpiderExample> dev = s.examples("dev");
         Map<Hardness, Integer> levels = new EnumMap<>(Hardness.class);
         dev.forEach(e -> levels.merge(e.hardness(), 1, Integer::sum));

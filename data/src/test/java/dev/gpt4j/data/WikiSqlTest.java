@@ -123,7 +123,7 @@ class WikiSqlTest {
     /** All of the real dev set: gold SQL rendered and read back scores 100%. */
     @Test
     void realDevGoldAgainstGold() {
-        WikiSql w = WikiSql.open(TestData.dir().resolve("wikisql"));
+        WikiSql w = WikiSql.open(TestData.dir("wikisql").resolve("wikisql"));
         WikiSql.Loaded dev = w.examples("dev");
         assertEquals(8421, dev.examples().size());
         List<String> gold = WikiSqlScorer.goldSql(dev.examples(), w.tables("dev"));

@@ -114,7 +114,7 @@ class TextToSqlTest {
     @Test
     void aFallbackBeamAnswersWhereGreedyFoundNoCompleteQuery() {
         Path shipped = Path.of("..", "models", "gpt4j-sql"); // tests run in the module's folder
-        Spider spider = Spider.open(Fixtures.dataDir().resolve("spider"));
+        Spider spider = Spider.open(Fixtures.dataDir("spider").resolve("spider"));
         List<SpiderExample> ex = spider.examples("dev").subList(0, 40);
         List<Schema> schemas = ex.stream().map(e -> spider.schema(e.dbId())).toList();
         List<String> questions = ex.stream().map(SpiderExample::question).toList();

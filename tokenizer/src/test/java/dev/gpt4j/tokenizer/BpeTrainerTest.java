@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class BpeTrainerTest {
 
     static String verdict() throws Exception {
-        return Files.readString(TestData.dir().resolve("text/the-verdict.txt"));
+        return Files.readString(TestData.dir("text/the-verdict.txt").resolve("text/the-verdict.txt"));
     }
 
     /** The textbook algorithm: recount every pair before every merge. The incremental trainer must agree. */

@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -37,6 +38,12 @@ public final class Checkpoints {
 
     /** What the trainer needs besides weights and moments to continue exactly. */
     public record State(long step, long tokens, double bestMetric, long bestStep, String metric) {}
+
+    /**
+     * Called with the temporary folder of a checkpoint once every file is written in it, just before it is renamed
+     * into place. Nothing by default; a test pauses a training JVM here to kill it in the middle of writing one.
+     */
+    static volatile Consumer<Path> beforeRename = tmp -> { };
 
     private final Path root;
 
@@ -67,6 +74,7 @@ public final class Checkpoints {
                     SafeTensors.write(tmp.resolve(OPTIMIZER), t, Map.of("step", Long.toString(opt.stepCount())), "F32");
                 }
                 if (state != null) AtomicFiles.write(tmp.resolve(STATE), o -> JSON.writeValue(o, state));
+                beforeRename.accept(tmp);
                 Path old = null;
                 if (Files.exists(dir)) { // replacing (e.g. best/): move the old one aside first, never lose both
                     old = dir.resolveSibling(".old-" + dir.getFileName() + "-" + System.nanoTime());

@@ -8,6 +8,7 @@ import dev.gpt4j.core.LoraConfig;
 import dev.gpt4j.core.Parameters;
 import dev.gpt4j.core.quant.QuantType;
 import dev.gpt4j.data.Corpora;
+import dev.gpt4j.data.DataDir;
 import dev.gpt4j.data.PromptFormat;
 import dev.gpt4j.data.SchemaDrills;
 import dev.gpt4j.data.ScoreReport;
@@ -357,11 +358,9 @@ public final class Trainer {
         throw new IllegalArgumentException("config key 'corpus': " + c + " is neither a file nor a folder");
     }
 
+    /** The data folder when the config gives none ({@link DataDir}: -Dgpt4j.data, GPT4J_DATA, or ../shared/data). */
     static String defaultData() {
-        String home = System.getProperty("gpt4j.home");
-        String data = System.getProperty("gpt4j.data");
-        if (data != null) return data;
-        return home != null ? Path.of(home).resolve("../shared/data").normalize().toString() : "../shared/data";
+        return DataDir.resolve().toString();
     }
 
     /**

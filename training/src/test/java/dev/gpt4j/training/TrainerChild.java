@@ -11,7 +11,28 @@ import java.util.Map;
 public final class TrainerChild {
     private TrainerChild() {}
 
+    /**
+     * With {@code -Dgpt4j.test.pauseBeforeRename=step-000030}, the JVM stops for good just before that checkpoint's
+     * temporary folder (complete by then) would be renamed into place, after printing {@code PAUSED <folder>}: the
+     * test then kills it in the middle of writing the checkpoint.
+     */
     public static void main(String[] args) {
+        String pause = System.getProperty("gpt4j.test.pauseBeforeRename");
+        if (pause != null) {
+            Checkpoints.beforeRename = tmp -> {
+                String name = tmp.getFileName().toString();
+                if (!name.startsWith(".tmp-" + pause) && !name.equals(pause)) return; // (the latter: a writer that skips the temporary folder)
+                System.out.println("PAUSED " + tmp);
+                System.out.flush();
+                while (true) {
+                    try {
+                        Thread.sleep(60_000);
+                    } catch (InterruptedException e) {
+                        // keep waiting for the kill
+                    }
+                }
+            };
+        }
         Map<String, Object> values = TrainConfig.defaults();
         boolean resume = false;
         for (String a : args) {

@@ -1,8 +1,10 @@
 package dev.gpt4j.training;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gpt4j.core.AdamW;
 import dev.gpt4j.core.GptConfig;
 import dev.gpt4j.core.GptModel;
+import dev.gpt4j.core.SafeTensors;
 import dev.gpt4j.data.Corpora;
 import dev.gpt4j.data.PromptFormat;
 import dev.gpt4j.data.TextToSqlExample;
@@ -33,8 +35,14 @@ class TrainerTest {
 
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
 
-    /** A small pretraining run on the-verdict: V 512, T 32, C 48, 2 layers. */
+    /** A small pretraining run on the-verdict: V 512, T 32, C 48, 2 layers (the test skips without the data sets). */
     static Map<String, Object> pretrain(Path out, int steps) {
+        TestData.dir("text/the-verdict.txt");
+        return config(out, steps);
+    }
+
+    /** {@link #pretrain}'s settings, for a test that stops before reading the corpus. */
+    static Map<String, Object> config(Path out, int steps) {
         Map<String, Object> m = new HashMap<>();
         m.put("mode", "pretrain");
         m.put("out", out.toString());
@@ -112,17 +120,163 @@ class TrainerTest {
         assertFalse(text.contains("Infinity"), text);
     }
 
+    /** Shared by the resume tests. */
+    @TempDir
+    static Path shared;
+    private static Path whole40;
+
+    /** {@link #pretrain} for 40 steps, keeping the last 5 checkpoints (so that step 20's stays to compare with). */
+    static Map<String, Object> resumable(Path out) {
+        Map<String, Object> m = pretrain(out, 40);
+        m.put("keep_last", 5);
+        return m;
+    }
+
+    /** The unbroken run of {@link #resumable} that the resume tests compare with, trained once. */
+    static synchronized Path whole40() {
+        if (whole40 == null) {
+            Path out = shared.resolve("whole");
+            new Trainer(TrainConfig.of(resumable(out)), QUIET).run(false);
+            whole40 = out;
+        }
+        return whole40;
+    }
+
+    /** Resumes the run of {@code cfg}; returns what it printed. */
+    static String resume(Map<String, Object> cfg) {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        new Trainer(TrainConfig.of(cfg), new PrintStream(log, true, StandardCharsets.UTF_8)).progressBar(false).run(true);
+        return log.toString(StandardCharsets.UTF_8);
+    }
+
+    /** The step of the first progress line ({@code step 25/40 | loss ...}) a run printed. */
+    static int firstLoggedStep(String log) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^step (\\d+)/").matcher(log);
+        assertTrue(m.find(), log);
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** The metrics lines (as written) of steps up to {@code step}. */
+    static List<String> rowsUpTo(Path metrics, long step) throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(metrics)) if (json.readTree(line).get("step").asLong() <= step) out.add(line);
+        return out;
+    }
+
+    /**
+     * Stopped after 27 steps (its last checkpoint is step 20's) and resumed, a run ends with the unbroken run's
+     * weights and metrics. And it did resume, rather than train again from step 0 to the same result (batches and
+     * dropout are functions of (seed, step), so it would): it says it resumed from step 20's checkpoint, its first
+     * progress line is step 25's (one every 5), and the metrics rows of steps 1-20 are the first run's (their
+     * tokens_per_s is a measured time: a second run writes other values).
+     */
     @Test
     void resumingGivesTheSameRunBitForBit(@TempDir Path dir) throws Exception {
-        Path whole = dir.resolve("whole"), split = dir.resolve("split");
-        new Trainer(TrainConfig.of(pretrain(whole, 40)), QUIET).run(false);
-        Trainer.Result partial = new Trainer(TrainConfig.of(pretrain(split, 40)), QUIET).stopAfter(27).run(false);
+        Path whole = whole40(), split = dir.resolve("split");
+        Trainer.Result partial = new Trainer(TrainConfig.of(resumable(split)), QUIET).stopAfter(27).run(false);
         assertEquals(27, partial.steps());
-        assertEquals("step-000020", new Checkpoints(split.resolve("checkpoints")).latest().orElseThrow().getFileName().toString());
-        Trainer.Result resumed = new Trainer(TrainConfig.of(pretrain(split, 40)), QUIET).run(true);
-        assertEquals(40, resumed.steps());
+        Path from = split.resolve("checkpoints/step-000020");
+        assertEquals(from, new Checkpoints(split.resolve("checkpoints")).latest().orElseThrow());
+        List<String> firstRun = rowsUpTo(split.resolve("metrics.jsonl"), 20);
+        assertEquals(4, firstRun.size());
+        String log = resume(resumable(split));
+        assertTrue(log.contains("resumed from " + from + " at step 20"), log);
+        assertEquals(25, firstLoggedStep(log), "resumed at step 20, the first progress line is step 25's:\n" + log);
+        assertEquals(firstRun, rowsUpTo(split.resolve("metrics.jsonl"), 20), "the rows before the checkpoint are the first run's");
         assertArrayEquals(weights(whole.resolve("model")), weights(split.resolve("model")));
         assertEquals(curve(whole.resolve("metrics.jsonl")), curve(split.resolve("metrics.jsonl")));
+    }
+
+    /**
+     * The AdamW moments come from the checkpoint: halving the first and quadrupling the second moments in step 20's
+     * optimizer.safetensors makes the resumed run end with other weights than the unbroken run.
+     */
+    @Test
+    void resumingUsesTheCheckpointsAdamWMoments(@TempDir Path dir) throws Exception {
+        Path whole = whole40(), run = dir.resolve("altered");
+        assertEquals(20, new Trainer(TrainConfig.of(resumable(run)), QUIET).stopAfter(20).run(false).steps());
+        Path ck = run.resolve("checkpoints/step-000020");
+        try (GptModel m = GptModel.load(ck)) {
+            AdamW opt = new AdamW(m.params(), 0.1);
+            Checkpoints.restoreOptimizer(ck, opt);
+            assertEquals(20, opt.stepCount());
+            assertTrue(opt.secondMoment().sumNumber().doubleValue() > 0);
+            Map<String, org.nd4j.linalg.api.ndarray.INDArray> t = new java.util.LinkedHashMap<>();
+            t.put("m", opt.firstMoment().mul(0.5));
+            t.put("v", opt.secondMoment().mul(4));
+            SafeTensors.write(ck.resolve(Checkpoints.OPTIMIZER), t, Map.of("step", "20"), "F32");
+        }
+        String log = resume(resumable(run));
+        assertTrue(log.contains("resumed from " + ck + " at step 20"), log);
+        float[] a = weights(whole.resolve("model")), b = weights(run.resolve("model"));
+        int differ = 0;
+        for (int i = 0; i < a.length; i++) if (a[i] != b[i]) differ++;
+        assertTrue(differ > a.length / 2, differ + " of " + a.length + " weights differ from the unbroken run's");
+    }
+
+    /**
+     * A training JVM killed with SIGKILL while it writes a checkpoint (paused by a hook after the checkpoint's files
+     * are complete in their temporary folder and before the rename): no step-000030 appears, step 20's checkpoint is
+     * intact (its files unchanged, its weights and moments the unbroken run's), the resumed run starts from it, removes
+     * the half-written folder and ends where the unbroken run ends.
+     */
+    @Test
+    void killedWhileWritingACheckpointResumesFromThePreviousOne(@TempDir Path dir) throws Exception {
+        Path whole = whole40(), killed = dir.resolve("killed");
+        Map<String, Object> cfg = resumable(killed);
+        Path childLog = dir.resolve("child.log");
+        Process p = child(cfg, childLog, Map.of(), "-Dgpt4j.test.pauseBeforeRename=step-000030");
+        Checkpoints ck = new Checkpoints(killed.resolve("checkpoints"));
+        Path tmp;
+        Map<String, String> before;
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+            String out = "";
+            while (!out.contains("PAUSED ") && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                out = Files.exists(childLog) ? Files.readString(childLog) : "";
+            }
+            assertTrue(out.contains("PAUSED "), "the child did not reach the checkpoint of step 30:\n" + out);
+            tmp = Path.of(out.substring(out.indexOf("PAUSED ") + 7).lines().findFirst().orElseThrow().strip());
+            for (String f : List.of("model.safetensors", "optimizer.safetensors", "trainer.json")) {
+                assertTrue(Files.isRegularFile(tmp.resolve(f)), "written but not yet renamed: " + tmp.resolve(f));
+            }
+            assertEquals(List.of("step-000010", "step-000020"), ck.list().stream().map(q -> q.getFileName().toString()).toList());
+            before = digests(killed.resolve("checkpoints/step-000020"));
+        } finally {
+            p.destroyForcibly(); // SIGKILL on Unix
+            p.waitFor();
+        }
+        assertNotEquals(0, p.exitValue());
+        assertTrue(Files.isDirectory(tmp), "the half-written checkpoint is still there");
+        assertFalse(Files.exists(killed.resolve("checkpoints/step-000030")));
+        Path previous = killed.resolve("checkpoints/step-000020");
+        assertEquals(previous, ck.latest().orElseThrow());
+        assertEquals(before, digests(previous));
+        assertArrayEquals(weights(whole.resolve("checkpoints/step-000020")), weights(previous));
+        assertArrayEquals(Files.readAllBytes(whole.resolve("checkpoints/step-000020/optimizer.safetensors")),
+                Files.readAllBytes(previous.resolve("optimizer.safetensors")));
+        String log = resume(cfg);
+        assertTrue(log.contains("resumed from " + previous + " at step 20"), log);
+        assertEquals(25, firstLoggedStep(log), "resumed at step 20, the first progress line is step 25's:\n" + log);
+        assertArrayEquals(weights(whole.resolve("model")), weights(killed.resolve("model")));
+        assertEquals(curve(whole.resolve("metrics.jsonl")), curve(killed.resolve("metrics.jsonl")));
+        try (var files = Files.list(killed.resolve("checkpoints"))) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().startsWith(".")).toList(), "leftovers of the killed write");
+        }
+    }
+
+    /** SHA-256 of every file in a folder, by name. */
+    static Map<String, String> digests(Path dir) throws Exception {
+        Map<String, String> out = new java.util.TreeMap<>();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f));
+                out.put(f.getFileName().toString(), java.util.HexFormat.of().formatHex(d));
+            }
+        }
+        return out;
     }
 
     /** A separate JVM trains; it is killed with SIGKILL mid-run; the run resumed here ends where an unbroken run ends. */
@@ -167,9 +321,11 @@ class TrainerTest {
     }
 
     /** A JVM training with this config ({@link TrainerChild}). */
-    static Process child(Map<String, Object> cfg, Path log, Map<String, String> env) throws Exception {
+    static Process child(Map<String, Object> cfg, Path log, Map<String, String> env, String... jvmOptions) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dgpt4j.data=" + DATA, TrainerChild.class.getName()));
+                "-cp", System.getProperty("java.class.path"), "-Dgpt4j.data=" + DATA));
+        cmd.addAll(List.of(jvmOptions));
+        cmd.add(TrainerChild.class.getName());
         for (var e : cfg.entrySet()) cmd.add(e.getKey() + "=" + e.getValue());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(env);
@@ -196,7 +352,7 @@ class TrainerTest {
     @Test
     void anUnwritableOutputFolderFailsBeforeTraining(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
-        Map<String, Object> m = pretrain(file.resolve("run"), 10);
+        Map<String, Object> m = config(file.resolve("run"), 10);
         var e = assertThrows(IllegalArgumentException.class, () -> new Trainer(TrainConfig.of(m), QUIET).run(false));
         assertTrue(e.getMessage().contains(file.resolve("run").toString()), e.getMessage());
     }
@@ -207,7 +363,7 @@ class TrainerTest {
      */
     @Test
     void fineTuningLearnsTheSqlOfItsExamples(@TempDir Path dir) throws Exception {
-        List<TextToSqlExample> pairs = Corpora.fineTuning(DATA).stream().filter(e -> e.source().equals("wikisql")).limit(3000).toList();
+        List<TextToSqlExample> pairs = Corpora.fineTuning(TestData.dir("wikisql")).stream().filter(e -> e.source().equals("wikisql")).limit(3000).toList();
         List<String> texts = new ArrayList<>();
         for (TextToSqlExample e : pairs) texts.add(e.schema().compact() + " " + e.question() + " " + e.sql());
         BpeTokenizer tok = new BpeTrainer(1200, PromptFormat.SPECIAL_TOKENS).train(texts);
