@@ -2,7 +2,6 @@ package dev.gpt4j.core;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -52,13 +51,17 @@ final class VectorKernels {
     }
 
     /**
-     * {@link Kernels#exp} lane by lane (its comment has the method), written without masks or branches: JDK 17's C2
-     * does not intrinsify a mask's compare and cast on 512-bit vectors (AVX-512), and the fallback it takes instead
-     * allocated a vector object per operation (GELU's tanh ran at ~4 ns an element instead of ~0.3). The same bits:
+     * {@link Kernels#exp} lane by lane (its comment has the method), written for JDK 17's C2, which inlines a Vector API
+     * expression only while the method being compiled is small: no masks (their compare and cast are not intrinsified
+     * on 512-bit vectors), no scalar shift counts, and no helper methods of ours (C2 stops inlining those past its node
+     * budget, and a vector passed to a call that is not inlined becomes an object). The same bits as the scalar code:
      * <ul>
-     *   <li>2^k is applied as 2^(k - h) · 2^h with h = k / 2 (rounded down): the first product is exact, the second
-     *       rounds once, as the scalar code's single p · 2^k (and p · 2 · 2^(k-1) for k = 128) does, and both factors
-     *       stay in float's normal range for every k in reach;</li>
+     *   <li>k = round(x log2 e) and kf = k as a float come from the magic number 1.5 · 2^23, as in the scalar code; the
+     *       integer bits of t = x log2 e + 1.5 · 2^23 are k plus the bits M of 1.5 · 2^23;</li>
+     *   <li>2^k is applied as 2^(k - h) · 2^h with h = floor(k / 2): the first product is exact, the second rounds once,
+     *       as the scalar code's single p · 2^k (and p · 2 · 2^(k-1) for k = 128) does, and both factors stay in
+     *       float's normal range for every k in reach. h comes from rounding k/2 - 1/4 with the same magic number
+     *       (exact for whole and half k/2), and 2^n is (n + 127) · 2^23 read as a float;</li>
      *   <li>k comes from x clamped to ±100, so the exponent bits never wrap; within the scalar code's range
      *       [-87.3, 88.72] the clamp changes nothing;</li>
      *   <li>below -87.3 the result is multiplied by 0, above 88.72 by 2 (from there e^x · 2 is past float's range:
@@ -68,21 +71,17 @@ final class VectorKernels {
     private static FloatVector exp(FloatVector x) {
         FloatVector xk = x.max(-100f).min(100f);
         FloatVector t = xk.mul(Kernels.LOG2E).add(12582912f);
-        IntVector k = t.reinterpretAsInts().sub(0x4B400000);
         FloatVector kf = t.sub(12582912f);
         FloatVector r = xk.sub(kf.mul(Kernels.LN2_HI)).sub(kf.mul(Kernels.LN2_LO));
         FloatVector p = r.mul(1f / 5040).add(1f / 720).mul(r).add(1f / 120).mul(r).add(1f / 24).mul(r).add(1f / 6).mul(r)
                 .add(1f / 2).mul(r).add(1f).mul(r).add(1f);
-        IntVector h = k.lanewise(VectorOperators.ASHR, 1);
-        FloatVector y = p.mul(pow2(k.sub(h))).mul(pow2(h));
+        IntVector k = t.reinterpretAsInts();                                                 // k + M
+        IntVector h = kf.mul(0.5f).sub(0.25f).add(12582912f).reinterpretAsInts();         // h + M
+        FloatVector y = p.mul(k.sub(h).add(127).mul(1 << 23).reinterpretAsFloats())      // · 2^(k - h)
+                .mul(h.sub(0x4B400000 - 127).mul(1 << 23).reinterpretAsFloats());         // · 2^h
         FloatVector below = FloatVector.broadcast(S, -87.3f).sub(x).mul(1e30f).max(0f).min(1f); // 1 where x < -87.3
         FloatVector above = x.sub(88.72f).mul(1e30f).max(0f).min(1f);                            // 1 where x > 88.72
         return y.mul(above.add(1f)).mul(FloatVector.broadcast(S, 1f).sub(below));
-    }
-
-    /** 2^k as floats, built in the exponent bits (k in float's normal range). */
-    private static FloatVector pow2(IntVector k) {
-        return k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
     }
 
     /** {@link Attention#lowerABt}: four rows by two vectors of columns at a time, up to the diagonal. */
