@@ -1,6 +1,7 @@
 package dev.gpt4j.sql;
 
 import dev.gpt4j.data.Schema;
+import dev.gpt4j.data.SqlCheck;
 import dev.gpt4j.data.SqlGuard;
 import dev.gpt4j.inference.TokenConstraint;
 import dev.gpt4j.tokenizer.BpeTokenizer;
@@ -29,7 +30,14 @@ import java.util.Set;
  * table after FROM must have one of the SELECT list's bare columns (unless the list qualifies a column), and an
  * alias may not name a table that lacks a column the same SELECT already qualified with it. A table's alias is
  * T-style ({@code T1}, {@code T2}, ..., in order), the fine-tuning data's only style; a column's alias is free.
- * This cuts out invented names, columns of the wrong table and unbalanced SQL; it does not check types.
+ * Keywords stand only where SQLite takes them: after a table of FROM or JOIN only its alias, AS, a join or a
+ * clause; a type name only in CAST's AS, a collation only after COLLATE, WHEN, THEN, ELSE and END only in a CASE; BY
+ * after ORDER and GROUP, JOIN after LEFT, RIGHT, INNER, CROSS; "(" after EXISTS and IN; no reserved word as a bare
+ * name; no aggregate in FROM, WHERE or GROUP BY; functions with as many arguments as SQLite takes; no white space
+ * but SQL's. Last, the end comes only when every name resolves on the tree the guard's parser makes of the whole query, SELECT
+ * by SELECT, as SQLite resolves them ({@link QueryNames}): so a query that ends, or an answer cut back to its last
+ * complete prefix, names only the schema's tables and columns in scope. This cuts out invented names, columns of
+ * the wrong table and unbalanced SQL; it does not check types.
  *
  * <p>The pieces: {@link SqlScanner} reads the text, {@link SchemaNames} is what a schema lets it name,
  * {@link TableLinking} the preference for the tables a question names. Each sequence's {@link State} keeps a
@@ -176,7 +184,7 @@ public final class SqlConstraint implements TokenConstraint {
             String all = text;
             if (SqlScanner.endsInAKeywordThatNeedsMore(all)) return false;
             SqlScanner s = scanner.copy();
-            return s.run(end + " ", at) && !s.openQuote() && s.consistent() && SqlGuard.check(all).allowed();
+            return s.run(end + " ", at) && !s.openQuote() && s.consistent() && resolves(all, names.get(seq));
         }
     }
 
@@ -276,7 +284,13 @@ public final class SqlConstraint implements TokenConstraint {
     static boolean complete(String sql, SchemaNames names) {
         if (SqlScanner.endsInAKeywordThatNeedsMore(sql)) return false;
         SqlScanner scan = new SqlScanner(names);
-        return scan.run(sql + " ", 0) && !scan.openQuote() && scan.consistent() && SqlGuard.check(sql).allowed();
+        return scan.run(sql + " ", 0) && !scan.openQuote() && scan.consistent() && resolves(sql, names);
+    }
+
+    /** Whether the guard takes {@code sql} and every name of it resolves ({@link QueryNames}) on the tree JSqlParser makes of it. */
+    static boolean resolves(String sql, SchemaNames names) {
+        SqlCheck check = SqlGuard.check(sql);
+        return check.allowed() && QueryNames.unresolved(check.sql(), names) == null;
     }
 
     /**
