@@ -263,6 +263,12 @@ final class QueryNames {
             return null;
         }
 
+        // YEAR, MONTH, DAY, ...: a date unit to JSqlParser, a column to SQLite ("SELECT year FROM t")
+        @Override
+        public <S> Void visit(net.sf.jsqlparser.expression.DateUnitExpression unit, S context) {
+            return visit(new Column(unit.toString()), context);
+        }
+
         // JSqlParser's DATE 'x', TIME 'x', TIMESTAMP 'x' literals are no SQLite: it reads a column "date" there
         @Override
         public <S> Void visit(net.sf.jsqlparser.expression.DateValue d, S context) {

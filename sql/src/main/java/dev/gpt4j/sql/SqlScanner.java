@@ -608,10 +608,11 @@ final class SqlScanner {
     /**
      * Whether an aggregate may stand here: where the innermost SELECT around (the nearest depth whose stage is past
      * "nothing yet") is in its list (it then aggregates), HAVING, or ORDER BY of a SELECT that aggregates; not in
-     * FROM, ON, WHERE or GROUP BY ("misuse of aggregate" to SQLite).
+     * FROM, ON, WHERE or GROUP BY, nor inside another aggregate's call ("misuse of aggregate" to SQLite).
      */
     private boolean aggregatesMayCome() {
         for (int d = depth; d >= 0; d--) {
+            if (calls[d] != null && AGGREGATES.contains(calls[d])) return false; // "sum(total(*))": nested
             if (clause[d] == 0) continue;
             if (clause[d] == 1) { // in the SELECT list: the SELECT aggregates from here on
                 ownClause();
