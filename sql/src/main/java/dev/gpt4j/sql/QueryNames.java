@@ -54,6 +54,8 @@ final class QueryNames {
     private final SchemaNames names;
     /** The quoted names that {@link #withoutDots} replaced, by their stand-in. */
     private final Map<String, String> standIns;
+    /** The result columns of the sub-queries in FROM, by the stand-in table name their scope gives them. */
+    private final Map<String, Set<String>> derived = new HashMap<>();
     private String problem;
 
     private QueryNames(SchemaNames names, Map<String, String> standIns) {
@@ -112,11 +114,16 @@ final class QueryNames {
         if (problem == null) problem = what;
     }
 
-    /** One SELECT's names: its tables by what may qualify them (null: a sub-query's, any column), and its result names. */
+    /**
+     * One SELECT's names: its tables by what may qualify them (a sub-query in FROM by a stand-in, see
+     * {@link #derived}; null: one whose columns are not known, any column), and its result names ({@code star}: it
+     * also has all the columns of its tables).
+     */
     private static final class Scope {
         final Scope outer;
         final Map<String, String> tables = new HashMap<>();
         final Set<String> resultAliases = new HashSet<>(), resultNames = new HashSet<>();
+        boolean star;
 
         Scope(Scope outer) {
             this.outer = outer;
@@ -160,6 +167,7 @@ final class QueryNames {
             expression(item.getExpression(), sc);
             if (item.getAlias() != null) sc.resultNames.add(unquote(item.getAlias().getName()));
             else if (item.getExpression() instanceof Column c) sc.resultNames.add(unquote(c.getColumnName()));
+            else if (item.getExpression() instanceof net.sf.jsqlparser.statement.select.AllColumns) sc.star = true;
         }
         // result aliases name values from here on (SQLite takes them in WHERE too), not in the SELECT list itself
         for (SelectItem<?> item : p.getSelectItems()) if (item.getAlias() != null) sc.resultAliases.add(unquote(item.getAlias().getName()));
@@ -184,8 +192,14 @@ final class QueryNames {
             }
             if (sc.tables.put(q, name) != null) fail("two tables called " + q); // ambiguous to SQLite
         } else if (f instanceof ParenthesedSelect ps) {
-            select(ps.getSelect(), sc.outer); // not lateral: it sees no table of this SELECT
-            sc.tables.put(ps.getAlias() == null ? "(" + sc.tables.size() : unquote(ps.getAlias().getName()), null);
+            Scope inner = select(ps.getSelect(), sc.outer); // not lateral: it sees no table of this SELECT
+            // its columns are its result names ("FROM (SELECT avg(age) FROM dogs)" has no column age), unless it has a *
+            String standIn = null;
+            if (!inner.star) {
+                standIn = "(" + derived.size();
+                derived.put(standIn, inner.resultNames);
+            }
+            sc.tables.put(ps.getAlias() == null ? "(" + sc.tables.size() : unquote(ps.getAlias().getName()), standIn);
         } else if (f instanceof ParenthesedFromItem pf) {
             from(pf.getFromItem(), sc);
             if (pf.getJoins() != null) {
@@ -207,7 +221,7 @@ final class QueryNames {
             for (Scope s = sc; s != null; s = s.outer) {
                 if (s.tables.containsKey(q)) {
                     String t = s.tables.get(q);
-                    return t == null || names.columnsOf().get(t).contains(name);
+                    return t == null || columnsOf(t).contains(name);
                 }
             }
             return false;
@@ -216,10 +230,16 @@ final class QueryNames {
         // the innermost SELECT with a table that has it; two such tables there make it ambiguous (SQLite refuses it)
         for (Scope s = sc; s != null; s = s.outer) {
             int found = 0;
-            for (String t : s.tables.values()) if (t == null || names.columnsOf().containsKey(t) && names.columnsOf().get(t).contains(name)) found++;
+            for (String t : s.tables.values()) if (t == null || columnsOf(t).contains(name)) found++;
             if (found > 0) return found == 1;
         }
         return false;
+    }
+
+    /** A table's columns: the schema's, or a sub-query's result names. */
+    private Set<String> columnsOf(String table) {
+        Set<String> c = names.columnsOf().get(table);
+        return c != null ? c : derived.getOrDefault(table, Set.of());
     }
 
     /** A double-quoted name that resolves to nothing: SQLite reads it as a string. */

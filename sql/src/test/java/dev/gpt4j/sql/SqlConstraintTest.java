@@ -287,7 +287,8 @@ class SqlConstraintTest {
         }
         for (String bad : List.of("SELECT title FROM books right", "SELECT title FROM books LEFT", "SELECT purchase_id FROM books",
                 "SELECT title FROM books WHERE book_id IN (SELECT book_id FROM purchases WHERE price > 3) AND price > 2",
-                "SELECT book_id FROM books JOIN purchases", "SELECT title FROM books JOIN books")) {
+                "SELECT book_id FROM books JOIN purchases", "SELECT title FROM books JOIN books",
+                "SELECT avg(year) FROM (SELECT avg(year) FROM books)")) {
             assertFalse(SqlConstraint.complete(bad, shop), bad);
         }
         for (String ok : List.of("SELECT CAST(year AS text) FROM books", "SELECT title FROM books ORDER BY title COLLATE nocase",
@@ -296,7 +297,8 @@ class SqlConstraintTest {
                 "SELECT title FROM books WHERE book_id IN (SELECT book_id FROM purchases WHERE price > 3)",
                 "SELECT T1.role FROM employees AS T1 JOIN employees AS T2 ON T1.manager_id = T2.employee_id",
                 "SELECT \"group\" , count , date FROM \"order\"", "SELECT count(*) FROM \"order\" WHERE date = 'x'",
-                "SELECT CASE WHEN year > 2000 THEN 'new' ELSE 'old' END FROM books")) {
+                "SELECT CASE WHEN year > 2000 THEN 'new' ELSE 'old' END FROM books", "SELECT count(*) FROM (SELECT year FROM books)",
+                "SELECT year FROM (SELECT * FROM books)")) {
             assertTrue(SqlConstraint.complete(ok, shop), ok);
         }
     }
