@@ -88,6 +88,9 @@ final class SqlScanner {
             "join", "limit", "not", "nothing", "notnull", "null", "on", "or", "order", "primary", "raise", "references", "returning",
             "select", "set", "table", "then", "to", "transaction", "union", "unique", "update", "using", "values", "when", "where");
 
+    /** Words that want an operand after them. */
+    private static final Set<String> OPERATOR_WORDS = Set.of("and", "or", "not", "like", "glob", "between", "is", "in", "escape");
+
     /** The words of a CASE expression after CASE: only inside one. */
     private static final Set<String> CASE_WORDS = Set.of("when", "then", "else", "end");
 
@@ -512,7 +515,7 @@ final class SqlScanner {
         if (c == ')') afterOperand = true;
         if (!isSpace(c) && OPERATORS.indexOf(c) < 0) return -1; // "FROM t ?", a stray byte's U+FFFD, U+2000
         if (!isSpace(c)) {
-            if (afterDot && c != '*') return -1;
+            if (afterDot && (c != '*' || calls[depth] != null)) return -1; // "T1.*" only outside a call: "total(t.*)" is no SQL
             if (c == '*' && parenOf >= 2) return -1; // "(*)" is count's only: "min(*)" has the wrong number of arguments
             // all columns, not a product: after SELECT, DISTINCT, "(", "," or a qualifier's "."
             starAll = c == '*' && (afterDot || lastOp == ',' || lastOp == '(' || "select".equals(lastName) || "distinct".equals(lastName));
@@ -582,6 +585,8 @@ final class SqlScanner {
      */
     private boolean fits(String w, boolean whole) {
         if (followsStar) return whole ? w.equals("from") : "from".startsWith(w);
+        // a clause starts after an operand, not after an operator's word ("SELECT 42 GLOB FROM" read GLOB as an alias)
+        if (whole && CLAUSES.contains(w) && lastName != null && OPERATOR_WORDS.contains(lastName)) return false;
         if (followsFromTable) return isAlias(w, !whole) || (whole ? AFTER_FROM_TABLE.contains(w) : startsSomeName(w, AFTER_FROM_TABLE));
         if (afterCollate) return whole ? COLLATIONS.contains(w) : startsSomeName(w, COLLATIONS);
         if (castAs) return whole ? TYPES.contains(w) : startsSomeName(w, TYPES);
