@@ -10,9 +10,10 @@ import net.sf.jsqlparser.statement.Statement;
  * JSqlParser with one shared pool of daemon threads. JSqlParser runs each parse on an executor so that it can
  * time out (generated SQL is untrusted, and some inputs make the parser slow); by default it makes a new
  * executor per call, which made parsing about 1.6x slower than with a shared one (SqlParseBenchmark, on
- * Spider's train gold queries; BENCHMARKS.md).
+ * Spider's train gold queries; BENCHMARKS.md). Public for the text-to-SQL module, whose constraint resolves a
+ * query's names on the tree the guard parsed.
  */
-final class SqlParsing {
+public final class SqlParsing {
     private SqlParsing() {}
 
     private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
@@ -22,7 +23,7 @@ final class SqlParsing {
     });
 
     /** Parses one statement; {@code [x]} is read as a quoted identifier (SQLite and SQL Server style). */
-    static Statement parse(String sql) throws JSQLParserException {
+    public static Statement parse(String sql) throws JSQLParserException {
         return CCJSqlParserUtil.parse(sql, POOL, p -> p.withSquareBracketQuotation(true));
     }
 

@@ -1,6 +1,7 @@
 package dev.gpt4j.sql;
 
 import dev.gpt4j.data.Schema;
+import dev.gpt4j.data.SqlCheck;
 import dev.gpt4j.data.SqlGuard;
 import dev.gpt4j.inference.TokenConstraint;
 import dev.gpt4j.tokenizer.BpeTokenizer;
@@ -29,7 +30,14 @@ import java.util.Set;
  * table after FROM must have one of the SELECT list's bare columns (unless the list qualifies a column), and an
  * alias may not name a table that lacks a column the same SELECT already qualified with it. A table's alias is
  * T-style ({@code T1}, {@code T2}, ..., in order), the fine-tuning data's only style; a column's alias is free.
- * This cuts out invented names, columns of the wrong table and unbalanced SQL; it does not check types.
+ * Keywords stand only where SQLite takes them: after a table of FROM or JOIN only its alias, AS, a join or a
+ * clause; a type name only in CAST's AS, a collation only after COLLATE, WHEN, THEN, ELSE and END only in a CASE; BY
+ * after ORDER and GROUP, JOIN after LEFT, RIGHT, INNER, CROSS; "(" after EXISTS and IN; no reserved word as a bare
+ * name; no aggregate in FROM, WHERE or GROUP BY; functions with as many arguments as SQLite takes; no white space
+ * but SQL's. Last, the end comes only when every name resolves on the tree the guard's parser makes of the whole query, SELECT
+ * by SELECT, as SQLite resolves them ({@link QueryNames}): so a query that ends, or an answer cut back to its last
+ * complete prefix, names only the schema's tables and columns in scope. This cuts out invented names, columns of
+ * the wrong table and unbalanced SQL; it does not check types.
  *
  * <p>The pieces: {@link SqlScanner} reads the text, {@link SchemaNames} is what a schema lets it name,
  * {@link TableLinking} the preference for the tables a question names. Each sequence's {@link State} keeps a
@@ -125,9 +133,16 @@ public final class SqlConstraint implements TokenConstraint {
 
         @Override
         public boolean allows(int token) {
-            if (token == endId) return count > 0 && !dead && complete();
+            if (token == endId) return count > 0 && !dead && tail.length == 0 && complete(); // not inside a character
             if (special[token] || dead) return false;
-            return scanner.copy().run(text.substring(at) + (tail.length == 0 ? text(token) : decode(concat(tail, bytes(token)))), at);
+            byte[] b = tail.length == 0 ? bytes(token) : concat(tail, bytes(token));
+            int whole = completeChars(b);
+            if (whole == b.length) return scanner.copy().run(text.substring(at) + (tail.length == 0 ? text(token) : decode(b)), at);
+            String head = text.substring(at) + new String(b, 0, whole, StandardCharsets.UTF_8);
+            for (String c : completions(seq, Arrays.copyOfRange(b, whole, b.length))) {
+                if (scanner.copy().run(head + c, at)) return true;
+            }
+            return false;
         }
 
         @Override
@@ -152,8 +167,9 @@ public final class SqlConstraint implements TokenConstraint {
         /** {@link TableLinking}'s bonus where the first table after a FROM comes next. */
         @Override
         public void prefer(float[] logits) {
-            if (linking == null || linking.namesNone(seq) || count == 0 || dead) return;
-            String end = text.substring(at) + decode(tail);
+            // no table comes next inside a character
+            if (linking == null || linking.namesNone(seq) || count == 0 || dead || tail.length > 0) return;
+            String end = text.substring(at);
             SqlScanner s = scanner.copy();
             // the space completes a FROM at the end; after JOIN, or after a FROM whose SELECT list qualifies a column
             // (a join announced), the named table is less often the one due
@@ -164,11 +180,11 @@ public final class SqlConstraint implements TokenConstraint {
 
         /** Whether the text may end here ({@link SqlConstraint#complete(String, SchemaNames)}), reading only its last lexeme again. */
         private boolean complete() {
-            String end = text.substring(at) + decode(tail);
-            String all = text.substring(0, at) + end;
+            String end = text.substring(at);
+            String all = text;
             if (SqlScanner.endsInAKeywordThatNeedsMore(all)) return false;
             SqlScanner s = scanner.copy();
-            return s.run(end + " ", at) && !s.openQuote() && s.consistent() && SqlGuard.check(all).allowed();
+            return s.run(end + " ", at) && !s.openQuote() && s.consistent() && resolves(all, names.get(seq));
         }
     }
 
@@ -176,6 +192,43 @@ public final class SqlConstraint implements TokenConstraint {
         byte[] b = tokenBytes[token];
         if (b == null) tokenBytes[token] = b = tokenizer.decodeBytes(token);
         return b;
+    }
+
+    /**
+     * The characters that may complete {@code open}, the first bytes of a UTF-8 character a token ended inside (a
+     * byte-level vocabulary splits rare characters): those of sequence {@code seq}'s schema names and question
+     * ({@link SchemaNames#characters()}) that start with these bytes, and the first valid character that does (any
+     * character goes inside a string literal). A token that ends inside a character is allowed if one of them keeps
+     * the text viable: the bytes alone are no character yet, so U+FFFD (what decoding them gives) would refuse
+     * {@code "Å} in {@code SELECT "Ålesund"} when the vocabulary has no token for Å.
+     */
+    private List<String> completions(int seq, byte[] open) {
+        List<String> out = new ArrayList<>(2);
+        for (String c : names.get(seq).characters()) {
+            byte[] cb = c.getBytes(StandardCharsets.UTF_8);
+            if (cb.length > open.length && Arrays.equals(cb, 0, open.length, open, 0, open.length)) out.add(c);
+        }
+        String any = firstCharacter(open);
+        if (any != null && !out.contains(any)) out.add(any);
+        return out;
+    }
+
+    /** The first valid character whose UTF-8 bytes start with {@code open} (a lead byte and fewer continuations than it needs), or null. */
+    static String firstCharacter(byte[] open) {
+        int lead = open[0] & 0xff;
+        int need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        byte[] b = Arrays.copyOf(open, need);
+        for (int k = open.length; k < need; k++) b[k] = (byte) 0x80;
+        // only the second byte has a narrower range (after E0, ED, F0, F4); try each if it is still open
+        for (int second = 0x80; second <= 0xBF; second++) {
+            if (open.length < 2) b[1] = (byte) second;
+            try {
+                return java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
+            } catch (java.nio.charset.CharacterCodingException e) {
+                if (open.length >= 2) return null;
+            }
+        }
+        return null;
     }
 
     /** The token's text after whole characters: what decoding the sequence adds for it there. */
@@ -231,20 +284,33 @@ public final class SqlConstraint implements TokenConstraint {
     static boolean complete(String sql, SchemaNames names) {
         if (SqlScanner.endsInAKeywordThatNeedsMore(sql)) return false;
         SqlScanner scan = new SqlScanner(names);
-        return scan.run(sql + " ", 0) && !scan.openQuote() && scan.consistent() && SqlGuard.check(sql).allowed();
+        return scan.run(sql + " ", 0) && !scan.openQuote() && scan.consistent() && resolves(sql, names);
+    }
+
+    /** Whether the guard takes {@code sql} and every name of it resolves ({@link QueryNames}) on the tree JSqlParser makes of it. */
+    static boolean resolves(String sql, SchemaNames names) {
+        SqlCheck check = SqlGuard.check(sql);
+        return check.allowed() && QueryNames.unresolved(check.sql(), names) == null;
     }
 
     /**
-     * What {@code allows} answered before states existed: the whole sequence decoded and read from the start for
-     * each candidate. Kept as the reference the states are tested against.
+     * What {@code allows} answers, the slow way: the whole sequence decoded and read from the start for each
+     * candidate, as before states existed (a token that ends inside a character then asks whether some character
+     * completing it keeps the text viable). Kept as the reference the states are tested against.
      */
     boolean referenceAllows(int seq, int[] generated, int count, int token) {
-        SchemaNames n = names.get(names.size() == 1 ? 0 : seq);
+        int i = names.size() == 1 ? 0 : seq;
+        SchemaNames n = names.get(i);
         if (token == endId) return count > 0 && complete(tokenizer.decode(Arrays.copyOf(generated, count)), n);
         if (tokenizer.specialTokens().containsValue(token)) return false;
         int[] ids = Arrays.copyOf(generated, count + 1);
         ids[count] = token;
-        return viable(tokenizer.decode(ids), n);
+        byte[] b = tokenizer.decodeBytes(ids);
+        int whole = completeChars(b);
+        if (whole == b.length) return viable(decode(b), n);
+        String head = new String(b, 0, whole, StandardCharsets.UTF_8);
+        for (String c : completions(i, Arrays.copyOfRange(b, whole, b.length))) if (viable(head + c, n)) return true;
+        return false;
     }
 
     /** The same for {@code prefer}. */

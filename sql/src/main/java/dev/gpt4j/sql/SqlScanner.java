@@ -13,9 +13,10 @@ import java.util.TreeSet;
 /**
  * One left-to-right pass over SQL text, lexeme by lexeme: what {@link SqlConstraint} checks. Every complete name
  * outside string literals must be a SQL keyword or function, a table or column of the schema, or an alias; a name
- * still being written at the end must be the start of one. Besides the names, it knows three positions: after FROM
- * or JOIN comes a table (or a sub-query), after {@code name.} a column, after AS an alias. It records what
- * {@link #consistent()} checks at the end: aliases, qualified and bare columns, the tables used.
+ * still being written at the end must be the start of one. Besides the names, it knows positions: after FROM or
+ * JOIN comes a table (or a sub-query), after {@code name.} a column, after AS an alias, and where SQLite takes each
+ * keyword (see {@link #fits}; the random walks of SqlConstraintPromiseTest found each of these rules missing). It
+ * records what {@link #consistent()} checks at the end: aliases, qualified and bare columns, the tables used.
  *
  * <p>Incremental: a lexeme that does not reach the end of the text reads the same whatever follows, so a scanner
  * that has read text up to the start of its last lexeme is a checkpoint. {@link #copy} is cheap (the copy shares
@@ -25,6 +26,21 @@ import java.util.TreeSet;
  * a scanner kept as a checkpoint is never run again, only copied.
  */
 final class SqlScanner {
+    /** Aggregate functions: not in FROM, ON, WHERE or GROUP BY ("WHERE count(*)" is a misuse to SQLite). */
+    private static final Set<String> AGGREGATES = Set.of("count", "sum", "avg", "min", "max", "total", "group_concat");
+
+    /** How many arguments each function takes in SQLite, {min, max} ("substring(x)" is an error). */
+    private static final Map<String, int[]> ARITY = Map.ofEntries(Map.entry("count", new int[] {1, 1}), Map.entry("sum", new int[] {1, 1}),
+            Map.entry("avg", new int[] {1, 1}), Map.entry("total", new int[] {1, 1}), Map.entry("min", new int[] {1, 99}),
+            Map.entry("max", new int[] {1, 99}), Map.entry("group_concat", new int[] {1, 2}), Map.entry("lower", new int[] {1, 1}),
+            Map.entry("upper", new int[] {1, 1}), Map.entry("length", new int[] {1, 1}), Map.entry("abs", new int[] {1, 1}),
+            Map.entry("round", new int[] {1, 2}), Map.entry("substr", new int[] {2, 3}), Map.entry("substring", new int[] {2, 3}),
+            Map.entry("instr", new int[] {2, 2}), Map.entry("replace", new int[] {3, 3}), Map.entry("trim", new int[] {1, 2}),
+            Map.entry("ltrim", new int[] {1, 2}), Map.entry("rtrim", new int[] {1, 2}), Map.entry("coalesce", new int[] {2, 99}),
+            Map.entry("ifnull", new int[] {2, 2}), Map.entry("iif", new int[] {3, 3}), Map.entry("nullif", new int[] {2, 2}),
+            Map.entry("strftime", new int[] {1, 99}), Map.entry("date", new int[] {0, 99}), Map.entry("time", new int[] {0, 99}),
+            Map.entry("datetime", new int[] {0, 99}), Map.entry("julianday", new int[] {0, 99}), Map.entry("cast", new int[] {1, 1}));
+
     /** Functions: a name of these (that is no column of the schema) must be called, with "(" next. */
     static final Set<String> FUNCTIONS = Set.of("count", "sum", "avg", "min", "max", "total",
             "group_concat", "lower", "upper", "length", "abs", "round", "substr", "substring", "instr", "replace", "trim",
@@ -48,8 +64,44 @@ final class SqlScanner {
     private static final Set<String> CLAUSES = Set.of("select", "from", "join", "on", "where", "group", "having", "order", "limit",
             "union", "intersect", "except", "asc", "desc");
 
+    /**
+     * What may follow a table after FROM or JOIN (or its alias) besides a T-style alias: JSqlParser reads anything
+     * else as a schema-qualified table ({@code FROM t.c}), an alias ({@code FROM t c}) or a table function
+     * ({@code JOIN employees sum("manager_id")}), none of which names the schema's tables as SQLite reads them.
+     */
+    private static final TreeSet<String> AFTER_FROM_TABLE = new TreeSet<>(List.of("as", "on", "join", "inner", "left", "right", "cross",
+            "where", "group", "order", "limit", "union", "intersect", "except"));
+
+    /** Type names: only after CAST's AS (elsewhere JSqlParser takes {@code sum(text)} for a column). */
+    private static final TreeSet<String> TYPES = new TreeSet<>(List.of("integer", "text", "real", "numeric"));
+
+    /** Collation names: only after COLLATE ({@code avg(nocase)} was a column to JSqlParser). */
+    private static final TreeSet<String> COLLATIONS = new TreeSet<>(List.of("nocase"));
+
+    /**
+     * SQLite's words that no bare name may be (measured on SQLite 3.54: {@code CREATE TABLE w (w INT)} or
+     * {@code SELECT T1.w FROM w AS T1} fails): a schema's table "order" must be written {@code "order"}.
+     */
+    private static final Set<String> RESERVED = Set.of("add", "all", "alter", "and", "as", "autoincrement", "between", "case", "cast",
+            "check", "collate", "commit", "constraint", "create", "default", "deferrable", "delete", "distinct", "drop", "else", "escape",
+            "except", "exists", "foreign", "from", "group", "having", "if", "in", "index", "insert", "intersect", "into", "is", "isnull",
+            "join", "limit", "not", "nothing", "notnull", "null", "on", "or", "order", "primary", "raise", "references", "returning",
+            "select", "set", "table", "then", "to", "transaction", "union", "unique", "update", "using", "values", "when", "where");
+
+    /** Words that want an operand after them. */
+    private static final Set<String> OPERATOR_WORDS = Set.of("and", "or", "not", "like", "glob", "between", "is", "in", "escape");
+
+    /** The words of a CASE expression after CASE: only inside one. */
+    private static final Set<String> CASE_WORDS = Set.of("when", "then", "else", "end");
+
+    /** SQL's white space: SQLite takes no other (Java's {@link Character#isWhitespace} also has U+2000 and the like). */
+    static boolean isSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+    }
+
     /** Keywords after which a query cannot end. */
-    private static final Set<String> NEEDS_MORE = Set.of("select", "distinct", "from", "join", "on", "where", "and", "or", "not", "group",
+    private static final Set<String> NEEDS_MORE = Set.of("left", "right", "inner", "outer", "cross", "natural", "collate", "cast",
+            "select", "distinct", "from", "join", "on", "where", "and", "or", "not", "group",
             "order", "by", "having", "limit", "offset", "union", "intersect", "except", "all", "as", "in", "like", "glob", "between", "is",
             "exists", "case", "when", "then", "else");
 
@@ -76,6 +128,24 @@ final class SqlScanner {
     private List<Set<String>> whereColumns = new ArrayList<>();
     /** Per parenthesis depth, how far its SELECT has come (see {@link #clauseAllows}). */
     private int[] clause = new int[8];
+    /**
+     * Per parenthesis depth: how many CASE expressions are open, whether the parenthesis is CAST's (1) or not (0),
+     * and whether its SELECT aggregates (GROUP BY, or an aggregate in its list: only then may ORDER BY count(*)).
+     */
+    private int[] cases = new int[8], casts = new int[8], grouped = new int[8];
+    /** Per parenthesis depth: the function it calls (null: none) and how many commas it has seen (its arguments - 1). */
+    private String[] calls = new String[8];
+    private int[] commas = new int[8];
+    /**
+     * The last lexeme was a table after FROM or JOIN, or its alias ({@link #AFTER_FROM_TABLE}); {@code followsFromTable}
+     * is that for the lexeme being read. After COLLATE comes a collation, after CAST's AS a type.
+     */
+    private boolean afterFromTable, followsFromTable, asAfterFromTable, afterCollate, castAs;
+    /** The last lexeme was "(": 1 count's, 2 another; {@code parenOf} is that for the lexeme being read. */
+    private int parenBefore, parenOf;
+    /** The last lexeme was an operator (else 0); and a "*" that stands for all columns, after which only "," ")" ";" or FROM come. */
+    private char lastOp, opBefore;
+    private boolean starAll, followsStar, operandBefore;
     /** Where the bare and qualified columns of the innermost SELECT start in {@link #bare} and {@link #qualified}. */
     private int selectStart, selectQualifiedStart;
     /** The tables that may follow the FROM just written: see {@link #fromTables}. Never changed once made. */
@@ -97,8 +167,27 @@ final class SqlScanner {
     private int maxAlias, lastAliasOfSelect;
     /** Parenthesis depth. */
     private int depth;
-    /** After LIMIT: 1 while its number is due, 2 after it (only the end, ")" or OFFSET may follow). */
+    /**
+     * After LIMIT: 1 while its number is due, 2 after it (only the end, ")" or OFFSET may follow), 3 while OFFSET's
+     * number is due, 4 after it (only the end or ")": "OFFSET 2 OFFSET 3" is no SQL).
+     */
     private int limit;
+    /**
+     * The words one of which must come next (null: no such rule): BY after ORDER and GROUP ("FROM a, order b" was a
+     * table to JSqlParser), JOIN (or OUTER) after LEFT, RIGHT, INNER, CROSS, NATURAL ("FROM t right" ended a query).
+     */
+    private TreeSet<String> needNext;
+    private static final TreeSet<String> BY = new TreeSet<>(List.of("by")), JOIN = new TreeSet<>(List.of("join")),
+            JOIN_OR_OUTER = new TreeSet<>(List.of("join", "outer")), SELECT = new TreeSet<>(List.of("select"));
+    /** After these, ")" may follow "(" at once (date(), time(), datetime(): now); after other functions an argument must come. */
+    private static final Set<String> NO_ARGUMENTS = Set.of("date", "time", "datetime");
+    /**
+     * The last lexeme ended an operand (a name, a number, a string, ")"): a function call may not follow it
+     * ("SELECT Position lower(x)" was a column and something to JSqlParser, a syntax error to SQLite).
+     */
+    private boolean afterOperand;
+    /** A column named like a function (count, date): a column unless "(" comes next, which calls the function. */
+    private String functionColumn;
 
     SqlScanner(SchemaNames n) {
         this.n = n;
@@ -115,6 +204,22 @@ final class SqlScanner {
         c.aliasesOfSelect = aliasesOfSelect;
         c.whereColumns = whereColumns;
         c.clause = clause;
+        c.cases = cases;
+        c.casts = casts;
+        c.grouped = grouped;
+        c.calls = calls;
+        c.commas = commas;
+        c.afterFromTable = afterFromTable;
+        c.followsFromTable = followsFromTable;
+        c.asAfterFromTable = asAfterFromTable;
+        c.afterCollate = afterCollate;
+        c.castAs = castAs;
+        c.parenBefore = parenBefore;
+        c.parenOf = parenOf;
+        c.lastOp = lastOp;
+        c.starAll = starAll;
+        c.followsStar = followsStar;
+        c.operandBefore = operandBefore;
         c.selectStart = selectStart;
         c.selectQualifiedStart = selectQualifiedStart;
         c.tableChoices = tableChoices;
@@ -135,6 +240,10 @@ final class SqlScanner {
         c.lastAliasOfSelect = lastAliasOfSelect;
         c.depth = depth;
         c.limit = limit;
+        c.needNext = needNext;
+        c.afterOperand = afterOperand;
+        c.functionColumn = functionColumn;
+        c.opBefore = opBefore;
         return c;
     }
 
@@ -154,10 +263,15 @@ final class SqlScanner {
         owned = true;
     }
 
-    /** As {@link #own}, for {@link #clause} alone: "(" and clause keywords change only it. */
+    /** As {@link #own}, for the per-depth arrays alone ({@link #clause}, {@link #cases}, {@link #casts}): "(" and keywords change only them. */
     private void ownClause() {
         if (clauseOwned) return;
         clause = clause.clone();
+        cases = cases.clone();
+        casts = casts.clone();
+        grouped = grouped.clone();
+        calls = calls.clone();
+        commas = commas.clone();
         clauseOwned = true;
     }
 
@@ -242,16 +356,35 @@ final class SqlScanner {
     int lexeme(String sql, int i, int base) {
         int len = sql.length();
         char c = sql.charAt(i);
-        if (!Character.isWhitespace(c)) {
+        if (!isSpace(c)) {
             if (needParen && c != '(') return -1; // "SELECT count FROM": a function that is not called
             needParen = false;
             if (pendingAlias != null && c != '.') return -1; // "ON T1 =": an alias must qualify a column
             pendingAlias = null;
+            if (needNext != null && !Character.isLetter(c)) return -1;
+            if (functionColumn != null) {
+                String column = functionColumn;
+                functionColumn = null;
+                if (c != '(' && !bareColumn(column)) return -1;
+            }
+            followsFromTable = afterFromTable;
+            afterFromTable = false;
+            parenOf = parenBefore;
+            parenBefore = 0;
+            followsStar = starAll;
+            starAll = false;
+            opBefore = lastOp;
+            if (!(OPERATORS.indexOf(c) >= 0)) lastOp = 0;
+            operandBefore = afterOperand;
+            afterOperand = false;
+            if (followsStar && !(c == ',' || c == ')' || c == ';' || Character.isLetter(c))) return -1; // "SELECT * name"
+            // after a FROM table: only an alias, AS, a join or a clause (words), or "," ")" ";"
+            if (followsFromTable && !(Character.isLetter(c) || c == '_' || c == ',' || c == ')' || c == ';')) return -1;
         }
         if (c == '\'' || c == '"' && valuePos) {
             // a string literal; Spider writes them in double quotes too (SQLite reads "x" as a string
             // where it is no name), so a double-quoted text right after a comparison is a value
-            if (expectTable || afterDot || limit > 0 || lastTable != null) return -1; // no value right after a table
+            if (expectTable || afterDot || limit > 0 || lastTable != null || afterCollate || castAs) return -1; // no value right after a table
             char quote = c;
             int j = i + 1;
             StringBuilder value = n.question() == null ? null : new StringBuilder();
@@ -274,10 +407,11 @@ final class SqlScanner {
             if (value != null && !inQuestion(value, true, pattern)) return -1;
             afterAs = valuePos = false;
             lastTable = null;
+            afterOperand = true;
             return j + 1;
         }
         if (c == '"' || c == '`' || c == '[') {
-            if (limit > 0) return -1;
+            if (limit > 0 || afterCollate || castAs) return -1;
             char close = c == '[' ? ']' : c;
             int j = sql.indexOf(close, i + 1);
             String w = sql.substring(i + 1, j < 0 ? len : j).toLowerCase(Locale.ROOT);
@@ -288,6 +422,7 @@ final class SqlScanner {
             }
             if (!name(w, true)) return -1;
             lastNameEnd = base + j + 1;
+            afterOperand = true;
             return j + 1;
         }
         if (Character.isLetter(c) || c == '_') {
@@ -295,31 +430,45 @@ final class SqlScanner {
             while (j < len && (Character.isLetterOrDigit(sql.charAt(j)) || sql.charAt(j) == '_' || sql.charAt(j) == '$')) j++;
             String w = sql.substring(i, j).toLowerCase(Locale.ROOT);
             if (!casedLikeTheSchema(sql.substring(i, j), w)) return -1;
+            if (!fits(w, j < len)) return -1;
             if (j == len) return partial(w) ? len : -1;
-            boolean definedByAs = afterAs;
+            boolean definedByAs = afterAs, typeName = castAs, collation = afterCollate;
             String tableBefore = expectTable || afterDot ? null : lastTable;
             if (!name(w, false)) return -1;
             lastNameEnd = base + j;
-            if (FUNCTIONS.contains(w) && !n.columns().contains(w)) needParen = true;
+            if (typeName || collation) return j; // CAST(x AS text), COLLATE nocase: no function, no alias
+            boolean function = FUNCTIONS.contains(w) && !n.columns().contains(w);
+            if (function && operandBefore) return -1;
+            // a function is called; EXISTS and IN take a sub-query or a list ("x IN books.title" read a table)
+            if (!function) afterOperand = !KEYWORDS.contains(w) || w.equals("null") || w.equals("true") || w.equals("false");
+            if (function || w.equals("exists") || w.equals("in")) needParen = true;
             else if (isAlias(w, false) && !definedByAs) {
                 if (clashes(w, tableBefore)) return -1;
                 if (tableBefore != null) { // "singer T1"
                     if (!defineAlias(w)) return -1;
                     own();
                     aliases.computeIfAbsent(w, k -> new HashSet<>()).add(tableBefore);
+                    afterFromTable = followsFromTable;
                 } else pendingAlias = w;
             }
             return j;
         }
         if (Character.isDigit(c)) {
-            if (expectTable || afterDot || limit == 2) return -1;
-            if (limit == 1) limit = 2;
+            if (expectTable || afterDot || limit == 2 || limit == 4 || afterCollate || castAs) return -1;
+            // "ORDER BY 1995": a number there is a column's place in the result, which SQLite checks
+            if ((clause[depth] == 4 || clause[depth] == 6) && ("by".equals(lastName) || opBefore == ',')) return -1;
+            if (limit == 1 || limit == 3) limit++;
             int j = i;
             while (j < len && (Character.isDigit(sql.charAt(j)) || sql.charAt(j) == '.')) j++;
             // a number ends before a letter: "LIMIT 1WinsatshertType0.reconlert" is no number
             if (j < len && (Character.isLetter(sql.charAt(j)) || sql.charAt(j) == '_')) return -1;
+            if ((limit == 2 || limit == 4) && sql.substring(i, j).indexOf('.') >= 0) return -1; // "LIMIT 1.5": a mismatch to SQLite
+            String number = sql.substring(i, j);
+            if (number.indexOf('.') != number.lastIndexOf('.')) return -1; // "2000..", "1.2.3"
+            if (j < len && "\"`['".indexOf(sql.charAt(j)) >= 0) return -1; // "2000.`singer`"
             afterAs = valuePos = false;
             lastTable = null;
+            afterOperand = true;
             return j;
         }
         if (c == '.') {
@@ -334,16 +483,44 @@ final class SqlScanner {
             lastTable = null;
             return i + 1;
         }
+        if (!isSpace(c) && (afterCollate || castAs)) return -1; // a collation or a type must come
         if (c == '(') {
+            // an aggregate's call (also of a column named count: "count(" is the function to SQLite)
+            if (lastName != null && AGGREGATES.contains(lastName) && !aggregatesMayCome()) return -1;
             ownClause();
-            if (++depth == clause.length) clause = Arrays.copyOf(clause, 2 * depth);
+            boolean cast = "cast".equals(lastName);
+            if (++depth == clause.length) {
+                clause = Arrays.copyOf(clause, 2 * depth);
+                cases = Arrays.copyOf(cases, 2 * depth);
+                casts = Arrays.copyOf(casts, 2 * depth);
+                grouped = Arrays.copyOf(grouped, 2 * depth);
+                calls = Arrays.copyOf(calls, 2 * depth);
+                commas = Arrays.copyOf(commas, 2 * depth);
+            }
             clause[depth] = 0;
+            cases[depth] = 0;
+            casts[depth] = cast ? 1 : 0;
+            grouped[depth] = 0;
+            calls[depth] = lastName != null && ARITY.containsKey(lastName) ? lastName : null;
+            commas[depth] = 0;
+            parenBefore = "count".equals(lastName) ? 1 : lastName != null && NO_ARGUMENTS.contains(lastName) ? 3 : 2;
+            if ("exists".equals(lastName)) needNext = SELECT; // EXISTS takes a sub-query
         }
-        if (c == ')' && --depth < 0) return -1;
-        if (!Character.isWhitespace(c) && OPERATORS.indexOf(c) < 0) return -1; // "FROM t ?", a stray byte's U+FFFD
-        if (!Character.isWhitespace(c)) {
-            if (afterDot && c != '*') return -1;
-            if (limit == 1 || limit == 2 && c != ')' && c != ';') return -1; // "LIMIT 1 AND", "LIMIT 1 LIMIT 1"
+        if (c == ',' && calls[depth] != null) {
+            ownClause();
+            if (++commas[depth] >= ARITY.get(calls[depth])[1]) return -1; // one argument too many
+        }
+        if (c == ')' && calls[depth] != null && parenOf == 0 && commas[depth] + 1 < ARITY.get(calls[depth])[0]) return -1; // too few
+        if (c == ')' && (cases[depth] > 0 || parenOf == 1 || parenOf == 2 || --depth < 0)) return -1; // END first; "()" takes nothing only for now()
+        if (c == ')') afterOperand = true;
+        if (!isSpace(c) && OPERATORS.indexOf(c) < 0) return -1; // "FROM t ?", a stray byte's U+FFFD, U+2000
+        if (!isSpace(c)) {
+            if (afterDot && (c != '*' || calls[depth] != null)) return -1; // "T1.*" only outside a call: "total(t.*)" is no SQL
+            if (c == '*' && parenOf >= 2) return -1; // "(*)" is count's only: "min(*)" has the wrong number of arguments
+            // all columns, not a product: after SELECT, DISTINCT, "(", "," or a qualifier's "."
+            starAll = c == '*' && (afterDot || lastOp == ',' || lastOp == '(' || "select".equals(lastName) || "distinct".equals(lastName));
+            if (c == '*' && !starAll && !operandBefore) return -1; // else a product: "WHERE *" is neither
+            if (limit % 2 == 1 || limit > 0 && c != ')' && c != ';') return -1; // "LIMIT 1 AND", "LIMIT 1 LIMIT 1"
             limit = 0;
             afterAs = expectTable = afterDot = false;
             boolean inList = c == '(' && "in".equals(lastName) || c == ',' && valueList;
@@ -352,6 +529,7 @@ final class SqlScanner {
             lastTable = null;
             lastName = null;
         }
+        if (!isSpace(c)) lastOp = c;
         return i + 1;
     }
 
@@ -365,7 +543,8 @@ final class SqlScanner {
         while (end > 0 && Character.isWhitespace(sql.charAt(end - 1))) end--;
         int start = end;
         while (start > 0 && (Character.isLetter(sql.charAt(start - 1)) || sql.charAt(start - 1) == '_')) start--;
-        if (start == end || start > 0 && (Character.isDigit(sql.charAt(start - 1)) || "\"`[.".indexOf(sql.charAt(start - 1)) >= 0)) return false;
+        // a word right after a digit or a qualifier's "." is no keyword (12order, T1.order); after a quote it is (`"Project"right`)
+        if (start == end || start > 0 && (Character.isDigit(sql.charAt(start - 1)) || sql.charAt(start - 1) == '.')) return false;
         return NEEDS_MORE.contains(sql.substring(start, end).toLowerCase(Locale.ROOT));
     }
 
@@ -398,15 +577,78 @@ final class SqlScanner {
         return false;
     }
 
+    /**
+     * Whether bare word {@code w} may stand here, besides being a name ({@code whole}: it ends here; else it may
+     * still become one that may): after a table of FROM or JOIN only {@link #AFTER_FROM_TABLE} or a T-style alias;
+     * after COLLATE only a collation, after CAST's AS only a type; a type or collation name elsewhere only as a
+     * name of the schema; WHEN, THEN, ELSE and END only inside a CASE.
+     */
+    private boolean fits(String w, boolean whole) {
+        if (followsStar) return whole ? w.equals("from") : "from".startsWith(w);
+        // a clause starts after an operand, not after an operator's word ("SELECT 42 GLOB FROM" read GLOB as an alias)
+        if (whole && CLAUSES.contains(w) && lastName != null && OPERATOR_WORDS.contains(lastName)) return false;
+        if (followsFromTable) return isAlias(w, !whole) || (whole ? AFTER_FROM_TABLE.contains(w) : startsSomeName(w, AFTER_FROM_TABLE));
+        if (afterCollate) return whole ? COLLATIONS.contains(w) : startsSomeName(w, COLLATIONS);
+        if (castAs) return whole ? TYPES.contains(w) : startsSomeName(w, TYPES);
+        if (!whole) return true;
+        if ((TYPES.contains(w) || COLLATIONS.contains(w)) && !n.quoted().contains(w)) return false;
+        // ALL only in UNION ALL; OUTER only in LEFT or RIGHT OUTER JOIN; DISTINCT only after SELECT or an aggregate's "("
+        if (w.equals("all")) return "union".equals(lastName);
+        if (w.equals("outer")) return "left".equals(lastName) || "right".equals(lastName);
+        // NATURAL JOIN and USING: columns by name, which SQLite checks in ways the constraint does not follow; WITH,
+        // VALUES and ESCAPE: no answer needs them ("SELECT [department_id]values" was a column and an alias to JSqlParser)
+        if (w.equals("natural") || w.equals("using") || w.equals("with") || w.equals("values") || w.equals("escape")) return false;
+        if (w.equals("distinct")) return "select".equals(lastName) || parenOf == 1 || parenOf == 2;
+        return !CASE_WORDS.contains(w) || cases[depth] > 0;
+    }
+
+    /** Records a bare column of this SELECT; false if a WHERE that tests each column once already has it. */
+    private boolean bareColumn(String w) {
+        if (inWhere() && !addWhereColumn(w)) return false;
+        own();
+        bare.add(w);
+        return true;
+    }
+
+    /**
+     * Whether an aggregate may stand here: where the innermost SELECT around (the nearest depth whose stage is past
+     * "nothing yet") is in its list (it then aggregates), HAVING, or ORDER BY of a SELECT that aggregates; not in
+     * FROM, ON, WHERE or GROUP BY, nor inside another aggregate's call ("misuse of aggregate" to SQLite).
+     */
+    private boolean aggregatesMayCome() {
+        for (int d = depth; d >= 0; d--) {
+            if (calls[d] != null && AGGREGATES.contains(calls[d])) return false; // "sum(total(*))": nested
+            if (clause[d] == 0) continue;
+            if (clause[d] == 1) { // in the SELECT list: the SELECT aggregates from here on
+                ownClause();
+                grouped[d] = 1;
+            }
+            return clause[d] == 1 || clause[d] == 5 || clause[d] >= 6 && grouped[d] == 1;
+        }
+        return true;
+    }
+
     /** A whole name (bare or quoted) in the current position. */
     private boolean name(String w, boolean quotedName) {
-        if (limit == 1) return false;
+        if (limit % 2 == 1 || limit == 4) return false;
         if (limit == 2) {
             if (quotedName || !AFTER_LIMIT.contains(w)) return false;
-            limit = w.equals("offset") ? 1 : 0;
+            limit = 3;
+        }
+        if (needNext != null) {
+            if (quotedName || !needNext.contains(w)) return false;
+            needNext = null;
         }
         lastName = null;
         valuePos = valueList = false;
+        // a reserved word is a keyword or nothing: never a table, column or alias unless quoted
+        if (!quotedName && RESERVED.contains(w) && (expectTable || afterDot || afterAs || !KEYWORDS.contains(w))) return false;
+        if (castAs || afterCollate) { // checked by fits: a type or a collation, which names nothing
+            castAs = afterCollate = false;
+            lastTable = null;
+            lastName = w;
+            return true;
+        }
         if (afterAs) {
             afterAs = false;
             if (clashes(w, lastTable)) return false;
@@ -414,6 +656,7 @@ final class SqlScanner {
             own();
             Set<String> to = aliases.computeIfAbsent(w, k -> new HashSet<>());
             if (lastTable != null) to.add(lastTable);
+            afterFromTable = asAfterFromTable;
             lastTable = null;
             return true;
         }
@@ -424,6 +667,7 @@ final class SqlScanner {
             tablesRead.add(w);
             lastTable = w;
             lastName = w;
+            afterFromTable = true;
             return true;
         }
         if (afterDot) {
@@ -435,12 +679,29 @@ final class SqlScanner {
             lastTable = null;
             return true;
         }
-        boolean keyword = !quotedName && KEYWORDS.contains(w);
+        // a function's name that is a column of the schema is that column (it is not called: see lexeme)
+        boolean keyword = !quotedName && KEYWORDS.contains(w) && !(FUNCTIONS.contains(w) && n.columns().contains(w));
         if (keyword && CLAUSES.contains(w) && !clauseAllows(w)) return false;
         if (quotedName ? !n.quoted().contains(w) : !isAlias(w, false) && !n.known().contains(w) && !aliases.containsKey(w)) return false;
         if (w.equals("as") && !quotedName) {
-            afterAs = true; // keeps lastTable: "singer AS T1" names T1 for singer
+            if (casts[depth] > 0) castAs = true; // CAST(x AS integer)
+            else afterAs = true; // keeps lastTable: "singer AS T1" names T1 for singer
+            asAfterFromTable = followsFromTable;
             return true;
+        }
+        if (keyword) {
+            if (w.equals("collate")) afterCollate = true;
+            if (w.equals("order") || w.equals("group")) needNext = BY;
+            else if (w.equals("left") || w.equals("right")) needNext = JOIN_OR_OUTER;
+            else if (w.equals("natural") || w.equals("inner") || w.equals("cross") || w.equals("outer")) needNext = JOIN;
+            if (w.equals("case")) {
+                ownClause();
+                cases[depth]++;
+            }
+            if (w.equals("end")) {
+                ownClause();
+                cases[depth]--; // fits: only inside a CASE
+            }
         }
         lastTable = null;
         if (!keyword && n.tables().contains(w)) {
@@ -449,9 +710,8 @@ final class SqlScanner {
             // (WHERE "table_1_10342194_3" = '(1.89%)'), unless a column has the same name (orchestra.Orchestra)
             if (!n.columns().contains(w)) pendingAlias = w;
         } else if (!keyword && !aliases.containsKey(w) && !isAlias(w, false) && n.columns().contains(w)) {
-            if (inWhere() && !addWhereColumn(w)) return false;
-            own();
-            bare.add(w);
+            if (!quotedName && FUNCTIONS.contains(w)) functionColumn = w; // decided by the next lexeme
+            else if (!bareColumn(w)) return false;
         }
         if (!quotedName && w.equals("select")) {
             selectStart = bare.size();
@@ -600,10 +860,13 @@ final class SqlScanner {
      * INTERSECT or EXCEPT after ORDER BY or LIMIT (a SELECT in parentheses may have them before its ")").
      */
     private boolean clauseAllows(String w) {
+        if (cases[depth] > 0) return false; // no clause inside a CASE
         int to = stageAfter(clause[depth], w);
         if (to < 0) return false;
         ownClause();
         clause[depth] = to;
+        if (to == 1) grouped[depth] = 0; // a SELECT starts
+        if (w.equals("group")) grouped[depth] = 1;
         if (to == 3 && n.oneConditionPerColumn()) {
             own();
             while (whereColumns.size() <= depth) whereColumns.add(new HashSet<>());
@@ -667,8 +930,9 @@ final class SqlScanner {
     /** A name still being written at the end of the text. */
     private boolean partial(String w) {
         // after LIMIT's number nothing but OFFSET: "LIMIT 1 GROUP" may not wait to become group_concat
-        if (limit == 1) return false;
+        if (limit % 2 == 1 || limit == 4) return false;
         if (limit == 2) return startsSomeName(w, AFTER_LIMIT);
+        if (needNext != null) return startsSomeName(w, needNext);
         if (!afterAs && !expectTable && !afterDot && CLAUSES.contains(w) && stageAfter(clause[depth], w) < 0) {
             String longer = n.known().higher(w); // "order" may still become "order_id"
             return longer != null && longer.startsWith(w);
@@ -715,7 +979,7 @@ final class SqlScanner {
      * columns belong to the tables they are used with.
      */
     boolean consistent() {
-        if (needParen || pendingAlias != null || tablesRead.isEmpty()) return false;
+        if (needParen || pendingAlias != null || needNext != null || tablesRead.isEmpty()) return false;
         for (String[] ref : qualified) {
             // a table's own name qualifies only if the query reads it ("Pets.pet_age FROM has_pet" reads no Pets)
             Set<String> tables = aliases.containsKey(ref[0]) ? aliases.get(ref[0])
@@ -726,6 +990,7 @@ final class SqlScanner {
         for (String col : bare) {
             if (tablesRead.stream().noneMatch(t -> n.columnsOf().get(t).contains(col))) return false;
         }
+        if (functionColumn != null && tablesRead.stream().noneMatch(t -> n.columnsOf().get(t).contains(functionColumn))) return false;
         return true;
     }
 

@@ -294,7 +294,10 @@ public final class TextToSql implements AutoCloseable {
         int[] toks = g.tokens();
         int used = completePrefix(constraint, i, toks, g.stopReason(), format.endId());
         boolean cut = used < toks.length;
-        String sql = (cut ? tokenizer.decode(Arrays.copyOf(toks, used)) : g.text()).strip();
+        // an answer that ran out of tokens inside a character shows its whole characters only, not U+FFFD
+        byte[] bytes = tokenizer.decodeBytes(Arrays.copyOf(toks, used));
+        int whole = SqlConstraint.completeChars(bytes);
+        String sql = (cut || whole < bytes.length ? new String(bytes, 0, whole, java.nio.charset.StandardCharsets.UTF_8) : g.text()).strip();
         return new SqlAnswer(sql, SqlGuard.parses(sql), SqlGuard.check(sql), g.promptTokens(), used, nanos, g.stopReason(), cut,
                 g.prefillNanos(), g.generateNanos());
     }

@@ -85,7 +85,7 @@ class TextToSqlTest {
     @Test
     void beamCandidatesAreRankedAndChosenFrom() {
         Schema schema = DdlSchemas.parse(Fixtures.DDL, "t", "t");
-        try (GptModel m = Fixtures.model(128, 9)) {
+        try (GptModel m = Fixtures.model(128, 11)) { // a seed whose beam candidates differ in more than trailing white space
             TextToSql t2s = new TextToSql(m, Fixtures.tokenizer());
             String q = "How many singers are there?";
             t2s.options(TextToSql.Options.defaults().withDecoding(Decoding.DEFAULT.withGeneration(GenerationOptions.greedy(24)).withFallbackBeam(0)));
