@@ -428,18 +428,16 @@ final class VectorQuantKernels {
     /** y[yo + o] for o in [rowFrom, rowTo), one row of quantized activations (values xq[xo..], scales xd[xdo..]). */
     private static void matvecQ8q8(QuantizedMatrix m, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo, int rowFrom, int rowTo) {
         byte[] q = m.quants;
-        float[] d = m.scales;
+        float[] d = m.scales, acc = new float[4 * L];
         int nb = m.blocksPerRow, o = rowFrom;
         for (; o + 4 <= rowTo; o += 4) {
             int s0 = o * nb, s1 = s0 + nb, s2 = s1 + nb, s3 = s2 + nb;
             FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
             for (int b = 0; b < nb; b++) {
                 int c = b * 32;
-                FloatVector xv = FloatVector.fromArray(FS, xq, xo + c);
-                FloatVector p0 = raw8(q, (s0 + b) * 32).mul(xv), p1 = raw8(q, (s1 + b) * 32).mul(xv);
-                FloatVector p2 = raw8(q, (s2 + b) * 32).mul(xv), p3 = raw8(q, (s3 + b) * 32).mul(xv);
-                for (int j = L; j < 32; j += L) {
-                    xv = FloatVector.fromArray(FS, xq, xo + c + j);
+                FloatVector p0 = FloatVector.zero(FS), p1 = p0, p2 = p0, p3 = p0;
+                for (int j = 0; j < 32; j += L) {
+                    FloatVector xv = FloatVector.fromArray(FS, xq, xo + c + j);
                     p0 = raw8(q, (s0 + b) * 32 + j).fma(xv, p0);
                     p1 = raw8(q, (s1 + b) * 32 + j).fma(xv, p1);
                     p2 = raw8(q, (s2 + b) * 32 + j).fma(xv, p2);
@@ -451,18 +449,27 @@ final class VectorQuantKernels {
                 a2 = p2.fma(FloatVector.broadcast(FS, d[s2 + b] * e), a2);
                 a3 = p3.fma(FloatVector.broadcast(FS, d[s3 + b] * e), a3);
             }
-            y[yo + o] = sum(a0);
-            y[yo + o + 1] = sum(a1);
-            y[yo + o + 2] = sum(a2);
-            y[yo + o + 3] = sum(a3);
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, L);
+            a2.intoArray(acc, 2 * L);
+            a3.intoArray(acc, 3 * L);
+            sums(acc, 4, y, yo + o);
         }
-        for (; o < rowTo; o++) {
+        if (o < rowTo) oneRowQ8q8(m, xq, xo, xd, xdo, y, yo, o, rowTo);
+    }
+
+    /** The rows after the last group of four (a method of its own: C2 inlines the vector helpers only in small methods). */
+    private static void oneRowQ8q8(QuantizedMatrix m, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo, int rowFrom, int rowTo) {
+        byte[] q = m.quants;
+        float[] d = m.scales;
+        int nb = m.blocksPerRow;
+        for (int o = rowFrom; o < rowTo; o++) {
             int s0 = o * nb;
             FloatVector a0 = FloatVector.zero(FS);
             for (int b = 0; b < nb; b++) {
                 int c = b * 32;
-                FloatVector p0 = raw8(q, (s0 + b) * 32).mul(FloatVector.fromArray(FS, xq, xo + c));
-                for (int j = L; j < 32; j += L) p0 = raw8(q, (s0 + b) * 32 + j).fma(FloatVector.fromArray(FS, xq, xo + c + j), p0);
+                FloatVector p0 = FloatVector.zero(FS);
+                for (int j = 0; j < 32; j += L) p0 = raw8(q, (s0 + b) * 32 + j).fma(FloatVector.fromArray(FS, xq, xo + c + j), p0);
                 a0 = p0.fma(FloatVector.broadcast(FS, d[s0 + b] * xd[xdo + b]), a0);
             }
             y[yo + o] = sum(a0);
@@ -475,26 +482,19 @@ final class VectorQuantKernels {
      */
     private static void matvecQ4q8(QuantizedMatrix m, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo, int rowFrom, int rowTo) {
         byte[] q = m.quants;
-        float[] d = m.scales;
+        float[] d = m.scales, acc = new float[2 * L];
         int nb = m.blocksPerRow, o = rowFrom;
         for (; o + 2 <= rowTo; o += 2) {
             int s0 = o * nb, s1 = s0 + nb;
             FloatVector a0 = FloatVector.zero(FS), a1 = a0;
             for (int b = 0; b < nb; b++) {
                 int c = xo + b * 32;
-                ByteVector w0 = ByteVector.fromArray(BS, q, (s0 + b) * 16), w1 = ByteVector.fromArray(BS, q, (s1 + b) * 16);
-                FloatVector xv = FloatVector.fromArray(FS, xq, c);
-                FloatVector p0 = raw4lo(w0).mul(xv), p1 = raw4lo(w1).mul(xv);
-                for (int j = L; j < 16; j += L) {
-                    w0 = ByteVector.fromArray(BS, q, (s0 + b) * 16 + j);
-                    w1 = ByteVector.fromArray(BS, q, (s1 + b) * 16 + j);
-                    xv = FloatVector.fromArray(FS, xq, c + j);
+                FloatVector p0 = FloatVector.zero(FS), p1 = p0;
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector w0 = ByteVector.fromArray(BS, q, (s0 + b) * 16 + j), w1 = ByteVector.fromArray(BS, q, (s1 + b) * 16 + j);
+                    FloatVector xv = FloatVector.fromArray(FS, xq, c + j);
                     p0 = raw4lo(w0).fma(xv, p0);
                     p1 = raw4lo(w1).fma(xv, p1);
-                }
-                for (int j = 0; j < 16; j += L) {
-                    w0 = ByteVector.fromArray(BS, q, (s0 + b) * 16 + j);
-                    w1 = ByteVector.fromArray(BS, q, (s1 + b) * 16 + j);
                     xv = FloatVector.fromArray(FS, xq, c + 16 + j);
                     p0 = raw4hi(w0).fma(xv, p0);
                     p1 = raw4hi(w1).fma(xv, p1);
@@ -503,17 +503,28 @@ final class VectorQuantKernels {
                 a0 = p0.fma(FloatVector.broadcast(FS, d[s0 + b] * e), a0);
                 a1 = p1.fma(FloatVector.broadcast(FS, d[s1 + b] * e), a1);
             }
-            y[yo + o] = sum(a0);
-            y[yo + o + 1] = sum(a1);
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, L);
+            sums(acc, 2, y, yo + o);
         }
-        for (; o < rowTo; o++) {
+        if (o < rowTo) oneRowQ4q8(m, xq, xo, xd, xdo, y, yo, o, rowTo);
+    }
+
+    private static void oneRowQ4q8(QuantizedMatrix m, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo, int rowFrom, int rowTo) {
+        byte[] q = m.quants;
+        float[] d = m.scales;
+        int nb = m.blocksPerRow;
+        for (int o = rowFrom; o < rowTo; o++) {
             int s0 = o * nb;
             FloatVector a0 = FloatVector.zero(FS);
             for (int b = 0; b < nb; b++) {
                 int c = xo + b * 32;
-                FloatVector p0 = raw4lo(ByteVector.fromArray(BS, q, (s0 + b) * 16)).mul(FloatVector.fromArray(FS, xq, c));
-                for (int j = L; j < 16; j += L) p0 = raw4lo(ByteVector.fromArray(BS, q, (s0 + b) * 16 + j)).fma(FloatVector.fromArray(FS, xq, c + j), p0);
-                for (int j = 0; j < 16; j += L) p0 = raw4hi(ByteVector.fromArray(BS, q, (s0 + b) * 16 + j)).fma(FloatVector.fromArray(FS, xq, c + 16 + j), p0);
+                FloatVector p0 = FloatVector.zero(FS);
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector w0 = ByteVector.fromArray(BS, q, (s0 + b) * 16 + j);
+                    p0 = raw4lo(w0).fma(FloatVector.fromArray(FS, xq, c + j), p0);
+                    p0 = raw4hi(w0).fma(FloatVector.fromArray(FS, xq, c + 16 + j), p0);
+                }
                 a0 = p0.fma(FloatVector.broadcast(FS, d[s0 + b] * xd[xdo + b]), a0);
             }
             y[yo + o] = sum(a0);
@@ -527,7 +538,7 @@ final class VectorQuantKernels {
      */
     private static void tiledQ8(QuantizedMatrix m, Q8Activations x, float[] y, int rowFrom, int rowTo) {
         int cols = m.cols, rows = m.rows, nb = m.blocksPerRow, R = x.rows;
-        float[] w = new float[4 * cols], ws = new float[4 * nb];
+        float[] w = new float[4 * cols], ws = new float[4 * nb], acc = new float[4 * L];
         for (int o = rowFrom; o < rowTo; o += 4) {
             int nt = Math.min(4, rowTo - o);
             for (int t = 0; t < nt; t++) {
@@ -536,7 +547,7 @@ final class VectorQuantKernels {
             }
             for (int r = 0; r < R; r++) {
                 int xo = r * cols, xdo = r * nb, yo = r * rows + o;
-                if (nt == 4) dot4Q8(w, ws, cols, nb, x.q, xo, x.d, xdo, y, yo);
+                if (nt == 4) dot4Q8(w, ws, cols, nb, x.q, xo, x.d, xdo, y, yo, acc);
                 else for (int t = 0; t < nt; t++) y[yo + t] = dotQ8(w, t * cols, ws, t * nb, nb, x.q, xo, x.d, xdo);
             }
         }
@@ -563,24 +574,22 @@ final class VectorQuantKernels {
         FloatVector a = FloatVector.zero(FS);
         for (int b = 0; b < nb; b++) {
             int c = b * 32;
-            FloatVector p = FloatVector.fromArray(FS, w, wo + c).mul(FloatVector.fromArray(FS, xq, xo + c));
-            for (int j = L; j < 32; j += L) p = FloatVector.fromArray(FS, w, wo + c + j).fma(FloatVector.fromArray(FS, xq, xo + c + j), p);
+            FloatVector p = FloatVector.zero(FS);
+            for (int j = 0; j < 32; j += L) p = FloatVector.fromArray(FS, w, wo + c + j).fma(FloatVector.fromArray(FS, xq, xo + c + j), p);
             a = p.fma(FloatVector.broadcast(FS, ws[wso + b] * xd[xdo + b]), a);
         }
         return sum(a);
     }
 
     /** y[yo + t] for the four scratch rows t &lt; 4 against one row of quantized activations. */
-    private static void dot4Q8(float[] w, float[] ws, int n, int nb, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo) {
+    private static void dot4Q8(float[] w, float[] ws, int n, int nb, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo, float[] acc) {
         int w1 = n, w2 = 2 * n, w3 = 3 * n;
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < nb; b++) {
             int c = b * 32;
-            FloatVector xv = FloatVector.fromArray(FS, xq, xo + c);
-            FloatVector p0 = FloatVector.fromArray(FS, w, c).mul(xv), p1 = FloatVector.fromArray(FS, w, w1 + c).mul(xv);
-            FloatVector p2 = FloatVector.fromArray(FS, w, w2 + c).mul(xv), p3 = FloatVector.fromArray(FS, w, w3 + c).mul(xv);
-            for (int j = L; j < 32; j += L) {
-                xv = FloatVector.fromArray(FS, xq, xo + c + j);
+            FloatVector p0 = FloatVector.zero(FS), p1 = p0, p2 = p0, p3 = p0;
+            for (int j = 0; j < 32; j += L) {
+                FloatVector xv = FloatVector.fromArray(FS, xq, xo + c + j);
                 p0 = FloatVector.fromArray(FS, w, c + j).fma(xv, p0);
                 p1 = FloatVector.fromArray(FS, w, w1 + c + j).fma(xv, p1);
                 p2 = FloatVector.fromArray(FS, w, w2 + c + j).fma(xv, p2);
@@ -592,10 +601,20 @@ final class VectorQuantKernels {
             a2 = p2.fma(FloatVector.broadcast(FS, ws[2 * nb + b] * e), a2);
             a3 = p3.fma(FloatVector.broadcast(FS, ws[3 * nb + b] * e), a3);
         }
-        y[yo] = sum(a0);
-        y[yo + 1] = sum(a1);
-        y[yo + 2] = sum(a2);
-        y[yo + 3] = sum(a3);
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, L);
+        a2.intoArray(acc, 2 * L);
+        a3.intoArray(acc, 3 * L);
+        sums(acc, 4, y, yo);
+    }
+
+    /**
+     * y[yo + t] = {@link #sum} of the accumulator acc[t · L, (t + 1) · L) for t &lt; n. The kernels above store their
+     * accumulators and sum them here: summed in place, C2 (JDK 17) ran out of its node budget after two or three
+     * inlined trees and called the others with boxed vectors.
+     */
+    private static void sums(float[] acc, int n, float[] y, int yo) {
+        for (int t = 0; t < n; t++) y[yo + t] = sum(FloatVector.fromArray(FS, acc, t * L));
     }
 
     // -------------------------------------------------------------------------------------------- transposed
