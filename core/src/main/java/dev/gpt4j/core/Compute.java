@@ -19,6 +19,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>The system properties that tune the Java path are read here, once: {@code gpt4j.vector=false} (the scalar loops
  * instead of the Vector API: same bits, slower), {@code gpt4j.gemv=false} (ND4J's gemm for one-row products instead of
  * OpenBLAS's sgemv) and {@code gpt4j.blas.threads=openblas} (OpenBLAS keeps its own threads during training).
+ * {@code gpt4j.quant.activations=f32} sets every model's default for Q8_0 and Q4_0 weights at inference to the float
+ * activations instead of activations quantized to Q8_0 ({@link GptModel#setQ8Activations}).
  */
 public enum Compute {
     JAVA, ND4J;
@@ -30,6 +32,11 @@ public enum Compute {
     static final boolean VECTOR_WANTED = !"false".equalsIgnoreCase(System.getProperty("gpt4j.vector"));
     static final boolean GEMV_WANTED = !"false".equalsIgnoreCase(System.getProperty("gpt4j.gemv"));
     static final boolean OWN_BLAS_THREADS = !"openblas".equalsIgnoreCase(System.getProperty("gpt4j.blas.threads"));
+    /**
+     * The default of {@link GptModel#setQ8Activations}: true (llama.cpp's arithmetic) unless
+     * {@code -Dgpt4j.quant.activations=f32}.
+     */
+    static final boolean Q8_ACTIVATIONS = !"f32".equalsIgnoreCase(System.getProperty("gpt4j.quant.activations", "q8_0").trim());
 
     /** The path for arrays of {@code dtype} on the current ND4J backend. */
     public static Compute choose(DataType dtype) {

@@ -63,6 +63,8 @@ public final class GptModel implements AutoCloseable {
     private String active;
     private long seed;
     private boolean training = true;
+    /** Whether cached forwards quantize the inputs of Q8_0 and Q4_0 weights to Q8_0 ({@link #setQ8Activations}). */
+    private boolean q8Activations = Compute.Q8_ACTIVATIONS;
     private long dropoutStep;
     private Activations acts;
     /** Training activations by (B, T), least recently used first: batches of a few lengths each keep their buffers. */
@@ -344,6 +346,30 @@ public final class GptModel implements AutoCloseable {
         attachActive();
     }
 
+    /**
+     * How inference multiplies linear weights stored as Q8_0 or Q4_0: with {@code on} (the default, unless
+     * {@code -Dgpt4j.quant.activations=f32}) each input row is first quantized to Q8_0 blocks and every block's product
+     * is an integer dot product scaled by the two fp16 scales ({@link dev.gpt4j.core.quant.Q8Activations}); off, the
+     * float activations are multiplied by the weights as they dequantize.
+     *
+     * <p>Why quantized by default: it is what llama.cpp computes with the same Q8_0 or Q4_0 file (ggml's
+     * {@code vec_dot_type} of both is Q8_0), so gpt4j decodes such a file as llama.cpp does rather than as the same
+     * weights would with float activations; llama.cpp's greedy tokens are what users compare against. It costs no speed
+     * (one 8-bit product per element instead of a dequantize and a multiply). It applies to the cached forwards
+     * (prefill, decode: generation) only. Training forwards, the loss and {@link #logits} keep the float activations,
+     * so that a backward (QLoRA over a Q8_0 or Q4_0 base: {@code matmulTransposed}) is the gradient of the forward it
+     * follows. F16 and NF4 weights always take the float activations.
+     */
+    public GptModel setQ8Activations(boolean on) {
+        q8Activations = on;
+        return this;
+    }
+
+    /** Whether inference quantizes the inputs of Q8_0 and Q4_0 weights to Q8_0 ({@link #setQ8Activations}). */
+    public boolean q8Activations() {
+        return q8Activations;
+    }
+
     /** The linear weights stored packed, by name (empty for a float32 model). */
     public Map<String, QuantizedMatrix> packedWeights() {
         return java.util.Collections.unmodifiableMap(packed);
@@ -472,18 +498,19 @@ public final class GptModel implements AutoCloseable {
         // an adapter's own dropout, in training forwards only (cached forwards are evaluation)
         BiConsumer<INDArray, INDArray> loraDrop = cache == null && training && adapter != null && adapter.config().dropout() > 0
                 ? (x, m) -> Dropout.forward(x, m, adapter.config().dropout(), dropoutRng) : null;
+        boolean q8 = cache != null && q8Activations; // inference only (setQ8Activations)
         for (int l = 0; l < L; l++) {
             Block k = blocks[l];
             LayerNorm.forward(compute, a.x[l], k.ln1w, k.ln1b, eps, a.ln1[l], a.ln1Hat[l], a.mean, a.ln1Rstd[l]);
-            k.attn.forward(a.ln1[l], a.qkv[l], a.lora(l, 0, k.attn), loraDrop);
+            k.attn.forward(a.ln1[l], a.qkv[l], a.lora(l, 0, k.attn), loraDrop, q8);
             Attention.forward(compute, a.qkv[l], a.y[l], rows, H, cache, l, a.att[l], drop, (x, m) -> Dropout.forward(x, m, p, dropoutRng));
-            k.proj.forward(a.y[l], a.attnOut[l], a.lora(l, 1, k.proj), loraDrop);
+            k.proj.forward(a.y[l], a.attnOut[l], a.lora(l, 1, k.proj), loraDrop, q8);
             if (drop) Dropout.forward(a.attnOut[l], a.mask1[l], p, dropoutRng);
             add(a.x[l], a.attnOut[l], a.xa[l]);
             LayerNorm.forward(compute, a.xa[l], k.ln2w, k.ln2b, eps, a.ln2[l], a.ln2Hat[l], a.mean, a.ln2Rstd[l]);
-            k.fc.forward(a.ln2[l], a.fc[l], a.lora(l, 2, k.fc), loraDrop);
+            k.fc.forward(a.ln2[l], a.fc[l], a.lora(l, 2, k.fc), loraDrop, q8);
             Gelu.forward(compute, a.fc[l], a.g[l], a.th[l]);
-            k.fcProj.forward(a.g[l], a.proj[l], a.lora(l, 3, k.fcProj), loraDrop);
+            k.fcProj.forward(a.g[l], a.proj[l], a.lora(l, 3, k.fcProj), loraDrop, q8);
             if (drop) Dropout.forward(a.proj[l], a.mask2[l], p, dropoutRng);
             add(a.xa[l], a.proj[l], a.x[l + 1]);
         }

@@ -1,5 +1,6 @@
 package dev.gpt4j.core;
 
+import dev.gpt4j.core.quant.Q8Activations;
 import dev.gpt4j.core.quant.QuantizedMatrix;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -38,6 +39,8 @@ public final class Linear {
     private final QuantizedMatrix packed;
     /** Heap rows for the packed products: input, output (grown as needed; one forward at a time). */
     private float[] heapIn = new float[0], heapOut = new float[0];
+    /** The input quantized to Q8_0, for Q8_0 and Q4_0 weights at inference (made on first use). */
+    private Q8Activations q8In;
     /** The weight's first element, for sgemv (made on first use: not every path needs one). */
     private FloatPointer wPointer;
     /** The active adapter's A and B for this layer, or null. */
@@ -118,16 +121,18 @@ public final class Linear {
 
     /** out[N, O] = x[N, I] @ w + b (+ the adapter's term), out overwritten; nothing kept for backward. */
     void forward(INDArray x, INDArray out) {
-        forward(x, out, null, null);
+        forward(x, out, null, null, false);
     }
 
     /**
      * out[N, O] = x[N, I] @ w + b, out overwritten, plus the adapter's term when one is attached: with {@code saved}
      * (a training forward) drop(x) and h are kept for backward, the dropout mask drawn by {@code dropout} (null: none).
+     * With {@code q8Input} a Q8_0 or Q4_0 weight multiplies x quantized to Q8_0 blocks, as llama.cpp does
+     * ({@link GptModel#setQ8Activations}; the adapter's term takes x as it is).
      */
-    void forward(INDArray x, INDArray out, LoraSaved saved, BiConsumer<INDArray, INDArray> dropout) {
+    void forward(INDArray x, INDArray out, LoraSaved saved, BiConsumer<INDArray, INDArray> dropout, boolean q8Input) {
         if (packed != null) {
-            packedForward(x, out);
+            packedForward(x, out, q8Input && packed.takesQ8Activations());
             if (b != null) addRowVector(compute, out, b);
         } else if (compute == Compute.JAVA && x.size(0) == 1 && Blas.oneRowProducts()) {
             if (wPointer == null) wPointer = Blas.pointer(w, 0);
@@ -198,21 +203,45 @@ public final class Linear {
     /** Output rows of a tile the ND4J path dequantizes at a time: a tile, never the whole weight. */
     private static final int TILE = 256;
 
-    /** out[N, O] = x[N, I] @ W^T for the packed W [O, I]. */
-    private void packedForward(INDArray x, INDArray out) {
+    /**
+     * out[N, O] = x[N, I] @ W^T for the packed W [O, I]; with {@code q8}, x quantized to Q8_0 first (once, then the
+     * product's rows split over the threads). The ND4J path multiplies the quantized activations' values (q · d) by the
+     * dequantized tiles in its gemm: the same numbers, summed in float instead of as integer blocks.
+     */
+    private void packedForward(INDArray x, INDArray out, boolean q8) {
         int N = (int) x.size(0), I = packed.cols(), O = packed.rows();
         if (compute == Compute.JAVA) {
             float[] xs = heapIn(N * I), ys = heapOut(N * O);
             Kernels.buf(x).get((int) x.offset(), xs, 0, N * I);
-            Kernels.parallel(O, 64, (o0, o1) -> packed.matmul(xs, N, ys, o0, o1));
+            if (q8) {
+                Q8Activations xq = q8In(N);
+                Kernels.parallel(N, 32, (r0, r1) -> xq.quantizeRows(xs, r0, r1));
+                Kernels.parallel(O, 64, (o0, o1) -> packed.matmul(xq, ys, o0, o1));
+            } else {
+                Kernels.parallel(O, 64, (o0, o1) -> packed.matmul(xs, N, ys, o0, o1));
+            }
             Kernels.buf(out).put((int) out.offset(), ys, 0, N * O);
             return;
+        }
+        if (q8) {
+            float[] xs = x.dup('c').data().asFloat(); // packed weights are for FLOAT models
+            Q8Activations xq = q8In(N);
+            xq.quantizeRows(xs, 0, N);
+            for (int r = 0; r < N; r++) xq.dequantizeRow(r, xs, r * I);
+            x = Nd4j.createFromArray(xs).reshape(N, I);
         }
         for (int o0 = 0; o0 < O; o0 += TILE) {
             int o1 = Math.min(O, o0 + TILE);
             INDArray tile = tile(o0, o1, x.dataType());
             Nd4j.gemm(x, tile, out.get(NDArrayIndex.all(), NDArrayIndex.interval(o0, o1)), false, true, 1.0, 0.0);
         }
+    }
+
+    /** The buffer of this layer's quantized inputs, sized for N rows. */
+    private Q8Activations q8In(int N) {
+        if (q8In == null) q8In = new Q8Activations();
+        q8In.resize(N, packed.cols());
+        return q8In;
     }
 
     /** dx[N, I] = dout[N, O] @ W (overwritten, or added to) for the packed W [O, I]. */

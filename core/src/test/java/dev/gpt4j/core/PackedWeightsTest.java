@@ -58,7 +58,9 @@ class PackedWeightsTest {
                     try (GptModel f = dequantized(p, compute)) {
                         float[] a = logits(p), b = logits(f);
                         for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-4 * (1 + Math.abs(b[i])), type + " " + compute + " logit " + i);
-                        // through the KV cache: the prompt, then one step
+                        // through the KV cache: the prompt, then one step (with the float activations, as the
+                        // dequantized model: q8ActivationsAtInference checks the default for Q8_0 and Q4_0)
+                        p.setQ8Activations(false);
                         try (KvCache c = p.newKvCache(1)) {
                             p.prefill(c, 0, java.util.Arrays.copyOf(TOKENS, 31));
                             float[] step = p.step(c, new int[] {TOKENS[31]});
@@ -92,6 +94,54 @@ class PackedWeightsTest {
                             assertArrayEquals(want, logits(back), type + (dq ? " double-quantized" : ""));
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /** logits of the last of TOKENS through the KV cache: a prompt of 20, then the rest one token at a time. */
+    static float[] cachedLogits(GptModel m) {
+        try (KvCache c = m.newKvCache(1)) {
+            m.prefill(c, 0, java.util.Arrays.copyOf(TOKENS, 20));
+            float[] last = null;
+            for (int i = 20; i < TOKENS.length; i++) last = m.step(c, new int[] {TOKENS[i]});
+            return last;
+        }
+    }
+
+    /**
+     * Inference with Q8_0 and Q4_0 weights quantizes the layers' inputs to Q8_0 by default (llama.cpp's arithmetic):
+     * the Java path (integer block products) and the ND4J path (the quantized activations' values through a float
+     * gemm) agree; the float-activation product stays available and differs by the activations' rounding; a prompt's
+     * prefill and the decode steps that follow compute the same; the uncached forward (training, loss, logits) and the
+     * other formats are not affected.
+     */
+    @Test
+    void q8ActivationsAtInference() {
+        assertTrue(Compute.Q8_ACTIVATIONS, "the default (no -Dgpt4j.quant.activations=f32 in the test JVM)");
+        for (QuantType type : QuantType.values()) {
+            boolean q8 = type == QuantType.Q8_0 || type == QuantType.Q4_0;
+            try (GptModel j = model(Compute.JAVA); GptModel n = model(Compute.ND4J)) {
+                j.storeWeightsAs(type, false);
+                n.storeWeightsAs(type, false);
+                assertTrue(j.q8Activations() && n.q8Activations(), "on by default");
+                float[] uncached = logits(j), onJ = cachedLogits(j), onN = cachedLogits(n);
+                j.setQ8Activations(false);
+                float[] offJ = cachedLogits(j);
+                assertArrayEquals(uncached, logits(j), type + ": the uncached forward does not depend on the setting");
+                double diff = 0, max = 0;
+                for (int v = 0; v < onJ.length; v++) {
+                    assertEquals(onN[v], onJ[v], 2e-4 * (1 + Math.abs(onN[v])), type + ": Java and ND4J paths, logit " + v);
+                    diff = Math.max(diff, Math.abs(onJ[v] - offJ[v]));
+                    max = Math.max(max, Math.abs(offJ[v]));
+                }
+                if (q8) assertTrue(diff > 1e-3 * max, type + ": the activations were not quantized (logits differ by " + diff + ")");
+                else assertEquals(0.0, diff, type + ": F16 and NF4 take the float activations either way");
+                // the step's logits equal the last row of one prefill of the whole sequence
+                j.setQ8Activations(true);
+                try (KvCache c = j.newKvCache(1)) {
+                    float[] whole = j.prefill(c, 0, TOKENS);
+                    for (int v = 0; v < whole.length; v++) assertEquals(whole[v], onJ[v], 1e-5 * (1 + Math.abs(whole[v])), type + ": prefill against steps, logit " + v);
                 }
             }
         }

@@ -201,6 +201,33 @@ public final class QuantizedMatrix {
         else ScalarQuantKernels.matmul(this, x, R, y, rowFrom, rowTo);
     }
 
+    /** Whether {@link #matmul(Q8Activations, float[], int, int)} takes this matrix: Q8_0 and Q4_0, as in llama.cpp. */
+    public boolean takesQ8Activations() {
+        return type == QuantType.Q8_0 || type == QuantType.Q4_0;
+    }
+
+    /**
+     * y[r, o] for r &lt; x.rows() and o in [rowFrom, rowTo) as llama.cpp computes a product of Q8_0 or Q4_0 weights:
+     * with the activations quantized to Q8_0 blocks ({@link Q8Activations}), an integer dot product per block
+     * (Σ q_w · q_x), scaled by the block's d_w · d_x and summed in float (ggml's {@code ggml_vec_dot_q8_0_q8_0} and
+     * {@code ggml_vec_dot_q4_0_q8_0}). y is [R, rows] row-major; other entries are left alone. Every output is
+     * computed the same way whatever R and the row range. The Vector API loops and the scalar ones sum the block
+     * products in different orders, so they differ by float rounding ({@link VectorQuantKernels#matmulQ8}).
+     *
+     * <p>Against {@link #matmul(float[], int, float[], int, int)} on the float activations this adds the rounding of
+     * each activation to 8 bits of its block's largest magnitude (a relative error up to 1/254 of it).
+     */
+    public void matmul(Q8Activations x, float[] y, int rowFrom, int rowTo) {
+        if (!takesQ8Activations()) throw new IllegalStateException("products with Q8_0 activations are for Q8_0 and Q4_0 weights, not " + type);
+        if (x.cols != cols) throw new IllegalArgumentException("the activations have rows of " + x.cols + ", this matrix takes " + cols);
+        int R = x.rows;
+        if (rowFrom < 0 || rowFrom > rowTo || rowTo > rows) throw new IllegalArgumentException("rows [" + rowFrom + ", " + rowTo + ") of " + rows);
+        if (y.length < (long) R * rows) throw new IllegalArgumentException("y holds " + y.length + " floats, [" + R + ", " + rows + "] needs " + (long) R * rows);
+        if (R == 0 || rowFrom == rowTo) return;
+        if (vector) VectorQuantKernels.matmulQ8(this, x, y, rowFrom, rowTo);
+        else ScalarQuantKernels.matmulQ8(this, x, y, rowFrom, rowTo);
+    }
+
     /**
      * dx[r, i] += Σ_o dy[r, o] · W[o, i] for r &lt; R and i in [colFrom, colTo): the gradient of {@link #matmul}'s
      * input through this (frozen) matrix. dy is [R, rows] and dx [R, cols], both row-major. The sum over o runs

@@ -73,6 +73,35 @@ final class ScalarQuantKernels {
     }
 
     /**
+     * {@link QuantizedMatrix#matmul(Q8Activations, float[], int, int)} by the definition, as ggml's generic
+     * {@code ggml_vec_dot_q8_0_q8_0} and {@code ggml_vec_dot_q4_0_q8_0} compute it: per block the integer sum of the
+     * products of the quantized values, then y += sumi · (d_w · d_x) in float, block after block (two roundings per
+     * block: the product, then the sum).
+     */
+    static void matmulQ8(QuantizedMatrix m, Q8Activations x, float[] y, int rowFrom, int rowTo) {
+        int nb = m.blocksPerRow, cols = m.cols, rows = m.rows, R = x.rows;
+        byte[] q = m.quants;
+        for (int o = rowFrom; o < rowTo; o++) {
+            for (int r = 0; r < R; r++) {
+                float s = 0f;
+                for (int b = 0; b < nb; b++) {
+                    int g = o * nb + b, xo = r * cols + b * 32, sumi = 0;
+                    if (m.type == QuantType.Q8_0) {
+                        for (int j = 0; j < 32; j++) sumi += q[g * 32 + j] * (int) x.q[xo + j];
+                    } else {
+                        for (int j = 0; j < 16; j++) {
+                            int v = q[g * 16 + j];
+                            sumi += ((v & 0x0F) - 8) * (int) x.q[xo + j] + (((v >> 4) & 0x0F) - 8) * (int) x.q[xo + 16 + j];
+                        }
+                    }
+                    s += sumi * (m.scales[g] * x.d[r * nb + b]);
+                }
+                y[r * rows + o] = s;
+            }
+        }
+    }
+
+    /**
      * {@link QuantizedMatrix#matmulTransposed}: dx[r, i] = fma(W[o, i], dy[r, o], dx[r, i]) for o ascending, the
      * same operations in the same order as the vector loops, hence the same bits.
      */

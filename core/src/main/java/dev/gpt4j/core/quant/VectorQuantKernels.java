@@ -359,6 +359,264 @@ final class VectorQuantKernels {
         y[y3 + 3] = tail(sum(a33), w, w3, x, x3, i, n);
     }
 
+    // -------------------------------------------------------------------------------------------- Q8_0 activations
+
+    /** 1.5 · 2^23: t + MAGIC - MAGIC is t rounded to the nearest integer, ties to even, for |t| &lt; 2^22. */
+    private static final float MAGIC = 12582912f;
+
+    /**
+     * Blocks [b0, b1) of x quantized as {@link Q8Activations#quantizeBlock} does, the same values: the largest
+     * magnitude by a lane-wise max and a max over the lanes (exact, in any order), then q = rint(x · id) by the magic
+     * number (JDK 17's Vector API has no rounding operation). Blocks whose multiplier or amax is not finite (the
+     * degenerate cases of that comment) take the scalar loop.
+     */
+    static void quantizeQ8(float[] x, float[] q, float[] d, int b0, int b1) {
+        for (int b = b0; b < b1; b++) {
+            int o = b * 32;
+            FloatVector mx = FloatVector.fromArray(FS, x, o).abs();
+            for (int j = L; j < 32; j += L) mx = mx.max(FloatVector.fromArray(FS, x, o + j).abs());
+            float amax = mx.reduceLanes(VectorOperators.MAX);
+            d[b] = ScalarQuantKernels.halfToFloat(dev.gpt4j.core.Float16.fromFloat(amax / 127f));
+            float id = amax != 0f ? 127f / amax : 0f;
+            if (!(amax < Float.POSITIVE_INFINITY) || !(id < Float.POSITIVE_INFINITY)) {
+                for (int j = 0; j < 32; j++) q[o + j] = Q8Activations.x86RoundToInt8(x[o + j] * id);
+                continue;
+            }
+            for (int j = 0; j < 32; j += L) {
+                FloatVector t = FloatVector.fromArray(FS, x, o + j).mul(id);
+                t.add(MAGIC).sub(MAGIC).intoArray(q, o + j);
+            }
+        }
+    }
+
+    /** L int8 from q[i] as floats (exact). */
+    private static FloatVector raw8(byte[] q, int i) {
+        return (FloatVector) ByteVector.fromArray(BS, q, i).convertShape(VectorOperators.B2F, FS, 0);
+    }
+
+    /** The low nibbles of L bytes, minus 8, as floats. */
+    private static FloatVector raw4lo(ByteVector b) {
+        IntVector v = (IntVector) b.convertShape(VectorOperators.B2I, IS, 0);
+        return (FloatVector) v.and(0x0F).sub(8).convertShape(VectorOperators.I2F, FS, 0);
+    }
+
+    /** The high nibbles of L bytes, minus 8, as floats. */
+    private static FloatVector raw4hi(ByteVector b) {
+        IntVector v = (IntVector) b.convertShape(VectorOperators.B2I, IS, 0);
+        return (FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convertShape(VectorOperators.I2F, FS, 0);
+    }
+
+    /**
+     * {@link QuantizedMatrix#matmul(Q8Activations, float[], int, int)}. How y[r, o] is summed, on every path here:
+     * per block, L lane partial sums p_k = Σ q_w · q_x over the block's columns j ≡ k (mod L), exact in float (each is
+     * at most 4 · 127 · 128 in magnitude, an integer below 2^24, so the order within a block does not matter); then
+     * acc_k = fma(p_k, d_w · d_x, acc_k) block after block (d_w · d_x, two fp16 values, is exact in float), from zero;
+     * then the fixed tree over the lanes ({@link #sum}). llama.cpp's AVX2 kernel is built the same way with 8 lanes
+     * of 4 consecutive columns, so the two differ only in how the float sums are rounded, as the scalar definition
+     * ({@link ScalarQuantKernels#matmulQ8}, one block sum at a time) does from both.
+     */
+    static void matmulQ8(QuantizedMatrix m, Q8Activations x, float[] y, int rowFrom, int rowTo) {
+        if (x.rows == 1) {
+            // one method per type, as matvec
+            if (m.type == QuantType.Q8_0) matvecQ8q8(m, x.q, 0, x.d, 0, y, 0, rowFrom, rowTo);
+            else matvecQ4q8(m, x.q, 0, x.d, 0, y, 0, rowFrom, rowTo);
+        } else {
+            tiledQ8(m, x, y, rowFrom, rowTo);
+        }
+    }
+
+    /** y[yo + o] for o in [rowFrom, rowTo), one row of quantized activations (values xq[xo..], scales xd[xdo..]). */
+    private static void matvecQ8q8(QuantizedMatrix m, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo, int rowFrom, int rowTo) {
+        byte[] q = m.quants;
+        float[] d = m.scales, acc = new float[4 * L];
+        int nb = m.blocksPerRow, o = rowFrom;
+        for (; o + 4 <= rowTo; o += 4) {
+            int s0 = o * nb, s1 = s0 + nb, s2 = s1 + nb, s3 = s2 + nb;
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+            for (int b = 0; b < nb; b++) {
+                int c = b * 32;
+                FloatVector p0 = FloatVector.zero(FS), p1 = p0, p2 = p0, p3 = p0;
+                for (int j = 0; j < 32; j += L) {
+                    FloatVector xv = FloatVector.fromArray(FS, xq, xo + c + j);
+                    p0 = raw8(q, (s0 + b) * 32 + j).fma(xv, p0);
+                    p1 = raw8(q, (s1 + b) * 32 + j).fma(xv, p1);
+                    p2 = raw8(q, (s2 + b) * 32 + j).fma(xv, p2);
+                    p3 = raw8(q, (s3 + b) * 32 + j).fma(xv, p3);
+                }
+                float e = xd[xdo + b];
+                a0 = p0.fma(FloatVector.broadcast(FS, d[s0 + b] * e), a0);
+                a1 = p1.fma(FloatVector.broadcast(FS, d[s1 + b] * e), a1);
+                a2 = p2.fma(FloatVector.broadcast(FS, d[s2 + b] * e), a2);
+                a3 = p3.fma(FloatVector.broadcast(FS, d[s3 + b] * e), a3);
+            }
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, L);
+            a2.intoArray(acc, 2 * L);
+            a3.intoArray(acc, 3 * L);
+            sums(acc, 4, y, yo + o);
+        }
+        if (o < rowTo) oneRowQ8q8(m, xq, xo, xd, xdo, y, yo, o, rowTo);
+    }
+
+    /** The rows after the last group of four (a method of its own: C2 inlines the vector helpers only in small methods). */
+    private static void oneRowQ8q8(QuantizedMatrix m, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo, int rowFrom, int rowTo) {
+        byte[] q = m.quants;
+        float[] d = m.scales;
+        int nb = m.blocksPerRow;
+        for (int o = rowFrom; o < rowTo; o++) {
+            int s0 = o * nb;
+            FloatVector a0 = FloatVector.zero(FS);
+            for (int b = 0; b < nb; b++) {
+                int c = b * 32;
+                FloatVector p0 = FloatVector.zero(FS);
+                for (int j = 0; j < 32; j += L) p0 = raw8(q, (s0 + b) * 32 + j).fma(FloatVector.fromArray(FS, xq, xo + c + j), p0);
+                a0 = p0.fma(FloatVector.broadcast(FS, d[s0 + b] * xd[xdo + b]), a0);
+            }
+            y[yo + o] = sum(a0);
+        }
+    }
+
+    /**
+     * As {@link #matvecQ8q8} for Q4_0 weights, two rows at a time (see {@link #matvecQ4}). Within a block the low
+     * nibbles are columns [0, 16) and the high ones [16, 32): lane k takes columns k, k + L, ... in either order.
+     */
+    private static void matvecQ4q8(QuantizedMatrix m, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo, int rowFrom, int rowTo) {
+        byte[] q = m.quants;
+        float[] d = m.scales, acc = new float[2 * L];
+        int nb = m.blocksPerRow, o = rowFrom;
+        for (; o + 2 <= rowTo; o += 2) {
+            int s0 = o * nb, s1 = s0 + nb;
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0;
+            for (int b = 0; b < nb; b++) {
+                int c = xo + b * 32;
+                FloatVector p0 = FloatVector.zero(FS), p1 = p0;
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector w0 = ByteVector.fromArray(BS, q, (s0 + b) * 16 + j), w1 = ByteVector.fromArray(BS, q, (s1 + b) * 16 + j);
+                    FloatVector xv = FloatVector.fromArray(FS, xq, c + j);
+                    p0 = raw4lo(w0).fma(xv, p0);
+                    p1 = raw4lo(w1).fma(xv, p1);
+                    xv = FloatVector.fromArray(FS, xq, c + 16 + j);
+                    p0 = raw4hi(w0).fma(xv, p0);
+                    p1 = raw4hi(w1).fma(xv, p1);
+                }
+                float e = xd[xdo + b];
+                a0 = p0.fma(FloatVector.broadcast(FS, d[s0 + b] * e), a0);
+                a1 = p1.fma(FloatVector.broadcast(FS, d[s1 + b] * e), a1);
+            }
+            a0.intoArray(acc, 0);
+            a1.intoArray(acc, L);
+            sums(acc, 2, y, yo + o);
+        }
+        if (o < rowTo) oneRowQ4q8(m, xq, xo, xd, xdo, y, yo, o, rowTo);
+    }
+
+    private static void oneRowQ4q8(QuantizedMatrix m, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo, int rowFrom, int rowTo) {
+        byte[] q = m.quants;
+        float[] d = m.scales;
+        int nb = m.blocksPerRow;
+        for (int o = rowFrom; o < rowTo; o++) {
+            int s0 = o * nb;
+            FloatVector a0 = FloatVector.zero(FS);
+            for (int b = 0; b < nb; b++) {
+                int c = xo + b * 32;
+                FloatVector p0 = FloatVector.zero(FS);
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector w0 = ByteVector.fromArray(BS, q, (s0 + b) * 16 + j);
+                    p0 = raw4lo(w0).fma(FloatVector.fromArray(FS, xq, c + j), p0);
+                    p0 = raw4hi(w0).fma(FloatVector.fromArray(FS, xq, c + 16 + j), p0);
+                }
+                a0 = p0.fma(FloatVector.broadcast(FS, d[s0 + b] * xd[xdo + b]), a0);
+            }
+            y[yo + o] = sum(a0);
+        }
+    }
+
+    /**
+     * R &gt; 1: four weight rows at a time turned into their quantized values as floats (q for Q8_0, q - 8 for Q4_0,
+     * in column order) in scratch, then every row of x against them. The same operations as the one-row loops on the
+     * same values, hence the same bits whatever R.
+     */
+    private static void tiledQ8(QuantizedMatrix m, Q8Activations x, float[] y, int rowFrom, int rowTo) {
+        int cols = m.cols, rows = m.rows, nb = m.blocksPerRow, R = x.rows;
+        float[] w = new float[4 * cols], ws = new float[4 * nb], acc = new float[4 * L];
+        for (int o = rowFrom; o < rowTo; o += 4) {
+            int nt = Math.min(4, rowTo - o);
+            for (int t = 0; t < nt; t++) {
+                rawRow(m, o + t, w, t * cols);
+                System.arraycopy(m.scales, (o + t) * nb, ws, t * nb, nb);
+            }
+            for (int r = 0; r < R; r++) {
+                int xo = r * cols, xdo = r * nb, yo = r * rows + o;
+                if (nt == 4) dot4Q8(w, ws, cols, nb, x.q, xo, x.d, xdo, y, yo, acc);
+                else for (int t = 0; t < nt; t++) y[yo + t] = dotQ8(w, t * cols, ws, t * nb, nb, x.q, xo, x.d, xdo);
+            }
+        }
+    }
+
+    /** Row o's quantized values (without the scale) as floats into out[off, off + cols). */
+    private static void rawRow(QuantizedMatrix m, int o, float[] out, int off) {
+        int nb = m.blocksPerRow;
+        if (m.type == QuantType.Q8_0) {
+            for (int i = 0, end = nb * 32; i < end; i += L) raw8(m.quants, o * nb * 32 + i).intoArray(out, off + i);
+        } else {
+            for (int b = 0; b < nb; b++) {
+                for (int j = 0; j < 16; j += L) {
+                    ByteVector v = ByteVector.fromArray(BS, m.quants, (o * nb + b) * 16 + j);
+                    raw4lo(v).intoArray(out, off + b * 32 + j);
+                    raw4hi(v).intoArray(out, off + b * 32 + 16 + j);
+                }
+            }
+        }
+    }
+
+    /** One output from a scratch row (values w[wo..], scales ws[wso..]) and a row of quantized activations. */
+    private static float dotQ8(float[] w, int wo, float[] ws, int wso, int nb, float[] xq, int xo, float[] xd, int xdo) {
+        FloatVector a = FloatVector.zero(FS);
+        for (int b = 0; b < nb; b++) {
+            int c = b * 32;
+            FloatVector p = FloatVector.zero(FS);
+            for (int j = 0; j < 32; j += L) p = FloatVector.fromArray(FS, w, wo + c + j).fma(FloatVector.fromArray(FS, xq, xo + c + j), p);
+            a = p.fma(FloatVector.broadcast(FS, ws[wso + b] * xd[xdo + b]), a);
+        }
+        return sum(a);
+    }
+
+    /** y[yo + t] for the four scratch rows t &lt; 4 against one row of quantized activations. */
+    private static void dot4Q8(float[] w, float[] ws, int n, int nb, float[] xq, int xo, float[] xd, int xdo, float[] y, int yo, float[] acc) {
+        int w1 = n, w2 = 2 * n, w3 = 3 * n;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < nb; b++) {
+            int c = b * 32;
+            FloatVector p0 = FloatVector.zero(FS), p1 = p0, p2 = p0, p3 = p0;
+            for (int j = 0; j < 32; j += L) {
+                FloatVector xv = FloatVector.fromArray(FS, xq, xo + c + j);
+                p0 = FloatVector.fromArray(FS, w, c + j).fma(xv, p0);
+                p1 = FloatVector.fromArray(FS, w, w1 + c + j).fma(xv, p1);
+                p2 = FloatVector.fromArray(FS, w, w2 + c + j).fma(xv, p2);
+                p3 = FloatVector.fromArray(FS, w, w3 + c + j).fma(xv, p3);
+            }
+            float e = xd[xdo + b];
+            a0 = p0.fma(FloatVector.broadcast(FS, ws[b] * e), a0);
+            a1 = p1.fma(FloatVector.broadcast(FS, ws[nb + b] * e), a1);
+            a2 = p2.fma(FloatVector.broadcast(FS, ws[2 * nb + b] * e), a2);
+            a3 = p3.fma(FloatVector.broadcast(FS, ws[3 * nb + b] * e), a3);
+        }
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, L);
+        a2.intoArray(acc, 2 * L);
+        a3.intoArray(acc, 3 * L);
+        sums(acc, 4, y, yo);
+    }
+
+    /**
+     * y[yo + t] = {@link #sum} of the accumulator acc[t · L, (t + 1) · L) for t &lt; n. The kernels above store their
+     * accumulators and sum them here: summed in place, C2 (JDK 17) ran out of its node budget after two or three
+     * inlined trees and called the others with boxed vectors.
+     */
+    private static void sums(float[] acc, int n, float[] y, int yo) {
+        for (int t = 0; t < n; t++) y[yo + t] = sum(FloatVector.fromArray(FS, acc, t * L));
+    }
+
     // -------------------------------------------------------------------------------------------- transposed
 
     /** {@link ScalarQuantKernels#matmulTransposed}, four rows of W per pass over dx, the same bits. */

@@ -41,6 +41,14 @@
  * stored rather than recomputed because torch may round a few of its entries an ulp differently from ours.
  * The format of each tensor is for the model file's metadata to say (the U8 shapes above give rows and cols back).
  *
+ * <h2>Products</h2>
+ * {@link dev.gpt4j.core.quant.QuantizedMatrix#matmul(float[], int, float[], int, int)} multiplies float activations by
+ * the weights as they dequantize (every format). For Q8_0 and Q4_0 weights,
+ * {@link dev.gpt4j.core.quant.QuantizedMatrix#matmul(dev.gpt4j.core.quant.Q8Activations, float[], int, int)} computes
+ * what llama.cpp computes: the activations quantized to Q8_0 blocks ({@link dev.gpt4j.core.quant.Q8Activations}, the
+ * rounding of ggml-cpu's x86 {@code quantize_row_q8_0}), then per block the integer dot product Σ q_w · q_x scaled by
+ * d_w · d_x ({@code ggml_vec_dot_q8_0_q8_0}, {@code ggml_vec_dot_q4_0_q8_0}); models use it at inference by default.
+ *
  * <h2>In memory</h2>
  * Structure of arrays ({@link dev.gpt4j.core.quant.QuantizedMatrix}): per element 2 bytes (F16), 1 + 4/32 (Q8_0),
  * 0.5 + 4/32 (Q4_0: ggml's nibbles, the fp16 scale widened to a float), 0.5 + 4/64 (NF4) or 0.5 + 1/64 + 4/16384
