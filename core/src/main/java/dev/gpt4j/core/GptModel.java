@@ -242,6 +242,21 @@ public final class GptModel implements AutoCloseable {
         if (adapters.putIfAbsent(name, adapter) != null) throw new IllegalArgumentException("an adapter named " + name + " is already loaded");
     }
 
+    /**
+     * Removes adapter {@code name} (deactivated if it was active) and frees its weights: for switching adapters, one per
+     * database, in a long-lived model.
+     *
+     * @throws IllegalStateException if it is merged into the weights (unmerge it first)
+     */
+    public void removeAdapter(String name) {
+        LoraAdapter a = adapters.get(name);
+        if (a == null) throw new IllegalArgumentException("no adapter named " + name + " (loaded: " + adapters.keySet() + ")");
+        if (merged.contains(name)) throw new IllegalStateException("adapter " + name + " is merged into the weights; unmerge it first");
+        if (name.equals(active)) setActiveAdapter(null);
+        adapters.remove(name);
+        a.close();
+    }
+
     /** The loaded adapters, by name. */
     public Map<String, LoraAdapter> adapters() {
         return java.util.Collections.unmodifiableMap(adapters);
