@@ -226,7 +226,7 @@ public final class DatabaseDrills {
         final Tab tab;
         final Column column;
         final String sql, w, wp;
-        boolean key, number, text, date, year, nameLike;
+        boolean key, number, text, date, year, nameLike, place;
         List<Object> values = List.of();
         int nonNull;
 
@@ -334,6 +334,7 @@ public final class DatabaseDrills {
                     col.date = !col.number && (type.equals("time") || lw.contains("date") || lw.endsWith(" time"));
                     col.year = col.number && (lw.equals("year") || lw.endsWith(" year") || lw.startsWith("year "));
                     col.nameLike = col.text && (lw.equals("name") || lw.endsWith(" name") || lw.equals("title") || lw.endsWith(" title"));
+                    col.place = col.text && PLACE.matcher(lw).matches();
                     tab.cols.add(col);
                 }
                 tabs.add(tab);
@@ -387,6 +388,10 @@ public final class DatabaseDrills {
             return links.stream().filter(l -> l.child() == t).toList();
         }
     }
+
+    /** Column words that say a column holds places: questions say "in X", "from X". */
+    static final java.util.regex.Pattern PLACE = java.util.regex.Pattern.compile(
+            ".*\\b(location|city|country|nationality|state|place|address|region|town|hometown|venue|district|county|continent|area)\\b.*");
 
     static boolean isKeyLike(String name) {
         String n = name.toLowerCase(Locale.ROOT);
@@ -667,18 +672,30 @@ public final class DatabaseDrills {
                     List<String> ps = new ArrayList<>(List.of("What is the " + c.w + " of the " + tw + " whose " + d.w + " is " + v + "?",
                             "Find the " + c.w + " of " + tp + " with " + d.w + " " + v + ".", "Show the " + c.w + " of the " + tp + " that have " + d.w + " \"" + v + "\".",
                             "What are the " + c.wp + " of the " + tp + " whose " + d.w + " is " + v + "?", "List the " + c.wp + " of all " + tp + " with " + d.w + " " + v + "."));
+                    ps.add("Which " + tp + " have " + v + " as their " + d.w + "? Give their " + c.wp + ".");
+                    ps.add("Show the " + c.wp + " of the " + tp + " where the " + d.w + " is " + v + ".");
                     if (d.nameLike) {
                         ps.add("What is the " + c.w + " of " + v + "?");
                         ps.add("What is the " + c.w + " of the " + tw + " named " + v + "?");
                         ps.add("Give me the " + c.w + " of " + v + ".");
+                        ps.add("What is the " + c.w + " of the " + tw + " called " + v + "?");
+                    }
+                    if (d.place) {
+                        ps.add("Which " + tp + " are located in " + v + "? Give their " + c.wp + ".");
+                        ps.add("List the " + c.wp + " of the " + tp + " in " + v + ".");
+                        ps.add("What are the " + c.wp + " of " + tp + " from " + v + "?");
                     }
                     emit("where-text", Expect.ROWS, "SELECT " + c.sql + " FROM " + tn + " WHERE " + d.sql + " = \"" + v + "\"", ps.toArray(new String[0]));
                     emit("where-not", Expect.ROWS, "SELECT " + c.sql + " FROM " + tn + " WHERE " + d.sql + " != \"" + v + "\"",
                             "Find the " + c.wp + " of the " + tp + " whose " + d.w + " is not " + v + ".", "Which " + tp + " do not have " + d.w + " " + v + "? Show their " + c.wp + ".");
                 }
-                emit("where-count", Expect.POSITIVE, "SELECT count(*) FROM " + tn + " WHERE " + d.sql + " = \"" + v + "\"",
-                        "How many " + tp + " have " + d.w + " " + v + "?", "Count the number of " + tp + " whose " + d.w + " is " + v + ".",
-                        "How many " + tp + " are there with " + d.w + " \"" + v + "\"?", "Find the number of " + tp + " with " + d.w + " " + v + ".");
+                List<String> cs = new ArrayList<>(List.of("How many " + tp + " have " + d.w + " " + v + "?", "Count the number of " + tp + " whose " + d.w + " is " + v + ".",
+                        "How many " + tp + " are there with " + d.w + " \"" + v + "\"?", "Find the number of " + tp + " with " + d.w + " " + v + "."));
+                if (d.place) {
+                    cs.add("How many " + tp + " are in " + v + "?");
+                    cs.add("How many " + tp + " are from " + v + "?");
+                }
+                emit("where-count", Expect.POSITIVE, "SELECT count(*) FROM " + tn + " WHERE " + d.sql + " = \"" + v + "\"", cs.toArray(new String[0]));
                 for (Col x : some(t.numbers(), 1)) {
                     emit("where-aggregate", Expect.ROWS, "SELECT avg(" + x.sql + ") FROM " + tn + " WHERE " + d.sql + " = \"" + v + "\"",
                             "What is the average " + x.w + " of the " + tp + " whose " + d.w + " is " + v + "?",

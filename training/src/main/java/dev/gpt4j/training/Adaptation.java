@@ -175,6 +175,19 @@ public final class Adaptation {
         this.log = log;
     }
 
+    private int checkpointEvery;
+    private Path checkpointsTo;
+
+    /**
+     * For choosing settings: also keeps the adapter every {@code every} steps (each a PEFT folder) in
+     * {@code to/step-NNNNNN}, so that one run shows how answers change with the steps.
+     */
+    public Adaptation keepCheckpoints(int every, Path to) {
+        this.checkpointEvery = every;
+        this.checkpointsTo = to;
+        return this;
+    }
+
     /** Shows the trainer's progress bar (standard error). Default: when on a terminal. */
     public Adaptation progressBar(boolean on) {
         this.progressBar = on;
@@ -306,8 +319,8 @@ public final class Adaptation {
             cfg.put("lora", s.lora());
             cfg.put("seed", s.seed());
             cfg.put("eval_every", 0);
-            cfg.put("checkpoint_every", 0);
-            cfg.put("keep_last", 1);
+            cfg.put("checkpoint_every", checkpointEvery);
+            cfg.put("keep_last", checkpointEvery > 0 ? 1000 : 1);
             cfg.put("accuracy_every", 0); // never a dev set: the adapter learns from this database alone
             cfg.put("val_percent", 0);
             cfg.put("log_every", Math.max(1, Math.min(50, steps / 10)));
@@ -318,6 +331,10 @@ public final class Adaptation {
             Trainer.Result res = trainer.run(false);
             double trainSeconds = (System.nanoTime() - tt) / 1e9;
 
+            if (checkpointsTo != null && Files.isDirectory(work.resolve("checkpoints"))) {
+                Files.createDirectories(checkpointsTo.toAbsolutePath().getParent());
+                Files.move(work.resolve("checkpoints"), checkpointsTo);
+            }
             Path fin = tmp.resolve("adapter");
             Files.move(res.modelDir(), fin);
             // the trainer's folder also holds the tokenizer and state: an adapter folder is the PEFT pair and our files
