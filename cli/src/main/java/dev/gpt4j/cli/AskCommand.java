@@ -5,6 +5,8 @@ import dev.gpt4j.data.QueryResult;
 import dev.gpt4j.data.Schema;
 import dev.gpt4j.data.SqlExecutionException;
 import dev.gpt4j.data.SqliteDatabase;
+import dev.gpt4j.data.PromptFormat;
+import dev.gpt4j.sql.AdapterRecord;
 import dev.gpt4j.sql.Evaluator;
 import dev.gpt4j.sql.SqlAnswer;
 import dev.gpt4j.sql.TextToSql;
@@ -43,6 +45,10 @@ final class AskCommand implements Callable<Integer> {
     @Option(names = "--max-rows", defaultValue = "20", paramLabel = "N", description = "Rows to print with --execute. Default: ${DEFAULT-VALUE}.")
     int maxRows;
 
+    @Option(names = "--no-adapter", description = "Answer with the model alone, even if an adapter learned for this schema lies beside it "
+            + "(NAME.adapter next to NAME.sql or NAME.db, as gpt4j adapt --out NAME.adapter makes it).")
+    boolean noAdapter;
+
     @Parameters(index = "0", paramLabel = "QUESTION", description = "The question, in English.")
     String question;
 
@@ -67,6 +73,7 @@ final class AskCommand implements Callable<Integer> {
             }
         }
         PrintWriter out = spec.commandLine().getOut();
+        chooseAdapter(s);
         try (TextToSql t = model.load()) {
             t.options(options);
             SqlAnswer a;
@@ -97,5 +104,43 @@ final class AskCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * The adapter to answer with: --adapter's (with a one-line warning if its record says it was learned for another
+     * schema), else the one named like the schema or database file beside it, if it was learned for this schema.
+     */
+    private void chooseAdapter(Schema s) {
+        PrintWriter err = spec.commandLine().getErr();
+        if (noAdapter) {
+            if (model.adapter != null) throw new CliException("--no-adapter and --adapter contradict each other");
+            return;
+        }
+        if (model.adapter != null) {
+            if (!Files.isDirectory(model.adapter)) throw new CliException("no adapter folder at " + model.adapter);
+            AdapterRecord r = record(model.adapter);
+            if (r != null && !r.fits(s)) {
+                err.println("warning: the adapter " + model.adapter + " was learned for the schema " + r.describe() + ", not this one ("
+                        + PromptFormat.schemaHash(s).substring(0, 19) + "…); its answers may be worse than the model's alone");
+            }
+            return;
+        }
+        Path beside = AdapterRecord.beside(schema != null ? schema : execute).orElse(null);
+        if (beside == null) return;
+        AdapterRecord r = record(beside);
+        if (r == null || !r.fits(s)) {
+            err.println("note: not using " + beside + ": " + (r == null ? "it has no " + AdapterRecord.FILE : "it was learned for the schema " + r.describe()));
+            return;
+        }
+        model.adapter = beside;
+        err.println("note: answering with the adapter " + beside + " (learned for this schema by gpt4j adapt; --no-adapter to answer without it)");
+    }
+
+    private static AdapterRecord record(Path dir) {
+        try {
+            return AdapterRecord.read(dir).orElse(null);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), e);
+        }
     }
 }

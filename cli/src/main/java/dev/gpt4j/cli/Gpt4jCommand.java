@@ -18,8 +18,8 @@ import java.nio.charset.StandardCharsets;
         description = "A GPT in pure Java on ND4J, and a text-to-SQL assistant built on it.",
         subcommands = {TokenizeCommand.class, DetokenizeCommand.class, TrainTokenizerCommand.class,
                 ScoreCommand.class, GoldCommand.class, TrainCommands.Pretrain.class, TrainCommands.Finetune.class,
-                GenerateCommand.class, AskCommand.class, EvalCommand.class, ConvertCommand.class, MergeCommand.class, DataCommand.class,
-                ServeCommand.class, LogCommand.class, BenchServeCommand.class,
+                GenerateCommand.class, AskCommand.class, AdaptCommand.class, EvalCommand.class, ConvertCommand.class, MergeCommand.class,
+                DataCommand.class, ServeCommand.class, LogCommand.class, BenchServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Gpt4jCommand {
 

@@ -65,6 +65,8 @@ public final class GptModel implements AutoCloseable {
     private boolean training = true;
     /** Whether cached forwards quantize the inputs of Q8_0 and Q4_0 weights to Q8_0 ({@link #setQ8Activations}). */
     private boolean q8Activations = Compute.Q8_ACTIVATIONS;
+    /** Counts the changes to what a forward computes from the same tokens ({@link #forwardVersion}). */
+    private long forwardVersion;
     private long dropoutStep;
     private Activations acts;
     /** Training activations by (B, T), least recently used first: batches of a few lengths each keep their buffers. */
@@ -244,6 +246,21 @@ public final class GptModel implements AutoCloseable {
         if (adapters.putIfAbsent(name, adapter) != null) throw new IllegalArgumentException("an adapter named " + name + " is already loaded");
     }
 
+    /**
+     * Removes adapter {@code name} (deactivated if it was active) and frees its weights: for switching adapters, one per
+     * database, in a long-lived model.
+     *
+     * @throws IllegalStateException if it is merged into the weights (unmerge it first)
+     */
+    public void removeAdapter(String name) {
+        LoraAdapter a = adapters.get(name);
+        if (a == null) throw new IllegalArgumentException("no adapter named " + name + " (loaded: " + adapters.keySet() + ")");
+        if (merged.contains(name)) throw new IllegalStateException("adapter " + name + " is merged into the weights; unmerge it first");
+        if (name.equals(active)) setActiveAdapter(null);
+        adapters.remove(name);
+        a.close();
+    }
+
     /** The loaded adapters, by name. */
     public Map<String, LoraAdapter> adapters() {
         return java.util.Collections.unmodifiableMap(adapters);
@@ -255,6 +272,17 @@ public final class GptModel implements AutoCloseable {
         if (name != null && merged.contains(name)) throw new IllegalStateException("adapter " + name + " is merged into the weights; unmerge it first");
         active = name;
         attachActive();
+        forwardVersion++;
+    }
+
+    /**
+     * A number that changes whenever the same tokens may give other keys, values or logits than before: an adapter
+     * activated, switched or deactivated, merged or unmerged, the activation mode of packed weights changed. Whoever
+     * keeps keys and values past one call (a {@code Generator}'s prompt beginnings) compares it. Training steps do
+     * not change it: keep nothing across them.
+     */
+    public long forwardVersion() {
+        return forwardVersion;
     }
 
     /** The active adapter, or null. */
@@ -361,6 +389,7 @@ public final class GptModel implements AutoCloseable {
      * follows. F16 and NF4 weights always take the float activations.
      */
     public GptModel setQ8Activations(boolean on) {
+        if (on != q8Activations) forwardVersion++;
         q8Activations = on;
         return this;
     }
@@ -386,6 +415,7 @@ public final class GptModel implements AutoCloseable {
         if (!merged.add(name)) throw new IllegalStateException("adapter " + name + " is merged already");
         if (name.equals(active)) setActiveAdapter(null);
         addDelta(a, 1.0);
+        forwardVersion++;
     }
 
     /** Takes adapter {@code name}'s product back out of the base weights (the reverse of {@link #mergeAdapter}). */
@@ -394,6 +424,7 @@ public final class GptModel implements AutoCloseable {
         if (a == null) throw new IllegalArgumentException("no adapter named " + name);
         if (!merged.remove(name)) throw new IllegalStateException("adapter " + name + " is not merged");
         addDelta(a, -1.0);
+        forwardVersion++;
     }
 
     /**

@@ -71,6 +71,21 @@ public final class PromptFormat {
         return SCHEMA + withTrainingTypes(schema).compact() + QUESTION + question.strip() + SQL;
     }
 
+    /**
+     * A fingerprint of the schema as the prompt shows it ({@code sha256:} and 64 hex digits of the compact rendering
+     * with {@link #trainingType}s): two schemas with the same fingerprint give the model the same prompt, whether they
+     * were read from DDL, a SQLite file or Spider's tables.json. An adapter learned for one schema records it.
+     */
+    public static String schemaHash(Schema schema) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(withTrainingTypes(schema).compact().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "sha256:" + java.util.HexFormat.of().formatHex(d);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The column types the training data uses: Spider's ({@code tables.json}) and WikiSQL's. */
     static final Set<String> TRAINING_TYPES = Set.of("text", "number", "time", "boolean", "others", "real");
 

@@ -21,7 +21,8 @@ import java.util.List;
  * <p><b>Prompts that begin alike.</b> With {@link #reusePrefixes}, the caller may tell for each prompt how many of its
  * first tokens are worth keeping (a text-to-SQL prompt's schema, the same for every question about one database):
  * those positions' keys and values are kept in a store of a few slots, least recently used out first, and a later
- * prompt that begins with the same tokens copies them instead of running them again.
+ * prompt that begins with the same tokens copies them instead of running them again. The store is emptied when the
+ * model's {@link GptModel#forwardVersion} changes (another adapter active, say).
  *
  * <p>Not thread-safe (the model is not); use one generator per thread, each with its own model. Close it to free its
  * caches early.
@@ -69,6 +70,8 @@ public final class Generator implements AutoCloseable {
         final KvCache store;
         /** Prefix → slot, least recently used first. */
         final java.util.LinkedHashMap<Key, Integer> slots = new java.util.LinkedHashMap<>(16, 0.75f, true);
+        /** The model's {@link GptModel#forwardVersion} the kept keys and values were computed under. */
+        long version;
 
         Prefixes(int n) {
             store = model.newKvCache(n);
@@ -76,6 +79,10 @@ public final class Generator implements AutoCloseable {
 
         /** The slot holding exactly these tokens, or -1. */
         int find(int[] prompt, int n) {
+            if (version != model.forwardVersion()) { // another adapter, or activations: what was kept is stale
+                slots.clear();
+                version = model.forwardVersion();
+            }
             Integer slot = slots.get(new Key(Arrays.copyOf(prompt, n)));
             return slot == null ? -1 : slot;
         }

@@ -308,4 +308,36 @@ class GeneratorTest {
             assertThrows(IllegalArgumentException.class, () -> gen.beamSearch(p, 0, 12, c, 0, stop));
         }
     }
+
+    /**
+     * Kept prompt beginnings belong to the weights they were computed with: after an adapter is activated (or
+     * switched, or deactivated) a prompt with a kept beginning is decoded as the uncached loop decodes it with the
+     * adapter now active, not from the stale keys and values.
+     */
+    @Test
+    void keptPromptBeginningsAreDroppedWhenTheAdapterChanges() {
+        BpeTokenizer tok = Fixtures.tokenizer();
+        try (GptModel m = Fixtures.model(64, 5)) {
+            m.eval();
+            int[] p1 = tok.encode("CREATE TABLE t (a, b) what is a"), p2 = tok.encode("CREATE TABLE t (a, b) count b");
+            int shared = 0;
+            while (shared < Math.min(p1.length, p2.length) && p1[shared] == p2[shared]) shared++;
+            assertTrue(shared > 3, "the prompts share a beginning");
+            Generator gen = new Generator(m, null).reusePrefixes(2);
+            GenerationOptions g = GenerationOptions.greedy(16);
+            int[] reuse = {shared};
+            gen.generate(List.of(p1), g, null, 1, null, reuse, new int[0]); // keeps p1's beginning, computed without an adapter
+            dev.gpt4j.core.LoraAdapter a = dev.gpt4j.core.LoraAdapter.create(
+                    dev.gpt4j.core.LoraConfig.parse("r=8,alpha=16,targets=c_attn"), m.config(), "t", 7);
+            a.params().values().assign(org.nd4j.linalg.factory.Nd4j.randn(a.params().values().dataType(), a.params().values().shape()).muli(2));
+            m.addAdapter("t", a);
+            m.setActiveAdapter("t");
+            int[] with = gen.generate(List.of(p2), g, null, 1, null, reuse, new int[0]).get(0).tokens();
+            assertArrayEquals(uncachedGreedy(m, p2, 16), with, "decoded with the adapter, not from the beginning kept without it");
+            m.setActiveAdapter(null);
+            int[] without = gen.generate(List.of(p2), g, null, 1, null, reuse, new int[0]).get(0).tokens();
+            assertArrayEquals(uncachedGreedy(m, p2, 16), without);
+            assertFalse(Arrays.equals(with, without), "the adapter changes the answer (else this test shows nothing)");
+        }
+    }
 }

@@ -63,6 +63,63 @@ public final class Evaluator {
         return new SpiderScorer(spider).score(split, examples, preds);
     }
 
+    /**
+     * As {@link #spider(TextToSql, Spider, List, String, IntConsumer)}, each database's questions answered with its own
+     * adapter ({@code adapterOf.apply(dbId)}, a folder {@code gpt4j adapt} wrote; null: the model alone), the
+     * databases one after another. The model's own weights are untouched, so a database without an adapter is answered
+     * exactly as without this option.
+     */
+    public static ScoreReport spider(TextToSql model, Spider spider, List<SpiderExample> examples, String split,
+                                     Function<String, java.nio.file.Path> adapterOf, IntConsumer progress) {
+        List<SpiderExample> ex = new ArrayList<>();
+        for (SpiderExample e : examples) if (spider.hasDatabase(e.dbId())) ex.add(e); // the scorer lists the rest as skipped
+        List<String> answers = perGroup(model, ex.size(), i -> ex.get(i).dbId(), i -> spider.schema(ex.get(i).dbId()), i -> ex.get(i).question(),
+                adapterOf, progress);
+        List<String> preds = new ArrayList<>(examples.size());
+        int k = 0;
+        for (SpiderExample e : examples) preds.add(spider.hasDatabase(e.dbId()) ? answers.get(k++) : "");
+        return new SpiderScorer(spider).score(split, examples, preds);
+    }
+
+    /** As {@link #spider(TextToSql, Spider, List, String, Function, IntConsumer)} for WikiSQL, one adapter per table id. */
+    public static ScoreReport wikiSql(TextToSql model, WikiSql wiki, String split, List<WikiSqlExample> examples, List<String> skipped,
+                                      Function<String, java.nio.file.Path> adapterOf, IntConsumer progress) {
+        Map<String, WikiSqlTable> tables = wiki.tables(split);
+        List<String> preds = perGroup(model, examples.size(), i -> examples.get(i).tableId(), i -> tables.get(examples.get(i).tableId()).schema(),
+                i -> examples.get(i).question(), adapterOf, progress);
+        return WikiSqlScorer.score(split, examples, tables, preds, skipped);
+    }
+
+    /**
+     * Answers n questions grouped by {@code groupOf} (database or table), each group with its adapter active, in the
+     * order groups first occur; the answers come back in question order. The adapter is unset at the end.
+     */
+    private static List<String> perGroup(TextToSql model, int n, IntFunction<String> groupOf, IntFunction<Schema> schemaOf, IntFunction<String> questionOf,
+                                         Function<String, java.nio.file.Path> adapterOf, IntConsumer progress) {
+        Map<String, List<Integer>> groups = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < n; i++) groups.computeIfAbsent(groupOf.apply(i), g -> new ArrayList<>()).add(i);
+        String[] out = new String[n];
+        int[] done = {0};
+        try {
+            for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
+                model.useAdapter(adapterOf.apply(g.getKey()));
+                List<Schema> schemas = new ArrayList<>();
+                List<String> questions = new ArrayList<>();
+                for (int i : g.getValue()) {
+                    schemas.add(schemaOf.apply(i));
+                    questions.add(questionOf.apply(i));
+                }
+                int before = done[0];
+                List<String> a = answer(model, schemas, questions, progress == null ? null : k -> progress.accept(before + k));
+                for (int k = 0; k < a.size(); k++) out[g.getValue().get(k)] = a.get(k);
+                done[0] += a.size();
+            }
+        } finally {
+            model.useAdapter(null);
+        }
+        return List.of(out);
+    }
+
     public static ScoreReport wikiSql(TextToSql model, WikiSql wiki, String split, List<WikiSqlExample> examples, List<String> skipped,
                                       IntConsumer progress) {
         return wikiSql(model, wiki, split, examples, skipped, false, progress);

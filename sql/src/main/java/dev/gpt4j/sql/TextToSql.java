@@ -72,6 +72,9 @@ public final class TextToSql implements AutoCloseable {
     private final PromptFormat format;
     private final Generator generator;
     private Options options = Options.defaults();
+    /** The name under which {@link #useAdapter} loads its adapter into the model. */
+    private static final String ADAPTER = "text-to-sql";
+    private Path adapterDir;
 
     public TextToSql(GptModel model, BpeTokenizer tokenizer) {
         this.model = model;
@@ -127,14 +130,43 @@ public final class TextToSql implements AutoCloseable {
         TextToSql t = load(dir);
         if (adapter == null) return t;
         try {
-            LoraAdapter a = LoraAdapter.load(adapter, t.model.config());
-            t.model.addAdapter(adapter.getFileName().toString(), a);
-            t.model.setActiveAdapter(adapter.getFileName().toString());
-            return t;
+            return t.useAdapter(adapter);
         } catch (RuntimeException e) {
             t.close();
-            throw new IllegalArgumentException(e.getMessage(), e);
+            throw e;
         }
+    }
+
+    /**
+     * Answers with the LoRA adapter in {@code dir} from now on (a PEFT folder, e.g. one {@code gpt4j adapt} wrote for a
+     * database), replacing the one a previous call set; null: the model alone again. The model's own weights are never
+     * changed, so questions about other databases answer as before.
+     *
+     * @throws IllegalArgumentException naming the folder or file at fault (an adapter for another model shape included)
+     */
+    public TextToSql useAdapter(Path dir) {
+        if (dir != null && dir.equals(adapterDir)) return this;
+        LoraAdapter a = null;
+        if (dir != null) {
+            try {
+                a = LoraAdapter.load(dir, model.config());
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }
+        if (adapterDir != null) model.removeAdapter(ADAPTER);
+        adapterDir = null;
+        if (a != null) {
+            model.addAdapter(ADAPTER, a);
+            model.setActiveAdapter(ADAPTER);
+            adapterDir = dir;
+        }
+        return this;
+    }
+
+    /** The folder of the adapter set by {@link #useAdapter}, or null. */
+    public Path adapter() {
+        return adapterDir;
     }
 
     public GptModel model() {

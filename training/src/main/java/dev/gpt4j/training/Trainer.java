@@ -63,7 +63,12 @@ public final class Trainer {
     private final TrainConfig cfg;
     private final PrintStream log;
     private long stopAfter = Long.MAX_VALUE;
+    private boolean hasDeadline;
+    private long deadlineNanos; // System.nanoTime() after which the run ends early, if hasDeadline
+    private boolean stoppedAtDeadline;
     private boolean progressBar = System.console() != null;
+    private List<TextToSqlExample> givenPairs; // fine-tuning pairs given by the caller instead of config key datasets
+    private Map<String, Integer> givenRepeats = Map.of();
 
     /** The name of the adapter a LoRA run trains, in the model it is added to. */
     static final String ADAPTER = "train";
@@ -77,6 +82,32 @@ public final class Trainer {
     public Trainer stopAfter(long steps) {
         this.stopAfter = steps;
         return this;
+    }
+
+    /**
+     * Fine-tunes on these pairs instead of the datasets that config key {@code datasets} names (as {@code gpt4j adapt}
+     * does with a database's drills, its feedback and a replay sample); a pair of source s occurs {@code repeats.get(s)}
+     * times per epoch (1 where the map has none). The validation split is still {@link Corpora#isValidation}'s.
+     */
+    public Trainer examples(List<TextToSqlExample> pairs, Map<String, Integer> repeats) {
+        this.givenPairs = List.copyOf(pairs);
+        this.givenRepeats = Map.copyOf(repeats);
+        return this;
+    }
+
+    /**
+     * Ends the run after the first step that finishes past {@code nanoTime} (a {@link System#nanoTime()} value), as if
+     * {@code steps} were that step: the final folder is written with the steps done. For a time budget.
+     */
+    public Trainer deadline(long nanoTime) {
+        this.deadlineNanos = nanoTime;
+        this.hasDeadline = true;
+        return this;
+    }
+
+    /** Whether the last {@link #run} ended at its {@link #deadline} before its configured steps. */
+    public boolean stoppedAtDeadline() {
+        return stoppedAtDeadline;
     }
 
     /** Shows a progress bar (on standard error) instead of periodic lines. Default: when on a terminal. */
@@ -152,9 +183,14 @@ public final class Trainer {
             } else {
                 List<TextToSqlExample> pairs = new ArrayList<>();
                 Map<String, Integer> repeats = cfg.datasetRepeats();
-                for (TextToSqlExample e : Corpora.fineTuning(dataDir)) if (repeats.containsKey(e.source())) pairs.add(e);
-                if (repeats.containsKey(SchemaDrills.SOURCE)) pairs.addAll(Corpora.schemaDrills(dataDir, false));
-                if (repeats.containsKey(SchemaDrills.COMPOUND)) pairs.addAll(Corpora.schemaDrills(dataDir, true));
+                if (givenPairs != null) {
+                    pairs.addAll(givenPairs);
+                    repeats = givenRepeats;
+                } else {
+                    for (TextToSqlExample e : Corpora.fineTuning(dataDir)) if (repeats.containsKey(e.source())) pairs.add(e);
+                    if (repeats.containsKey(SchemaDrills.SOURCE)) pairs.addAll(Corpora.schemaDrills(dataDir, false));
+                    if (repeats.containsKey(SchemaDrills.COMPOUND)) pairs.addAll(Corpora.schemaDrills(dataDir, true));
+                }
                 data = new FinetuneData(pairs, new PromptFormat(tok), cfg.valPercent(), cfg.maxExamples(), cfg.batchSize(), T, cfg.seed(),
                         repeats);
                 model.keepActivationShapes((T + FinetuneData.BUCKET - 1) / FinetuneData.BUCKET);
@@ -195,6 +231,7 @@ public final class Trainer {
         long t0 = System.nanoTime(), step0 = step;
         long windowNanos = 0, windowTokens = 0; // training steps only (no evaluation) since the last metrics row
         try (MetricsLog metrics = new MetricsLog(out.resolve("metrics.jsonl"), from.isPresent() ? step : -1)) {
+            stoppedAtDeadline = false;
             while (step < cfg.steps() && step < stopAfter) {
                 double rate = lr.at(step);
                 long stepStart = System.nanoTime(), tokensBefore = tokens;
@@ -257,8 +294,13 @@ public final class Trainer {
                     ckpts.save(model, tok, opt, new Checkpoints.State(step, tokens, best, bestStep, metric));
                     ckpts.prune(cfg.keepLast());
                 }
+                if (hasDeadline && step < cfg.steps() && System.nanoTime() - deadlineNanos > 0) {
+                    stoppedAtDeadline = true;
+                    log.printf(Locale.ROOT, "time is up at step %d of %d%n", step, cfg.steps());
+                    break;
+                }
             }
-            if (step == cfg.steps()) {
+            if (step == cfg.steps() || stoppedAtDeadline) {
                 Checkpoints.writeFolder(out.resolve(finalFolder()), model, tok, null, new Checkpoints.State(step, tokens, best, bestStep, metric));
                 LossPlot.write(metrics.rows(), cfg.mode() + " " + out.getFileName(), out.resolve("metrics.png"));
                 String bestPart = bestStep < 0 ? "no " + metric + " measured (eval_every is 0 or above the steps)"
