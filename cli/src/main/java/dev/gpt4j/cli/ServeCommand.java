@@ -4,6 +4,7 @@ import dev.gpt4j.server.Limits;
 import dev.gpt4j.server.ServedDatabase;
 import dev.gpt4j.server.SqlServer;
 import dev.gpt4j.server.SqlService;
+import dev.gpt4j.sql.AdapterRecord;
 import dev.gpt4j.sql.TextToSql;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,6 +47,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--adapter", paramLabel = "NAME=DIR", description = "A LoRA adapter (PEFT folder) for database NAME's questions; the model "
             + "switches adapters between batches.")
     Map<String, Path> adapters = new LinkedHashMap<>();
+
+    @Option(names = "--no-adapters", description = "Answer with the model alone, even where an adapter learned for a database lies beside it "
+            + "(NAME.adapter next to NAME.db or its schema file, as gpt4j adapt makes it); --adapter still applies.")
+    boolean noAdapters;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on. Default: ${DEFAULT-VALUE} (this machine only); "
             + "any other needs --token.")
@@ -111,6 +116,20 @@ final class ServeCommand implements Callable<Integer> {
         try {
             List<ServedDatabase> list = new ArrayList<>();
             for (var e : served.entrySet()) list.add(ServedDatabase.of(e.getKey(), e.getValue(), ddl.get(e.getKey())));
+            Map<String, Path> use = new LinkedHashMap<>(adapters);
+            if (!noAdapters) {
+                // as ask does: NAME.adapter beside the database (or its schema file) when it was learned for that schema
+                for (ServedDatabase d : list) {
+                    if (use.containsKey(d.name())) continue;
+                    Path ddlFile = ddl.get(d.name());
+                    java.util.Optional<Path> beside = AdapterRecord.beside(d.file()).or(() -> ddlFile == null ? java.util.Optional.empty() : AdapterRecord.beside(ddlFile));
+                    if (beside.isEmpty()) continue;
+                    boolean fits = AdapterRecord.read(beside.get()).map(r -> r.fits(d.schema())).orElse(false);
+                    if (fits) use.put(d.name(), beside.get());
+                    spec.commandLine().getErr().println(fits ? "note: " + d.name() + "'s questions are answered with the adapter " + beside.get() + " (--no-adapters: the model alone)"
+                            : "note: not using " + beside.get() + " for " + d.name() + ": it was not learned for that schema");
+                }
+            }
             if (!SqlServer.isLoopback(host) && token == null) {
                 throw new CliException("--host " + host + " is reachable from other machines: give --token TOKEN (or bind 127.0.0.1)");
             }
@@ -119,7 +138,7 @@ final class ServeCommand implements Callable<Integer> {
             try {
                 SqlService.Builder b = SqlService.builder(t2s).limits(limits).token(token).corsOrigins(cors).modelName(modelName).log(log);
                 for (ServedDatabase d : list) b.database(d);
-                for (var e : adapters.entrySet()) b.adapter(e.getKey(), e.getValue());
+                for (var e : use.entrySet()) b.adapter(e.getKey(), e.getValue());
                 service = b.build();
             } catch (RuntimeException e) {
                 t2s.close();
