@@ -3,6 +3,9 @@ package dev.gpt4j.benchmarks;
 import dev.gpt4j.core.AdamW;
 import dev.gpt4j.core.GptConfig;
 import dev.gpt4j.core.GptModel;
+import dev.gpt4j.core.LoraAdapter;
+import dev.gpt4j.core.LoraConfig;
+import dev.gpt4j.core.quant.QuantType;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -45,9 +48,19 @@ public class GptBenchmark {
     @Param({"1.0"})
     public double lossFraction;
 
+    /**
+     * What trains: {@code full} (every weight), {@code lora} (issue #22's recipe: r 16, alpha 16, dropout 0.05 on
+     * c_attn and attn.c_proj over the frozen float32 base) or {@code qlora_nf4} (the same over the base's linear
+     * weights stored as double-quantized NF4).
+     */
+    @Param({"full"})
+    public String tune;
+
+    static final String LORA = "r=16,alpha=16,dropout=0.05,targets=c_attn,attn.c_proj";
     static final int BATCH = 8;
     GptModel model;
     AdamW opt;
+    long trained;
     int[] tokens, targets;
     int T;
 
@@ -56,7 +69,22 @@ public class GptBenchmark {
         GptConfig cfg = GptConfig.preset(preset);
         T = cfg.contextLength();
         model = GptModel.create(cfg, 1);
-        opt = new AdamW(model.params(), 0.1);
+        switch (tune) {
+            case "full" -> {
+                opt = new AdamW(model.params(), 0.1);
+                trained = model.params().values().length();
+            }
+            case "lora", "qlora_nf4" -> {
+                LoraAdapter a = LoraAdapter.create(LoraConfig.parse(LORA), cfg, preset, 1);
+                model.addAdapter("bench", a);
+                model.setActiveAdapter("bench");
+                model.freezeBase();
+                if (tune.equals("qlora_nf4")) model.storeWeightsAs(QuantType.NF4, true);
+                opt = new AdamW(a.params(), 0.1);
+                trained = a.params().values().length();
+            }
+            default -> throw new IllegalArgumentException("tune is full, lora or qlora_nf4, not " + tune);
+        }
         Random r = new Random(1);
         tokens = new int[BATCH * T];
         targets = new int[BATCH * T];
@@ -92,5 +120,34 @@ public class GptBenchmark {
         model.backward();
         opt.step(1e-4);
         return loss;
+    }
+
+    /**
+     * Step time and peak memory of one configuration in a process of its own (JMH's fork shares its JVM between
+     * iterations, so its RSS says little): {@code PRESET TUNE STEPS}. Prints the median step time after 3 warm-up
+     * steps and the process's peak resident set (VmHWM), which includes the model, the activations, the optimizer's
+     * moments and ND4J's native buffers.
+     * <pre>java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar dev.gpt4j.benchmarks.GptBenchmark medium lora 20</pre>
+     */
+    public static void main(String[] args) throws Exception {
+        GptBenchmark b = new GptBenchmark();
+        b.preset = args[0];
+        b.tune = args[1];
+        int steps = Integer.parseInt(args[2]);
+        b.lossFraction = 1.0;
+        b.setup();
+        for (int i = 0; i < 3; i++) b.trainStep();
+        double[] ms = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            b.trainStep();
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        java.util.Arrays.sort(ms);
+        String hwm = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")).stream()
+                .filter(l -> l.startsWith("VmHWM")).findFirst().orElse("VmHWM: ?").replaceAll("\\s+", " ");
+        System.out.printf("%s %s: median step %.1f ms (min %.1f, max %.1f, %d steps of %d x %d tokens), trained %,d parameters, %s%n",
+                b.preset, b.tune, ms[steps / 2], ms[0], ms[steps - 1], steps, BATCH, b.T, b.trained, hwm);
+        b.tearDown();
     }
 }
