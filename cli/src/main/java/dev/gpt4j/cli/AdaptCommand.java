@@ -155,7 +155,7 @@ final class AdaptCommand implements Callable<Integer> {
         PrintStream log = LineStream.over(spec.commandLine().getOut());
         try {
             new Adaptation(shown(modelDir), s, log).adapt(new Adaptation.Request(sch.name(), sch, from, db, feedback, out, force));
-        } catch (IllegalArgumentException | DataFileException e) {
+        } catch (IllegalArgumentException | DataFileException | java.io.UncheckedIOException e) {
             throw new CliException(e.getMessage(), e);
         }
         return 0;

@@ -868,6 +868,7 @@ public final class GptModel implements AutoCloseable {
         acts = null;
         shapes.clear();
         shared = null;
+        adapters.values().forEach(LoraAdapter::close); // an adapter added to the model is the model's to free
         params.values().close();
         if (params.hasGrads()) params.grads().close();
     }

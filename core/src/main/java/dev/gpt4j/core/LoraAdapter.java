@@ -32,6 +32,8 @@ import java.util.SplittableRandom;
  * {@code .lora_B.weight} [out, r].
  */
 public final class LoraAdapter implements AutoCloseable {
+    private boolean closed;
+
     public static final String CONFIG = "adapter_config.json", WEIGHTS = "adapter_model.safetensors";
     /** PEFT's prefix of a GPT-2 model's tensor names in an adapter file. */
     static final String PEFT_PREFIX = "base_model.model.transformer.";
@@ -243,6 +245,8 @@ public final class LoraAdapter implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) return; // once: the model that holds it closes it too
+        closed = true;
         params.values().close();
         if (params.hasGrads()) params.grads().close();
     }

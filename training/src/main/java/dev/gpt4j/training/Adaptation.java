@@ -381,8 +381,15 @@ public final class Adaptation {
         } catch (UnsupportedOperationException notPosix) {
             // the platform's defaults stand
         }
-        if (Files.exists(out)) Files.move(out, tmp.resolve("replaced"), StandardCopyOption.ATOMIC_MOVE);
-        Files.move(fin, out, StandardCopyOption.ATOMIC_MOVE);
+        Path replaced = tmp.resolve("replaced");
+        boolean moved = Files.exists(out);
+        if (moved) Files.move(out, replaced, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.move(fin, out, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            if (moved) Files.move(replaced, out, StandardCopyOption.ATOMIC_MOVE); // the old adapter stays, not neither
+            throw e;
+        }
     }
 
     /**
@@ -413,8 +420,7 @@ public final class Adaptation {
             double left = s.minutes() * 60 - (System.nanoTime() - t0) / 1e9 - 10; // ~10 s to load, write and rename
             int steps = (int) Math.max(1, Math.floor(left / (perStep * 1.05)));
             log.printf(Locale.ROOT, "timing: %.2f s per step here; %d steps fit in %.1f minutes%n", perStep, steps, s.minutes());
-            a.close();
-            return steps;
+            return steps; // the timing adapter closes with the model
         }
     }
 
