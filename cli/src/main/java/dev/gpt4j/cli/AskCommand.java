@@ -125,15 +125,11 @@ final class AskCommand implements Callable<Integer> {
             }
             return;
         }
-        Path beside = AdapterRecord.beside(schema != null ? schema : execute).orElse(null);
-        if (beside == null) return;
-        AdapterRecord r = record(beside);
-        if (r == null || !r.fits(s)) {
-            err.println("note: not using " + beside + ": " + (r == null ? "it has no " + AdapterRecord.FILE : "it was learned for the schema " + r.describe()));
-            return;
+        try {
+            model.adapter = AdapterRecord.fittingBeside(s, line -> err.println("note: " + line), schema, execute).orElse(null);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), e);
         }
-        model.adapter = beside;
-        err.println("note: answering with the adapter " + beside + " (learned for this schema by gpt4j adapt; --no-adapter to answer without it)");
     }
 
     private static AdapterRecord record(Path dir) {

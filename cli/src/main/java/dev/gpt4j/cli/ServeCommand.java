@@ -118,16 +118,11 @@ final class ServeCommand implements Callable<Integer> {
             for (var e : served.entrySet()) list.add(ServedDatabase.of(e.getKey(), e.getValue(), ddl.get(e.getKey())));
             Map<String, Path> use = new LinkedHashMap<>(adapters);
             if (!noAdapters) {
-                // as ask does: NAME.adapter beside the database (or its schema file) when it was learned for that schema
+                // as ask does: NAME.adapter beside the schema file or the database, when learned for that schema
                 for (ServedDatabase d : list) {
                     if (use.containsKey(d.name())) continue;
-                    Path ddlFile = ddl.get(d.name());
-                    java.util.Optional<Path> beside = AdapterRecord.beside(d.file()).or(() -> ddlFile == null ? java.util.Optional.empty() : AdapterRecord.beside(ddlFile));
-                    if (beside.isEmpty()) continue;
-                    boolean fits = AdapterRecord.read(beside.get()).map(r -> r.fits(d.schema())).orElse(false);
-                    if (fits) use.put(d.name(), beside.get());
-                    spec.commandLine().getErr().println(fits ? "note: " + d.name() + "'s questions are answered with the adapter " + beside.get() + " (--no-adapters: the model alone)"
-                            : "note: not using " + beside.get() + " for " + d.name() + ": it was not learned for that schema");
+                    AdapterRecord.fittingBeside(d.schema(), line -> spec.commandLine().getErr().println("note: " + d.name() + ": " + line),
+                            ddl.get(d.name()), d.file()).ifPresent(dir -> use.put(d.name(), dir));
                 }
             }
             if (!SqlServer.isLoopback(host) && token == null) {

@@ -65,6 +65,30 @@ public record AdapterRecord(String schemaName, String schemaHash, JsonNode json)
         return Files.isDirectory(dir) ? Optional.of(dir) : Optional.empty();
     }
 
+    /**
+     * The adapter that {@code gpt4j ask} and {@code gpt4j serve} answer {@code schema}'s questions with unless told
+     * otherwise: {@code NAME.adapter} beside the first of {@code files} (a schema or database file; nulls skipped) that
+     * has one, if its record says it was learned for this schema. Either way {@code note} gets one line saying what was
+     * chosen or why a folder found was not.
+     *
+     * @throws IllegalArgumentException naming the record file if it is not a record
+     */
+    public static Optional<Path> fittingBeside(Schema schema, java.util.function.Consumer<String> note, Path... files) {
+        for (Path f : files) {
+            if (f == null) continue;
+            Optional<Path> dir = beside(f);
+            if (dir.isEmpty()) continue;
+            Optional<AdapterRecord> r = read(dir.get());
+            if (r.isPresent() && r.get().fits(schema)) {
+                note.accept("answering with the adapter " + dir.get() + " (learned for this schema by gpt4j adapt)");
+                return dir;
+            }
+            note.accept("not using " + dir.get() + ": " + (r.isEmpty() ? "it has no " + FILE : "it was learned for the schema " + r.get().describe()));
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
     /** One line for a warning: the schema it was learned for, with the start of its hash. */
     public String describe() {
         return "'" + schemaName + "' (" + schemaHash.substring(0, Math.min(schemaHash.length(), 19)) + "…)";
