@@ -2,8 +2,8 @@ package dev.gpt4j.core;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.random.impl.GaussianDistribution;
 import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.api.ops.random.impl.GaussianDistribution;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
@@ -39,7 +39,7 @@ public final class CausalSelfAttention {
     private Buffers last;
     private boolean training = true;
     private long dropoutStep;
-    private Random rng;
+    private final Dropout.Draws draws = new Dropout.Draws();
 
     /**
      * @param embedDim C, a multiple of {@code heads}
@@ -135,14 +135,13 @@ public final class CausalSelfAttention {
         Blas.forTraining();
         b.drop = training && dropout > 0;
         if (b.drop) {
-            if (rng == null) rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
-            rng.setSeed(seed * 1_000_003L + dropoutStep);
+            draws.reset(seed * 1_000_003L + dropoutStep);
         }
         b.x.assign(x);
         attn.forward(b.x, b.qkv);
-        Attention.forward(compute, b.qkv, b.y, b.rows, H, null, 0, b.saved, b.drop, (a, mask) -> Dropout.forward(a, mask, dropout, rng));
+        Attention.forward(compute, b.qkv, b.y, b.rows, H, null, 0, b.saved, b.drop, (a, mask) -> Dropout.forward(compute, a, mask, dropout, draws));
         proj.forward(b.y, b.out);
-        if (b.drop) Dropout.forward(b.out, b.outMask, dropout, rng);
+        if (b.drop) Dropout.forward(compute, b.out, b.outMask, dropout, draws);
         return b.out;
     }
 

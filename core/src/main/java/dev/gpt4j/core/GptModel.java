@@ -75,7 +75,7 @@ public final class GptModel implements AutoCloseable {
     private Activations.Shared shared;
     private final Embedding.Scratch embScratch = new Embedding.Scratch();
     private int maxShapes = 1;
-    private Random dropoutRng;
+    private final Dropout.Draws dropoutDraws = new Dropout.Draws();
 
     private GptModel(GptConfig config, DataType dtype, Compute compute, long seed) {
         this(config, dtype, compute, seed, Map.of());
@@ -524,25 +524,25 @@ public final class GptModel implements AutoCloseable {
             a.positions[r] = rows.position(r);
         }
         Embedding.forward(compute, params.get("wte.weight"), params.get("wpe.weight"), tokens, a.positions, R, a.x[0], a.idx, a.embTmp);
-        if (drop) Dropout.forward(a.x[0], a.embMask, p, dropoutRng);
+        if (drop) Dropout.forward(compute, a.x[0], a.embMask, p, dropoutDraws);
         LoraAdapter adapter = activeAdapter();
         // an adapter's own dropout, in training forwards only (cached forwards are evaluation)
         BiConsumer<INDArray, INDArray> loraDrop = cache == null && training && adapter != null && adapter.config().dropout() > 0
-                ? (x, m) -> Dropout.forward(x, m, adapter.config().dropout(), dropoutRng) : null;
+                ? (x, m) -> Dropout.forward(compute, x, m, adapter.config().dropout(), dropoutDraws) : null;
         boolean q8 = cache != null && q8Activations; // inference only (setQ8Activations)
         for (int l = 0; l < L; l++) {
             Block k = blocks[l];
             LayerNorm.forward(compute, a.x[l], k.ln1w, k.ln1b, eps, a.ln1[l], a.ln1Hat[l], a.mean, a.ln1Rstd[l]);
             k.attn.forward(a.ln1[l], a.qkv[l], a.lora(l, 0, k.attn), loraDrop, q8);
-            Attention.forward(compute, a.qkv[l], a.y[l], rows, H, cache, l, a.att[l], drop, (x, m) -> Dropout.forward(x, m, p, dropoutRng));
+            Attention.forward(compute, a.qkv[l], a.y[l], rows, H, cache, l, a.att[l], drop, (x, m) -> Dropout.forward(compute, x, m, p, dropoutDraws));
             k.proj.forward(a.y[l], a.attnOut[l], a.lora(l, 1, k.proj), loraDrop, q8);
-            if (drop) Dropout.forward(a.attnOut[l], a.mask1[l], p, dropoutRng);
+            if (drop) Dropout.forward(compute, a.attnOut[l], a.mask1[l], p, dropoutDraws);
             add(a.x[l], a.attnOut[l], a.xa[l]);
             LayerNorm.forward(compute, a.xa[l], k.ln2w, k.ln2b, eps, a.ln2[l], a.ln2Hat[l], a.mean, a.ln2Rstd[l]);
             k.fc.forward(a.ln2[l], a.fc[l], a.lora(l, 2, k.fc), loraDrop, q8);
             Gelu.forward(compute, a.fc[l], a.g[l], a.th[l]);
             k.fcProj.forward(a.g[l], a.proj[l], a.lora(l, 3, k.fcProj), loraDrop, q8);
-            if (drop) Dropout.forward(a.proj[l], a.mask2[l], p, dropoutRng);
+            if (drop) Dropout.forward(compute, a.proj[l], a.mask2[l], p, dropoutDraws);
             add(a.xa[l], a.proj[l], a.x[l + 1]);
         }
         LayerNorm.forward(compute, a.x[L], p("ln_f.weight"), pb("ln_f.bias"), eps, a.lnf, a.lnfHat, a.mean, a.lnfRstd);
@@ -591,8 +591,7 @@ public final class GptModel implements AutoCloseable {
         boolean drop = training && config.dropout() > 0;
         LoraAdapter adapter = activeAdapter();
         if (drop || training && adapter != null && adapter.config().dropout() > 0) {
-            if (dropoutRng == null) dropoutRng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
-            dropoutRng.setSeed(seed * 1_000_003L + dropoutStep);
+            dropoutDraws.reset(seed * 1_000_003L + dropoutStep);
         }
         forward(a, a.tokens, Attention.Rows.batch(B, T), null, drop);
         return a;
@@ -694,22 +693,30 @@ public final class GptModel implements AutoCloseable {
         LayerNorm.backward(compute, a.dln, a.lnfHat, a.lnfRstd, p("ln_f.weight"), a.dres, params.hasGrads() ? gr("ln_f.weight") : null,
                 params.hasGrads() ? grb("ln_f.bias") : null, a.dtmp, a.dtmp2, a.rowTmp, false);
         Attention.Rows rows = Attention.Rows.batch(a.B, a.T);
+        // a frozen base needs the gradient only down to the lowest layer with an adapter: below it nothing learns
+        boolean frozen = !params.hasGrads();
+        int lowest = frozen ? lowestAdapted() : -1; // layer * 4 + index in LoraConfig.LAYERS, or -1 for all
+        if (frozen && lowest < 0) return;
         for (int l = L - 1; l >= 0; l--) {
             Block k = blocks[l];
             // x[l+1] = xa + drop(proj(gelu(fc(ln_2(xa)))))
             INDArray dproj = a.dres;
             if (drop) dproj = a.dbuf.assign(a.dres).muli(a.mask2[l]);
-            k.fcProj.backward(dproj, a.g[l], a.d4a, false, a.lora(l, 3, k.fcProj));
+            k.fcProj.backward(dproj, a.g[l], lowest == 4 * l + 3 ? null : a.d4a, false, a.lora(l, 3, k.fcProj));
+            if (lowest == 4 * l + 3) return;
             // g[l] served its last use in c_proj's weight gradient just above: it is the scratch here
             Gelu.backward(compute, a.d4a, a.fc[l], a.th[l], a.d4b, a.g[l]);
-            k.fc.backward(a.d4b, a.ln2[l], a.dln, false, a.lora(l, 2, k.fc));
+            k.fc.backward(a.d4b, a.ln2[l], lowest == 4 * l + 2 ? null : a.dln, false, a.lora(l, 2, k.fc));
+            if (lowest == 4 * l + 2) return;
             LayerNorm.backward(compute, a.dln, a.ln2Hat[l], a.ln2Rstd[l], k.ln2w, a.dres, k.ln2dw, k.ln2db, a.dtmp, a.dtmp2, a.rowTmp, true);
             // xa = x[l] + drop(c_proj(attn(c_attn(ln_1(x[l])))))
             INDArray dattnOut = a.dres;
             if (drop) dattnOut = a.dbuf.assign(a.dres).muli(a.mask1[l]);
-            k.proj.backward(dattnOut, a.y[l], a.dy, false, a.lora(l, 1, k.proj));
+            k.proj.backward(dattnOut, a.y[l], lowest == 4 * l + 1 ? null : a.dy, false, a.lora(l, 1, k.proj));
+            if (lowest == 4 * l + 1) return;
             Attention.backward(compute, a.qkv[l], a.dy, rows, H, a.att[l], drop, a.dqkv);
-            k.attn.backward(a.dqkv, a.ln1[l], a.dln, false, a.lora(l, 0, k.attn));
+            k.attn.backward(a.dqkv, a.ln1[l], lowest == 4 * l ? null : a.dln, false, a.lora(l, 0, k.attn));
+            if (lowest == 4 * l) return;
             LayerNorm.backward(compute, a.dln, a.ln1Hat[l], a.ln1Rstd[l], k.ln1w, a.dres, k.ln1dw, k.ln1db, a.dtmp, a.dtmp2, a.rowTmp, true);
         }
         // embeddings (nothing to do for a frozen base: no gradient flows further)
@@ -717,6 +724,18 @@ public final class GptModel implements AutoCloseable {
         INDArray demb = a.dres;
         if (drop) demb.muli(a.embMask);
         Embedding.backward(compute, demb, a.dembRows, a.tokens, a.B, a.T, gr("wte.weight"), a.dwpeRows, embScratch);
+    }
+
+    /**
+     * The lowest linear layer the active adapter adapts, as layer * 4 + its index in {@link LoraConfig#LAYERS}
+     * (c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj: the order of a block's forward), or -1 without one.
+     */
+    private int lowestAdapted() {
+        for (int l = 0; l < blocks.length; l++) {
+            Linear[] ls = blocks[l].linears();
+            for (int k = 0; k < ls.length; k++) if (ls[k].lora() != null) return 4 * l + k;
+        }
+        return -1;
     }
 
     /** c = op(a) op(b) + beta c on this model's path. */

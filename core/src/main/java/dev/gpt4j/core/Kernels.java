@@ -241,6 +241,29 @@ final class Kernels {
         });
     }
 
+    /** out = a * b, element by element (out may be a or b). */
+    static void mul(INDArray a, INDArray b, INDArray out) {
+        FloatBuffer fa = buf(a), fb = buf(b), fo = buf(out);
+        int oa = (int) a.offset(), ob = (int) b.offset(), oo = (int) out.offset();
+        chunks((int) a.length(), 2, (from, n, c) -> {
+            float[] x = c[0], y = c[1];
+            fa.get(oa + from, x, 0, n);
+            fb.get(ob + from, y, 0, n);
+            for (int i = 0; i < n; i++) x[i] *= y[i];
+            fo.put(oo + from, x, 0, n);
+        });
+    }
+
+    /** dst = src, both dense and of the same length. */
+    static void copy(INDArray src, INDArray dst) {
+        FloatBuffer fs = buf(src), fd = buf(dst);
+        int os = (int) src.offset(), od = (int) dst.offset();
+        chunks((int) src.length(), 1, (from, n, c) -> {
+            fs.get(os + from, c[0], 0, n);
+            fd.put(od + from, c[0], 0, n);
+        });
+    }
+
     /** x[N, C] += v[C] on every row (a bias), in place. */
     static void addRowVector(INDArray x, INDArray v) {
         int N = (int) x.size(0), C = (int) x.size(1);

@@ -147,7 +147,8 @@ public final class Linear {
             h = saved.h;
             saved.dropApplied = dropout != null && saved.dropped != null;
             if (saved.dropApplied) {
-                in = saved.dropped.assign(x);
+                in = saved.dropped;
+                copy(x, in);
                 dropout.accept(in, saved.mask);
             }
         } else {
@@ -192,9 +193,13 @@ public final class Linear {
         if (lora.da() != null) gemm(true, false, 1.0, saved.dh, in, 1.0, lora.da());  // dA += dh^T drop(x)
         if (dx != null) {
             gemm(false, false, 1.0, saved.dh, lora.a(), 0.0, saved.dx);                // dh A
-            if (in != x) saved.dx.muli(saved.mask);
-            if (compute == Compute.JAVA) Kernels.add(dx, saved.dx, dx);
-            else dx.addi(saved.dx);
+            if (compute == Compute.JAVA) {
+                if (in != x) Kernels.mul(saved.dx, saved.mask, saved.dx);
+                Kernels.add(dx, saved.dx, dx);
+            } else {
+                if (in != x) saved.dx.muli(saved.mask);
+                dx.addi(saved.dx);
+            }
         }
     }
 
@@ -273,6 +278,12 @@ public final class Linear {
             System.arraycopy(row, 0, t, (o - o0) * I, I);
         }
         return Nd4j.createFromArray(t).reshape(o1 - o0, I).castTo(dtype);
+    }
+
+    /** dst = src (same shape, dense) on this layer's path. */
+    private void copy(INDArray src, INDArray dst) {
+        if (compute == Compute.JAVA) Kernels.copy(src, dst);
+        else dst.assign(src);
     }
 
     private float[] heapIn(int n) {

@@ -72,6 +72,10 @@ class LoraTest {
     void adapterGradientsMatchFiniteDifferences() {
         checkAdapterGradients(CFG, LoraConfig.parse("r=2,alpha=4,targets=c_attn,c_proj,c_fc"), true);
         checkAdapterGradients(CFG, LoraConfig.parse("r=3,alpha=3,targets=attn.c_proj,mlp.c_proj,rslora"), false);
+        // a frozen backward stops at the lowest adapted layer: each of these starts higher in the block
+        checkAdapterGradients(CFG, LoraConfig.parse("r=2,alpha=4,targets=attn.c_proj,mlp.c_proj"), true);
+        checkAdapterGradients(CFG, LoraConfig.parse("r=2,alpha=4,targets=mlp.c_fc"), true);
+        checkAdapterGradients(CFG, LoraConfig.parse("r=2,alpha=4,targets=mlp.c_proj"), true);
     }
 
     @Test
