@@ -58,6 +58,16 @@ public class GptBenchmark {
 
     static final String LORA = "r=16,alpha=16,dropout=0.05,targets=c_attn,attn.c_proj";
     static final int BATCH = 8;
+    /** Rows of a step (main's optional 4th argument; JMH: 8). */
+    int batch = BATCH;
+    /** Positions of a row (main's optional 5th argument; 0: the context length). */
+    int seqLen;
+    /**
+     * A saved model to start from (main's optional 6th argument), loaded as the commands load it: {@code finetune}
+     * in full with {@link GptModel#load}, an adapter's base frozen with {@link GptModel#loadFrozen} (QLoRA: packed as
+     * read). Empty: a model made in memory.
+     */
+    String modelDir = "";
     GptModel model;
     AdamW opt;
     long trained;
@@ -67,8 +77,12 @@ public class GptBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         GptConfig cfg = GptConfig.preset(preset);
-        T = cfg.contextLength();
-        model = GptModel.create(cfg, 1);
+        T = seqLen > 0 ? Math.min(seqLen, cfg.contextLength()) : cfg.contextLength();
+        java.nio.file.Path dir = java.nio.file.Path.of(modelDir);
+        boolean fromFile = !modelDir.isEmpty();
+        model = !fromFile ? GptModel.create(cfg, 1)
+                : tune.equals("full") ? GptModel.load(dir)
+                : GptModel.loadFrozen(dir, tune.equals("qlora_nf4") ? QuantType.NF4 : null);
         switch (tune) {
             case "full" -> {
                 opt = new AdamW(model.params(), 0.1);
@@ -86,8 +100,8 @@ public class GptBenchmark {
             default -> throw new IllegalArgumentException("tune is full, lora or qlora_nf4, not " + tune);
         }
         Random r = new Random(1);
-        tokens = new int[BATCH * T];
-        targets = new int[BATCH * T];
+        tokens = new int[batch * T];
+        targets = new int[batch * T];
         int prompt = (int) Math.round(T * (1 - lossFraction)); // the first positions of each row: a prompt
         for (int i = 0; i < tokens.length; i++) {
             tokens[i] = r.nextInt(cfg.vocabSize());
@@ -102,12 +116,12 @@ public class GptBenchmark {
 
     @Benchmark
     public double forward() {
-        return model.forward(tokens, targets, BATCH, T);
+        return model.forward(tokens, targets, batch, T);
     }
 
     @Benchmark
     public double forwardBackward() {
-        double loss = model.forward(tokens, targets, BATCH, T);
+        double loss = model.forward(tokens, targets, batch, T);
         model.zeroGrad();
         model.backward();
         return loss;
@@ -115,7 +129,7 @@ public class GptBenchmark {
 
     @Benchmark
     public double trainStep() {
-        double loss = model.forward(tokens, targets, BATCH, T);
+        double loss = model.forward(tokens, targets, batch, T);
         model.zeroGrad();
         model.backward();
         opt.step(1e-4);
@@ -126,7 +140,9 @@ public class GptBenchmark {
      * Step time and peak memory of one configuration in a process of its own (JMH's fork shares its JVM between
      * iterations, so its RSS says little): {@code PRESET TUNE STEPS}. Prints the median step time after 3 warm-up
      * steps and the process's peak resident set (VmHWM), which includes the model, the activations, the optimizer's
-     * moments and ND4J's native buffers.
+     * moments and ND4J's native buffers. Optional: {@code BATCH SEQ_LEN} (default 8 and the context length), for the
+     * 124M model, whose weights rather than its activations fill the memory at a small batch, and {@code MODEL_DIR}
+     * to load the model as the commands do ({@link #modelDir}; the first run writes a random one there).
      * <pre>java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar dev.gpt4j.benchmarks.GptBenchmark medium lora 20</pre>
      */
     public static void main(String[] args) throws Exception {
@@ -134,6 +150,18 @@ public class GptBenchmark {
         b.preset = args[0];
         b.tune = args[1];
         int steps = Integer.parseInt(args[2]);
+        if (args.length > 3) b.batch = Integer.parseInt(args[3]);
+        if (args.length > 4) b.seqLen = Integer.parseInt(args[4]);
+        if (args.length > 5) {
+            b.modelDir = args[5];
+            if (!java.nio.file.Files.exists(java.nio.file.Path.of(b.modelDir))) {
+                try (GptModel m = GptModel.create(GptConfig.preset(b.preset), 1)) {
+                    m.save(java.nio.file.Path.of(b.modelDir));
+                }
+                System.out.println("wrote a random " + b.preset + " model to " + b.modelDir + "; run again to measure");
+                return;
+            }
+        }
         b.lossFraction = 1.0;
         b.setup();
         for (int i = 0; i < 3; i++) b.trainStep();
@@ -147,7 +175,7 @@ public class GptBenchmark {
         String hwm = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")).stream()
                 .filter(l -> l.startsWith("VmHWM")).findFirst().orElse("VmHWM: ?").replaceAll("\\s+", " ");
         System.out.printf("%s %s: median step %.1f ms (min %.1f, max %.1f, %d steps of %d x %d tokens), trained %,d parameters, %s%n",
-                b.preset, b.tune, ms[steps / 2], ms[0], ms[steps - 1], steps, BATCH, b.T, b.trained, hwm);
+                b.preset, b.tune, ms[steps / 2], ms[0], ms[steps - 1], steps, b.batch, b.T, b.trained, hwm);
         b.tearDown();
     }
 }

@@ -131,6 +131,22 @@ final class Blas {
         return new FloatPointer(p).position(offset);
     }
 
+    /**
+     * c[m, n] = alpha a[m, k] op(b) + beta c for FLOAT arrays read at element offsets with leading dimensions of their
+     * own (blocks of columns of larger row-major arrays): the rows of c split over gpt4j's pool while OpenBLAS runs
+     * single-threaded ({@link #forTraining}), else one call with OpenBLAS's threads.
+     */
+    static void gemmAt(boolean transB, int m, int n, int k, float alpha, INDArray a, long aOff, int lda, INDArray b, long bOff, int ldb,
+                       float beta, INDArray c, long cOff, int ldc) {
+        if (!single) {
+            gemm(false, transB, m, n, k, alpha, pointer(a, aOff), lda, pointer(b, bOff), ldb, beta, pointer(c, cOff), ldc);
+            return;
+        }
+        FloatPointer bp = pointer(b, bOff);
+        Kernels.parallel(m, 32, (r0, r1) -> gemm(false, transB, r1 - r0, n, k, alpha, pointer(a, aOff + (long) r0 * lda), lda, bp, ldb,
+                beta, pointer(c, cOff + (long) r0 * ldc), ldc));
+    }
+
     /** y[out] = x[in] @ W, with W row-major [in, out] at {@code w}. */
     static void xTimesW(FloatPointer x, FloatPointer w, int in, int out, FloatPointer y) {
         openblas_nolapack.cblas_sgemv(ROW_MAJOR, TRANS, in, out, 1f, w, out, x, 1, 0f, y, 1);

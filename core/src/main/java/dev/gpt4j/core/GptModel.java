@@ -76,13 +76,18 @@ public final class GptModel implements AutoCloseable {
     private final Embedding.Scratch embScratch = new Embedding.Scratch();
     private int maxShapes = 1;
     private final Dropout.Draws dropoutDraws = new Dropout.Draws();
+    /** The packed weights' heap rows, one buffer for every layer. */
+    private final Linear.Scratch packedScratch = new Linear.Scratch();
 
     private GptModel(GptConfig config, DataType dtype, Compute compute, long seed) {
-        this(config, dtype, compute, seed, Map.of());
+        this(config, dtype, compute, seed, Map.of(), true);
     }
 
-    /** A model whose linear weights named in {@code packed} are those packed matrices (not in the parameter buffer). */
-    private GptModel(GptConfig config, DataType dtype, Compute compute, long seed, Map<String, QuantizedMatrix> packed) {
+    /**
+     * A model whose linear weights named in {@code packed} are those packed matrices (not in the parameter buffer);
+     * without {@code trainable} its base is frozen from the start (no gradient buffer).
+     */
+    private GptModel(GptConfig config, DataType dtype, Compute compute, long seed, Map<String, QuantizedMatrix> packed, boolean trainable) {
         if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) throw new IllegalArgumentException("dtype must be FLOAT or DOUBLE, not " + dtype);
         if (compute == Compute.JAVA && dtype != DataType.FLOAT) throw new IllegalArgumentException("the Java path computes in FLOAT, not " + dtype);
         if (!packed.isEmpty() && dtype != DataType.FLOAT) throw new IllegalArgumentException("packed weights are for float32 models, not " + dtype);
@@ -93,13 +98,13 @@ public final class GptModel implements AutoCloseable {
         this.packed.putAll(packed);
         Parameters.Layout layout = new Parameters.Layout();
         for (Parameters.Slot s : Parameters.layout(config)) if (!packed.containsKey(s.name())) layout.add(s.name(), s.shape());
-        this.params = new Parameters(layout.slots(), dtype);
+        this.params = new Parameters(layout.slots(), dtype, trainable);
         this.blocks = blocks(params, config, compute, this.packed);
     }
 
-    private static Block[] blocks(Parameters params, GptConfig config, Compute compute, Map<String, QuantizedMatrix> packed) {
+    private Block[] blocks(Parameters params, GptConfig config, Compute compute, Map<String, QuantizedMatrix> packed) {
         Block[] b = new Block[config.layers()];
-        for (int l = 0; l < b.length; l++) b[l] = new Block(params, "h." + l + ".", config.bias(), compute, packed);
+        for (int l = 0; l < b.length; l++) b[l] = new Block(params, "h." + l + ".", config.bias(), compute, packed, packedScratch);
         return b;
     }
 
@@ -130,7 +135,12 @@ public final class GptModel implements AutoCloseable {
 
     /** As {@link #empty(GptConfig, DataType, long)}, with these linear weights packed (a reader's). */
     static GptModel empty(GptConfig config, DataType dtype, long seed, Map<String, QuantizedMatrix> packed) {
-        return new GptModel(config, dtype, Compute.choose(dtype), seed, packed);
+        return empty(config, dtype, seed, packed, true);
+    }
+
+    /** As above; without {@code trainable}, frozen from the start. */
+    static GptModel empty(GptConfig config, DataType dtype, long seed, Map<String, QuantizedMatrix> packed, boolean trainable) {
+        return new GptModel(config, dtype, Compute.choose(dtype), seed, packed, trainable);
     }
 
     /**
@@ -465,7 +475,7 @@ public final class GptModel implements AutoCloseable {
         final INDArray ln1w, ln1b, ln1dw, ln1db, ln2w, ln2b, ln2dw, ln2db;
         final Linear attn, proj, fc, fcProj;
 
-        Block(Parameters p, String h, boolean bias, Compute compute, Map<String, QuantizedMatrix> packed) {
+        Block(Parameters p, String h, boolean bias, Compute compute, Map<String, QuantizedMatrix> packed, Linear.Scratch scratch) {
             boolean g = p.hasGrads();
             ln1w = p.get(h + "ln_1.weight");
             ln1dw = g ? p.grad(h + "ln_1.weight") : null;
@@ -475,10 +485,10 @@ public final class GptModel implements AutoCloseable {
             ln2dw = g ? p.grad(h + "ln_2.weight") : null;
             ln2b = bias ? p.get(h + "ln_2.bias") : null;
             ln2db = bias && g ? p.grad(h + "ln_2.bias") : null;
-            attn = new Linear(p, h + "attn.c_attn", bias, compute, packed.get(h + "attn.c_attn.weight"));
-            proj = new Linear(p, h + "attn.c_proj", bias, compute, packed.get(h + "attn.c_proj.weight"));
-            fc = new Linear(p, h + "mlp.c_fc", bias, compute, packed.get(h + "mlp.c_fc.weight"));
-            fcProj = new Linear(p, h + "mlp.c_proj", bias, compute, packed.get(h + "mlp.c_proj.weight"));
+            attn = new Linear(p, h + "attn.c_attn", bias, compute, packed.get(h + "attn.c_attn.weight"), scratch);
+            proj = new Linear(p, h + "attn.c_proj", bias, compute, packed.get(h + "attn.c_proj.weight"), scratch);
+            fc = new Linear(p, h + "mlp.c_fc", bias, compute, packed.get(h + "mlp.c_fc.weight"), scratch);
+            fcProj = new Linear(p, h + "mlp.c_proj", bias, compute, packed.get(h + "mlp.c_proj.weight"), scratch);
         }
 
         /** The block's linear layers in {@link LoraConfig#LAYERS}' order. */
@@ -533,15 +543,15 @@ public final class GptModel implements AutoCloseable {
         for (int l = 0; l < L; l++) {
             Block k = blocks[l];
             LayerNorm.forward(compute, a.x[l], k.ln1w, k.ln1b, eps, a.ln1[l], a.ln1Hat[l], a.mean, a.ln1Rstd[l]);
-            k.attn.forward(a.ln1[l], a.qkv[l], a.lora(l, 0, k.attn), loraDrop, q8);
+            k.attn.forward(a.ln1[l], a.qkv[l], a.lora(l, 0, k.attn), loraDrop, q8, cache == null);
             Attention.forward(compute, a.qkv[l], a.y[l], rows, H, cache, l, a.att[l], drop, (x, m) -> Dropout.forward(compute, x, m, p, dropoutDraws));
-            k.proj.forward(a.y[l], a.attnOut[l], a.lora(l, 1, k.proj), loraDrop, q8);
+            k.proj.forward(a.y[l], a.attnOut[l], a.lora(l, 1, k.proj), loraDrop, q8, cache == null);
             if (drop) Dropout.forward(compute, a.attnOut[l], a.mask1[l], p, dropoutDraws);
             add(a.x[l], a.attnOut[l], a.xa[l]);
             LayerNorm.forward(compute, a.xa[l], k.ln2w, k.ln2b, eps, a.ln2[l], a.ln2Hat[l], a.mean, a.ln2Rstd[l]);
-            k.fc.forward(a.ln2[l], a.fc[l], a.lora(l, 2, k.fc), loraDrop, q8);
+            k.fc.forward(a.ln2[l], a.fc[l], a.lora(l, 2, k.fc), loraDrop, q8, cache == null);
             Gelu.forward(compute, a.fc[l], a.g[l], a.th[l]);
-            k.fcProj.forward(a.g[l], a.proj[l], a.lora(l, 3, k.fcProj), loraDrop, q8);
+            k.fcProj.forward(a.g[l], a.proj[l], a.lora(l, 3, k.fcProj), loraDrop, q8, cache == null);
             if (drop) Dropout.forward(compute, a.proj[l], a.mask2[l], p, dropoutDraws);
             add(a.xa[l], a.proj[l], a.x[l + 1]);
         }
@@ -873,6 +883,17 @@ public final class GptModel implements AutoCloseable {
      */
     public static GptModel load(Path dir) {
         return ModelFiles.load(dir);
+    }
+
+    /**
+     * Loads a model for inference or for adapter training: its base is frozen from the start, so no gradient buffer
+     * (as large as the weights) is ever made. With {@code packAs} (not null) every linear weight is stored in that
+     * format as it is read (NF4 with its absmax double-quantized, as QLoRA does), so that the float32 copies of the
+     * linear weights never exist together: the peak is one tensor's, not the model's. Weights the file already holds
+     * packed stay as they are; a GGUF file is read whole, then packed.
+     */
+    public static GptModel loadFrozen(Path dir, QuantType packAs) {
+        return ModelFiles.load(dir, DataType.FLOAT, true, packAs);
     }
 
     /** Number of parameters (scalars), packed ones included. */

@@ -37,10 +37,8 @@ public final class Linear {
     private final INDArray w, b, dw, db;
     /** The weight when it is stored packed (then w and dw are null). */
     private final QuantizedMatrix packed;
-    /** Heap rows for the packed products: input, output (grown as needed; one forward at a time). */
-    private float[] heapIn = new float[0], heapOut = new float[0];
-    /** The input quantized to Q8_0, for Q8_0 and Q4_0 weights at inference (made on first use). */
-    private Q8Activations q8In;
+    /** Heap rows for the packed products, shared by a model's layers (one product at a time). */
+    private final Scratch scratch;
     /** The weight's first element, for sgemv (made on first use: not every path needs one). */
     private FloatPointer wPointer;
     /** The active adapter's A and B for this layer, or null. */
@@ -53,12 +51,16 @@ public final class Linear {
      * gradients too unless p is frozen.
      */
     Linear(Parameters p, String name, boolean bias, Compute compute) {
-        this(p, name, bias, compute, null);
+        this(p, name, bias, compute, null, new Scratch());
     }
 
-    /** As above, with the weight stored packed when {@code packed} is given (it is then not in p). */
-    Linear(Parameters p, String name, boolean bias, Compute compute, QuantizedMatrix packed) {
+    /**
+     * As above, with the weight stored packed when {@code packed} is given (it is then not in p); its products work in
+     * {@code scratch}, which the layers of one model share.
+     */
+    Linear(Parameters p, String name, boolean bias, Compute compute, QuantizedMatrix packed, Scratch scratch) {
         this.name = name;
+        this.scratch = scratch;
         this.compute = compute;
         this.packed = packed;
         this.w = packed != null ? null : p.get(name + ".weight");
@@ -66,6 +68,36 @@ public final class Linear {
         this.b = bias ? p.get(name + ".bias") : null;
         this.db = bias && p.hasGrads() ? p.grad(name + ".bias") : null;
     }
+
+    /**
+     * The heap rows a packed weight's products copy their input and output through: a chunk of rows at a time in
+     * training, so that a model holds one small buffer, not a heap copy of every layer's activations.
+     */
+    static final class Scratch {
+        private float[] in = new float[0], out = new float[0];
+        /** The input quantized to Q8_0, for Q8_0 and Q4_0 weights at inference (made on first use). */
+        private Q8Activations q8;
+        /** Dequantized rows of a packed weight for training's OpenBLAS products (native; grown as needed). */
+        private INDArray tile;
+
+        INDArray tile(long n) {
+            if (tile == null || tile.length() < n) tile = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, n);
+            return tile;
+        }
+
+        float[] in(int n) {
+            if (in.length < n) in = new float[n];
+            return in;
+        }
+
+        float[] out(int n) {
+            if (out.length < n) out = new float[n];
+            return out;
+        }
+    }
+
+    /** Rows of a packed product's chunk: every output value is computed the same way whatever the chunk (QuantizedMatrix). */
+    private static final int CHUNK_ROWS = 256;
 
     /** An adapter's weights for one layer: A [r, in], B [out, r], their gradients (null when not trained) and the scale. */
     record Lora(INDArray a, INDArray b, INDArray da, INDArray db, double scaling, double dropout) {
@@ -131,8 +163,17 @@ public final class Linear {
      * ({@link GptModel#setQ8Activations}; the adapter's term takes x as it is).
      */
     void forward(INDArray x, INDArray out, LoraSaved saved, BiConsumer<INDArray, INDArray> dropout, boolean q8Input) {
+        forward(x, out, saved, dropout, q8Input, false);
+    }
+
+    /**
+     * As above; {@code training} marks a training forward (a backward may follow), whose packed products run as
+     * OpenBLAS products over tiles of dequantized rows, as the backward's do.
+     */
+    void forward(INDArray x, INDArray out, LoraSaved saved, BiConsumer<INDArray, INDArray> dropout, boolean q8Input, boolean training) {
         if (packed != null) {
-            packedForward(x, out, q8Input && packed.takesQ8Activations());
+            if (training && compute == Compute.JAVA) tiledForward(x, out);
+            else packedForward(x, out, q8Input && packed.takesQ8Activations());
             if (b != null) addRowVector(compute, out, b);
         } else if (compute == Compute.JAVA && x.size(0) == 1 && Blas.oneRowProducts()) {
             if (wPointer == null) wPointer = Blas.pointer(w, 0);
@@ -175,7 +216,8 @@ public final class Linear {
     /** As above, with the adapter's gradients from what its forward kept ({@code saved}; dropout applied when it has a mask). */
     void backward(INDArray dout, INDArray x, INDArray dx, boolean accumulateDx, LoraSaved saved) {
         if (packed != null) {
-            if (dx != null) packedBackward(dout, dx, accumulateDx);
+            if (dx != null && compute == Compute.JAVA) tiledBackward(dout, dx, accumulateDx);
+            else if (dx != null) packedBackward(dout, dx, accumulateDx);
         } else if (compute == Compute.JAVA) {
             if (dx != null) Blas.gemm(false, true, 1.0, dout, w, accumulateDx ? 1.0 : 0.0, dx);
             if (dw != null) Blas.gemm(true, false, 1.0, x, dout, 1.0, dw);
@@ -216,16 +258,24 @@ public final class Linear {
     private void packedForward(INDArray x, INDArray out, boolean q8) {
         int N = (int) x.size(0), I = packed.cols(), O = packed.rows();
         if (compute == Compute.JAVA) {
-            float[] xs = heapIn(N * I), ys = heapOut(N * O);
-            Kernels.buf(x).get((int) x.offset(), xs, 0, N * I);
-            if (q8) {
+            FloatBuffer fx = Kernels.buf(x), fo = Kernels.buf(out);
+            int ox = (int) x.offset(), oo = (int) out.offset();
+            if (q8) { // inference: the rows quantized once, then every row's products
+                float[] xs = scratch.in(N * I), ys = scratch.out(N * O);
+                fx.get(ox, xs, 0, N * I);
                 Q8Activations xq = q8In(N);
                 Kernels.parallel(N, 32, (r0, r1) -> xq.quantizeRows(xs, r0, r1));
                 Kernels.parallel(O, 64, (o0, o1) -> packed.matmul(xq, ys, o0, o1));
-            } else {
-                Kernels.parallel(O, 64, (o0, o1) -> packed.matmul(xs, N, ys, o0, o1));
+                fo.put(oo, ys, 0, N * O);
+                return;
             }
-            Kernels.buf(out).put((int) out.offset(), ys, 0, N * O);
+            for (int r0 = 0; r0 < N; r0 += CHUNK_ROWS) {
+                int n = Math.min(CHUNK_ROWS, N - r0);
+                float[] xs = scratch.in(n * I), ys = scratch.out(n * O);
+                fx.get(ox + r0 * I, xs, 0, n * I);
+                Kernels.parallel(O, 64, (o0, o1) -> packed.matmul(xs, n, ys, o0, o1));
+                fo.put(oo + r0 * O, ys, 0, n * O);
+            }
             return;
         }
         if (q8) {
@@ -242,26 +292,56 @@ public final class Linear {
         }
     }
 
-    /** The buffer of this layer's quantized inputs, sized for N rows. */
-    private Q8Activations q8In(int N) {
-        if (q8In == null) q8In = new Q8Activations();
-        q8In.resize(N, packed.cols());
-        return q8In;
+    /**
+     * Training's products with a packed W [O, I]: TILE rows of W at a time dequantized into a native tile, then an
+     * OpenBLAS product with it. The weight is dequantized once per product (O I values against N O I multiply-adds),
+     * and the tile is the only float32 copy of any of it.
+     */
+    private void tiledForward(INDArray x, INDArray out) {
+        int N = (int) x.size(0), I = packed.cols(), O = packed.rows();
+        for (int o0 = 0; o0 < O; o0 += TILE) {
+            int o1 = Math.min(O, o0 + TILE);
+            INDArray tile = nativeTile(o0, o1);
+            Blas.gemmAt(true, N, o1 - o0, I, 1f, x, 0, I, tile, 0, I, 0f, out, o0, O); // out[:, o0:o1] = x tile^T
+        }
     }
 
-    /** dx[N, I] = dout[N, O] @ W (overwritten, or added to) for the packed W [O, I]. */
-    private void packedBackward(INDArray dout, INDArray dx, boolean accumulate) {
+    /** dx[N, I] = dout[N, O] @ W (overwritten, or added to) for the packed W [O, I], tile by tile. */
+    private void tiledBackward(INDArray dout, INDArray dx, boolean accumulate) {
         int N = (int) dout.size(0), I = packed.cols(), O = packed.rows();
-        if (compute == Compute.JAVA) {
-            float[] dys = heapOut(N * O), dxs = heapIn(N * I);
-            Kernels.buf(dout).get((int) dout.offset(), dys, 0, N * O);
-            FloatBuffer fx = Kernels.buf(dx);
-            if (accumulate) fx.get((int) dx.offset(), dxs, 0, N * I);
-            else java.util.Arrays.fill(dxs, 0, N * I, 0f);
-            Kernels.parallel(I, 64, (c0, c1) -> packed.matmulTransposed(dys, N, dxs, c0, c1));
-            fx.put((int) dx.offset(), dxs, 0, N * I);
-            return;
+        for (int o0 = 0; o0 < O; o0 += TILE) {
+            int o1 = Math.min(O, o0 + TILE);
+            INDArray tile = nativeTile(o0, o1);
+            float beta = accumulate || o0 > 0 ? 1f : 0f;
+            Blas.gemmAt(false, N, I, o1 - o0, 1f, dout, o0, O, tile, 0, I, beta, dx, 0, I); // dx += dout[:, o0:o1] tile
         }
+    }
+
+    /** Rows [o0, o1) of the packed weight dequantized into the shared native tile (row-major, I per row). */
+    private INDArray nativeTile(int o0, int o1) {
+        int I = packed.cols();
+        INDArray tile = scratch.tile((long) TILE * I);
+        FloatBuffer ft = Kernels.buf(tile);
+        Kernels.parallel(o1 - o0, 16, (r0, r1) -> {
+            float[] row = new float[I];
+            for (int r = r0; r < r1; r++) {
+                packed.dequantizeRow(o0 + r, row);
+                ft.put(r * I, row, 0, I);
+            }
+        });
+        return tile;
+    }
+
+    /** The buffer of this layer's quantized inputs, sized for N rows. */
+    private Q8Activations q8In(int N) {
+        if (scratch.q8 == null) scratch.q8 = new Q8Activations();
+        scratch.q8.resize(N, packed.cols());
+        return scratch.q8;
+    }
+
+    /** dx[N, I] = dout[N, O] @ W (overwritten, or added to) for the packed W [O, I], on the ND4J path. */
+    private void packedBackward(INDArray dout, INDArray dx, boolean accumulate) {
+        int O = packed.rows();
         if (!accumulate) dx.assign(0);
         for (int o0 = 0; o0 < O; o0 += TILE) {
             int o1 = Math.min(O, o0 + TILE);
@@ -284,16 +364,6 @@ public final class Linear {
     private void copy(INDArray src, INDArray dst) {
         if (compute == Compute.JAVA) Kernels.copy(src, dst);
         else dst.assign(src);
-    }
-
-    private float[] heapIn(int n) {
-        if (heapIn.length < n) heapIn = new float[n];
-        return heapIn;
-    }
-
-    private float[] heapOut(int n) {
-        if (heapOut.length < n) heapOut = new float[n];
-        return heapOut;
     }
 
     /** c = alpha op(a) op(b) + beta c on this layer's path. */

@@ -122,8 +122,21 @@ public final class ModelFiles {
      * wrong (missing tensor, wrong shape, bad config).
      */
     public static GptModel load(Path dir, DataType dtype) {
+        return load(dir, dtype, false, null);
+    }
+
+    /**
+     * As above; {@code frozen}: without a gradient buffer; {@code packAs} (not null): the linear weights stored in that
+     * format as they are read, one tensor at a time ({@link GptModel#loadFrozen}).
+     */
+    static GptModel load(Path dir, DataType dtype, boolean frozen, QuantType packAs) {
         if (Files.isRegularFile(dir)) {
-            if (GgufModelFiles.isGguf(dir)) return GgufModelFiles.loadModel(dir, dtype);
+            if (GgufModelFiles.isGguf(dir)) {
+                GptModel m = GgufModelFiles.loadModel(dir, dtype);
+                if (frozen) m.freezeBase();
+                if (packAs != null) m.storeWeightsAs(packAs, packAs == QuantType.NF4);
+                return m;
+            }
             throw new ModelFileException(dir, "neither a model folder nor a GGUF file (a GGUF file starts with the bytes 'GGUF')");
         }
         if (!Files.isDirectory(dir)) throw new ModelFileException(dir, "no such model folder");
@@ -131,7 +144,7 @@ public final class ModelFiles {
         if (!Files.isRegularFile(cfgFile)) throw new ModelFileException(cfgFile, "missing (a model folder holds config.json and model.safetensors)");
         GptConfig cfg = GptConfig.read(cfgFile);
         SafeTensors.Reader r = SafeTensors.open(dir.resolve(WEIGHTS));
-        Map<String, QuantizedMatrix> packed = readPacked(r, cfg, dtype);
+        Map<String, QuantizedMatrix> packed = new LinkedHashMap<>(readPacked(r, cfg, dtype));
         Map<String, String> byOurName = new LinkedHashMap<>();
         Set<String> unknown = new HashSet<>();
         for (String name : r.entries().keySet()) {
@@ -144,7 +157,25 @@ public final class ModelFiles {
             }
             unknown.add(ours);
         }
-        GptModel m = GptModel.empty(cfg, dtype, 0, packed);
+        if (packAs != null) {
+            if (dtype != DataType.FLOAT) throw new IllegalArgumentException("packed weights are for float32 models, not " + dtype);
+            for (Parameters.Slot s : Parameters.layout(cfg)) {
+                String fileName = byOurName.get(s.name());
+                if (!isLinearWeight(s.name()) || fileName == null || packed.containsKey(s.name())) continue;
+                SafeTensors.Entry e = r.entries().get(fileName);
+                if (!java.util.Arrays.equals(e.shape(), s.shape())) {
+                    throw new ModelFileException(r.file(), "tensor " + fileName + " has shape " + java.util.Arrays.toString(e.shape())
+                            + ", but config.json says " + java.util.Arrays.toString(s.shape()));
+                }
+                try (INDArray w = Nd4j.create(DataType.FLOAT, s.shape())) { // [in, out]; packed weights are [out, in]
+                    r.readInto(fileName, w);
+                    int in = (int) s.shape()[0], out = (int) s.shape()[1];
+                    packed.put(s.name(), QuantizedMatrix.quantize(packAs, w.transpose().dup('c').data().asFloat(), out, in, packAs == QuantType.NF4));
+                }
+                unknown.remove(s.name());
+            }
+        }
+        GptModel m = GptModel.empty(cfg, dtype, 0, packed, !frozen);
         for (Parameters.Slot s : m.params().slots()) {
             String fileName = byOurName.get(s.name());
             if (fileName == null) throw new ModelFileException(r.file(), "missing tensor " + s.name() + " (shape " + java.util.Arrays.toString(s.shape()) + ")");
@@ -158,6 +189,11 @@ public final class ModelFiles {
         }
         if (!unknown.isEmpty()) throw new ModelFileException(r.file(), "tensors that a GPT-2 of this config does not have: " + unknown);
         return m;
+    }
+
+    /** h.N.attn.c_attn.weight and the other linear layers' weights (what packing stores). */
+    private static boolean isLinearWeight(String name) {
+        return name.matches("h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
     }
 
     private static boolean packedPart(String name, Map<String, QuantizedMatrix> packed) {

@@ -83,6 +83,11 @@ public final class Parameters {
 
     /** Zeroed buffers for these tensors (offsets one after the other, as {@link #layout} makes them). */
     Parameters(List<Slot> layout, DataType dtype) {
+        this(layout, dtype, true);
+    }
+
+    /** As above; without {@code withGrads}, frozen from the start (no gradient buffer is ever made). */
+    Parameters(List<Slot> layout, DataType dtype, boolean withGrads) {
         this.slots = Collections.unmodifiableList(new ArrayList<>(layout));
         long n = 0;
         for (Slot s : slots) {
@@ -91,10 +96,10 @@ public final class Parameters {
         }
         this.size = n;
         this.values = Nd4j.zeros(dtype, n);
-        this.grads = Nd4j.zeros(dtype, n);
+        this.grads = withGrads ? Nd4j.zeros(dtype, n) : null;
         for (Slot s : slots) {
             valueViews.put(s.name(), view(values, s));
-            gradViews.put(s.name(), view(grads, s));
+            if (withGrads) gradViews.put(s.name(), view(grads, s));
         }
     }
 

@@ -99,6 +99,51 @@ class PackedWeightsTest {
         }
     }
 
+    /**
+     * loadFrozen: no gradient buffer, and with a format the linear weights packed as read: the same packed bits, and
+     * so the same logits and adapter gradients, as a plain load followed by storeWeightsAs.
+     */
+    @Test
+    void aFrozenLoadPacksAsItReadsAndHoldsNoGradients(@TempDir Path dir) {
+        try (GptModel p = model(Compute.JAVA)) {
+            p.save(dir.resolve("f32"));
+        }
+        Path d = dir.resolve("f32");
+        try (GptModel frozen = GptModel.loadFrozen(d, null); GptModel plain = GptModel.load(d)) {
+            assertFalse(frozen.params().hasGrads());
+            assertTrue(frozen.baseFrozen());
+            assertTrue(plain.params().hasGrads());
+            assertArrayEquals(logits(plain.eval()), logits(frozen.eval()));
+        }
+        for (QuantType type : QuantType.values()) {
+            try (GptModel read = GptModel.loadFrozen(d, type); GptModel after = GptModel.load(d)) {
+                after.freezeBase();
+                after.storeWeightsAs(type, type == QuantType.NF4);
+                assertEquals(8, read.packedWeights().size(), type.toString());
+                assertEquals(after.params().size(), read.params().size(), type + ": the float buffer holds the rest only");
+                for (String name : after.packedWeights().keySet()) {
+                    assertArrayEquals(after.packedWeights().get(name).dequantize(), read.packedWeights().get(name).dequantize(), type + " " + name);
+                }
+                assertArrayEquals(logits(after.eval()), logits(read.eval()), type.toString());
+                // QLoRA over either: the same adapter gradients
+                float[][] g = new float[2][];
+                GptModel[] both = {after, read};
+                for (int k = 0; k < 2; k++) {
+                    LoraAdapter a = LoraAdapter.create(LoraConfig.parse("r=2,alpha=4,targets=c_attn,mlp.c_proj"), CFG, "", 4);
+                    LoraTest.spread(a.params().values(), 3, 0.05);
+                    both[k].addAdapter("q", a);
+                    both[k].setActiveAdapter("q");
+                    both[k].train();
+                    both[k].forward(TOKENS, TOKENS, 1, TOKENS.length);
+                    both[k].zeroGrad();
+                    both[k].backward();
+                    g[k] = a.params().grads().dup().data().asFloat();
+                }
+                assertArrayEquals(g[0], g[1], type + " adapter gradients");
+            }
+        }
+    }
+
     /** logits of the last of TOKENS through the KV cache: a prompt of 20, then the rest one token at a time. */
     static float[] cachedLogits(GptModel m) {
         try (KvCache c = m.newKvCache(1)) {

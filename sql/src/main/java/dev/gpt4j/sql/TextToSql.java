@@ -111,7 +111,7 @@ public final class TextToSql implements AutoCloseable {
             }
         }
         BpeTokenizer tok = BpeTokenizer.load(dir);
-        GptModel model = GptModel.load(dir);
+        GptModel model = GptModel.loadFrozen(dir, null); // answering trains nothing: no gradient buffer
         try {
             return new TextToSql(model.eval(), tok);
         } catch (RuntimeException e) {

@@ -397,7 +397,7 @@ public final class Adaptation {
      * is left of the budget after the time spent so far is divided by the time per step.
      */
     private int plannedSteps(List<TextToSqlExample> pairs, Map<String, Integer> repeats, long t0) {
-        try (GptModel m = GptModel.load(model)) {
+        try (GptModel m = GptModel.loadFrozen(model, null)) {
             BpeTokenizer tok = BpeTokenizer.load(model).withSpecialTokens(PromptFormat.SPECIAL_TOKENS.toArray(new String[0]));
             LoraAdapter a = LoraAdapter.create(LoraConfig.parse(s.lora()), m.config(), model.toString(), s.seed());
             m.addAdapter("timing", a);

@@ -156,7 +156,10 @@ public final class Trainer {
         boolean lora = !cfg.lora().isBlank();
         GptModel model;
         if (from.isPresent() && !lora) model = GptModel.load(from.get());
-        else if (cfg.mode().equals("finetune")) model = GptModel.load(Path.of(cfg.init()));
+        else if (cfg.mode().equals("finetune") && lora) {
+            // the base frozen from the start, and (QLoRA) its linear weights packed as they are read: never whole in float32
+            model = GptModel.loadFrozen(Path.of(cfg.init()), cfg.baseDtype().equals("f32") ? null : QuantType.parse(cfg.baseDtype()));
+        } else if (cfg.mode().equals("finetune")) model = GptModel.load(Path.of(cfg.init()));
         else model = GptModel.create(cfg.modelConfig(tok.vocabSize()), cfg.seed());
         model.setDropoutSeed(cfg.seed()); // a loaded model must draw the masks a created one draws
         try {
