@@ -58,12 +58,12 @@ public class GptBenchmark {
 
     static final String LORA = "r=16,alpha=16,dropout=0.05,targets=c_attn,attn.c_proj";
     static final int BATCH = 8;
-    /** Rows of a step (main's optional 4th argument; JMH: 8). */
+    /** Rows of a step (main: batch=N; JMH: 8). */
     int batch = BATCH;
-    /** Positions of a row (main's optional 5th argument; 0: the context length). */
+    /** Positions of a row (main: seq=N; 0: the context length). */
     int seqLen;
     /**
-     * A saved model to start from (main's optional 6th argument), loaded as the commands load it: {@code finetune}
+     * A saved model to start from (main: model=DIR), loaded as the commands load it: {@code finetune}
      * in full with {@link GptModel#load}, an adapter's base frozen with {@link GptModel#loadFrozen} (QLoRA: packed as
      * read). Empty: a model made in memory.
      */
@@ -140,9 +140,10 @@ public class GptBenchmark {
      * Step time and peak memory of one configuration in a process of its own (JMH's fork shares its JVM between
      * iterations, so its RSS says little): {@code PRESET TUNE STEPS}. Prints the median step time after 3 warm-up
      * steps and the process's peak resident set (VmHWM), which includes the model, the activations, the optimizer's
-     * moments and ND4J's native buffers. Optional: {@code BATCH SEQ_LEN} (default 8 and the context length), for the
-     * 124M model, whose weights rather than its activations fill the memory at a small batch, and {@code MODEL_DIR}
-     * to load the model as the commands do ({@link #modelDir}; the first run writes a random one there).
+     * moments and ND4J's native buffers. Options: {@code batch=N seq=N} (default 8 and the context length; for the
+     * 124M model, whose weights rather than its activations fill the memory at a small batch), {@code loss=F} (the
+     * share of positions with loss, {@link #lossFraction}; default 1) and {@code model=DIR} (load the model as the
+     * commands do, {@link #modelDir}; the first run writes a random one there).
      * <pre>java --add-modules jdk.incubator.vector -cp benchmarks/target/benchmarks.jar dev.gpt4j.benchmarks.GptBenchmark medium lora 20</pre>
      */
     public static void main(String[] args) throws Exception {
@@ -150,19 +151,25 @@ public class GptBenchmark {
         b.preset = args[0];
         b.tune = args[1];
         int steps = Integer.parseInt(args[2]);
-        if (args.length > 3) b.batch = Integer.parseInt(args[3]);
-        if (args.length > 4) b.seqLen = Integer.parseInt(args[4]);
-        if (args.length > 5) {
-            b.modelDir = args[5];
-            if (!java.nio.file.Files.exists(java.nio.file.Path.of(b.modelDir))) {
-                try (GptModel m = GptModel.create(GptConfig.preset(b.preset), 1)) {
-                    m.save(java.nio.file.Path.of(b.modelDir));
-                }
-                System.out.println("wrote a random " + b.preset + " model to " + b.modelDir + "; run again to measure");
-                return;
+        b.lossFraction = 1.0;
+        for (int i = 3; i < args.length; i++) {
+            String[] kv = args[i].split("=", 2);
+            if (kv.length != 2) throw new IllegalArgumentException("options are batch=N, seq=N, loss=F, model=DIR; not " + args[i]);
+            switch (kv[0]) {
+                case "batch" -> b.batch = Integer.parseInt(kv[1]);
+                case "seq" -> b.seqLen = Integer.parseInt(kv[1]);
+                case "loss" -> b.lossFraction = Double.parseDouble(kv[1]);
+                case "model" -> b.modelDir = kv[1];
+                default -> throw new IllegalArgumentException("options are batch=N, seq=N, loss=F, model=DIR; not " + args[i]);
             }
         }
-        b.lossFraction = 1.0;
+        if (!b.modelDir.isEmpty() && !java.nio.file.Files.exists(java.nio.file.Path.of(b.modelDir))) {
+            try (GptModel m = GptModel.create(GptConfig.preset(b.preset), 1)) {
+                m.save(java.nio.file.Path.of(b.modelDir));
+            }
+            System.out.println("wrote a random " + b.preset + " model to " + b.modelDir + "; run again to measure");
+            return;
+        }
         b.setup();
         for (int i = 0; i < 3; i++) b.trainStep();
         double[] ms = new double[steps];
@@ -174,8 +181,8 @@ public class GptBenchmark {
         java.util.Arrays.sort(ms);
         String hwm = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")).stream()
                 .filter(l -> l.startsWith("VmHWM")).findFirst().orElse("VmHWM: ?").replaceAll("\\s+", " ");
-        System.out.printf("%s %s: median step %.1f ms (min %.1f, max %.1f, %d steps of %d x %d tokens), trained %,d parameters, %s%n",
-                b.preset, b.tune, ms[steps / 2], ms[0], ms[steps - 1], steps, b.batch, b.T, b.trained, hwm);
+        System.out.printf("%s %s (loss on %.2f of the positions): median step %.1f ms (min %.1f, max %.1f, %d steps of %d x %d tokens), trained %,d parameters, %s%n",
+                b.preset, b.tune, b.lossFraction, ms[steps / 2], ms[0], ms[steps - 1], steps, b.batch, b.T, b.trained, hwm);
         b.tearDown();
     }
 }

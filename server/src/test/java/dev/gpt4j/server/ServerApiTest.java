@@ -231,6 +231,32 @@ class ServerApiTest {
         }
     }
 
+    /**
+     * A stream that outlives its limit ends with an error event, on both streaming endpoints, and is logged as refused
+     * with the reason; the request's own time-out (30 s) is far away, so only the stream limit can end it.
+     */
+    @Test
+    void aStreamLongerThanItsLimitEndsWithAnErrorAndIsLogged(@TempDir Path dir) {
+        try (TestServer brief = new TestServer(dir.resolve("s.db"), b -> b.limits(Limits.defaults().withStreamTimeout(Duration.ofMillis(1))))) {
+            String msg = "the stream lasted longer than its limit of 1 ms";
+            var st = brief.get("/api/ask/stream?database=employees&question=Show%20me%20the%20average%20salary%20by%20department");
+            assertEquals(200, st.statusCode());
+            assertTrue(st.body().contains("event: error") && st.body().contains(msg), st.body());
+            assertFalse(st.body().contains("event: answer"), st.body());
+            var oa = brief.post("/v1/completions", "{\"prompt\": \"SELECT\", \"max_tokens\": 64, \"temperature\": 0, \"stream\": true}");
+            assertTrue(oa.body().contains(msg) && !oa.body().contains("[DONE]"), oa.body());
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + brief.log);
+                 java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT endpoint, status, error FROM request ORDER BY id")) {
+                List<String> rows = new ArrayList<>();
+                while (rs.next()) rows.add(rs.getString(1) + " " + rs.getInt(2) + " " + rs.getString(3));
+                assertEquals(List.of("ask/stream 503 " + msg, "completions 503 " + msg), rows);
+            } catch (java.sql.SQLException e) {
+                throw new AssertionError(e);
+            }
+            assertEquals(200, brief.post("/api/ask", "{\"database\": \"employees\", \"question\": \"How many?\"}").statusCode(), "still serving");
+        }
+    }
+
     @Test
     void aTokenIsNeededWhenSetAndAnyOtherHostNeedsOne(@TempDir Path dir) {
         try (TestServer locked = new TestServer(dir.resolve("a.db"), b -> b.token("s3cret").corsOrigins(List.of("https://intranet.example")))) {
