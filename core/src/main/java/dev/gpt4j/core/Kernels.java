@@ -24,7 +24,12 @@ import java.util.concurrent.ForkJoinWorkerThread;
 final class Kernels {
     /** Work split into this many parts, whatever the pool's current size: results never depend on it. */
     private static final int PARTS = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
-    private static final ForkJoinPool POOL = new ForkJoinPool(PARTS, pool -> {
+    /**
+     * The caller runs one part itself, so the pool needs PARTS - 1 workers. More would be started when a task is
+     * submitted while the worker is still busy, and every thread that calls OpenBLAS keeps a buffer of its own
+     * (~128 MB on this machine): a second worker made a run's peak memory 125 MB higher, by chance.
+     */
+    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, PARTS - 1), pool -> {
         ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
         t.setName("gpt4j-kernel-" + t.getPoolIndex());
         t.setDaemon(true);
