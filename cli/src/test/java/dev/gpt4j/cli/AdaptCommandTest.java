@@ -12,8 +12,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -25,11 +23,10 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** gpt4j adapt: bad input, the folder and record it writes, ask picking the adapter up, and feedback being learned. */
-class AdaptCommandTest {
+class AdaptCommandTest extends CommandRun {
     @TempDir
     static Path dir;
     static Path tiny, db, empty;
-    String out, err;
     static final String SHOP_DDL = "CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, name TEXT, city TEXT, age INTEGER);\n"
             + "CREATE TABLE purchase (purchase_id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customer(customer_id), item TEXT, price REAL);\n";
 
@@ -49,14 +46,6 @@ class AdaptCommandTest {
             s.execute("INSERT INTO purchase VALUES (1, 1, 'lamp', 20.5), (2, 1, 'desk', 120), (3, 2, 'lamp', 22), (4, 3, 'chair', 45), (5, 3, 'lamp', 19)");
         }
         empty = Files.createDirectories(dir.resolve("no-data")); // no fine-tuning data: no replay, and quick
-    }
-
-    int run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Gpt4jCommand.run(args, new PrintWriter(o), new PrintWriter(e));
-        out = o.toString();
-        err = e.toString();
-        return rc;
     }
 
     void assertOneLine(String text) {

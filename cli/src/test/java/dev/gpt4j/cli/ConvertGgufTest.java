@@ -13,8 +13,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,11 +20,10 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** convert --format gguf, and a .gguf file wherever a command takes --model. */
-class ConvertGgufTest {
+class ConvertGgufTest extends CommandRun {
     @TempDir
     static Path dir;
     static Path model;
-    String out, err;
 
     @BeforeAll
     static void makeModel() {
@@ -37,14 +34,6 @@ class ConvertGgufTest {
             m.save(model);
         }
         tok.save(model);
-    }
-
-    int run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Gpt4jCommand.run(args, new PrintWriter(o), new PrintWriter(e));
-        out = o.toString();
-        err = e.toString();
-        return rc;
     }
 
     @Test

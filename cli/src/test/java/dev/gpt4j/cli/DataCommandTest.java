@@ -4,8 +4,6 @@ import dev.gpt4j.tokenizer.BpeTrainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,16 +11,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** gpt4j data check: one line per data set, exit code 1 when one is missing or wrong, checksums when SHA256SUMS is there. */
-class DataCommandTest {
-    String out, err;
-
-    int run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Gpt4jCommand.run(args, new PrintWriter(o), new PrintWriter(e));
-        out = o.toString();
-        err = e.toString();
-        return rc;
-    }
+class DataCommandTest extends CommandRun {
 
     List<String> lines() {
         return out.strip().lines().toList();

@@ -4,8 +4,6 @@ import dev.gpt4j.server.QueryLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,16 +11,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** gpt4j log export: the corrected pairs of a query log as the TSV that adapt --feedback reads. */
-class LogCommandTest {
-    String out, err;
-
-    int run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Gpt4jCommand.run(args, new PrintWriter(o), new PrintWriter(e));
-        out = o.toString();
-        err = e.toString();
-        return rc;
-    }
+class LogCommandTest extends CommandRun {
 
     private static long answered(QueryLog log, String db, String question, String sql) {
         return log.insert(new QueryLog.Entry("ask", 200, null, db, question, sql, true, true, null, true, 1, false, 40, 9, 0.1, 5.0, 20.0,

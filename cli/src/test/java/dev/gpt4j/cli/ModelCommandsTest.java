@@ -12,8 +12,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,12 +19,11 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** generate, ask and eval on an untrained model folder: the plumbing, the errors and the last line of eval. */
-class ModelCommandsTest {
+class ModelCommandsTest extends CommandRun {
     static final Path DATA = Path.of(System.getProperty("gpt4j.data", "../../shared/data"));
     @TempDir
     static Path dir;
     static Path model;
-    String out, err;
 
     @BeforeAll
     static void makeModel() {
@@ -37,14 +34,6 @@ class ModelCommandsTest {
             m.save(model);
         }
         tok.save(model);
-    }
-
-    int run(String... args) {
-        StringWriter o = new StringWriter(), e = new StringWriter();
-        int rc = Gpt4jCommand.run(args, new PrintWriter(o), new PrintWriter(e));
-        out = o.toString();
-        err = e.toString();
-        return rc;
     }
 
     /**

@@ -235,26 +235,23 @@ final class Kernels {
 
     /** out = a + b, element by element (out may be a or b). */
     static void add(INDArray a, INDArray b, INDArray out) {
-        FloatBuffer fa = buf(a), fb = buf(b), fo = buf(out);
-        int oa = (int) a.offset(), ob = (int) b.offset(), oo = (int) out.offset();
-        chunks((int) a.length(), 2, (from, n, c) -> {
-            float[] x = c[0], y = c[1];
-            fa.get(oa + from, x, 0, n);
-            fb.get(ob + from, y, 0, n);
-            for (int i = 0; i < n; i++) x[i] += y[i];
-            fo.put(oo + from, x, 0, n);
-        });
+        elementwise(a, b, out, false);
     }
 
     /** out = a * b, element by element (out may be a or b). */
     static void mul(INDArray a, INDArray b, INDArray out) {
+        elementwise(a, b, out, true);
+    }
+
+    private static void elementwise(INDArray a, INDArray b, INDArray out, boolean multiply) {
         FloatBuffer fa = buf(a), fb = buf(b), fo = buf(out);
         int oa = (int) a.offset(), ob = (int) b.offset(), oo = (int) out.offset();
         chunks((int) a.length(), 2, (from, n, c) -> {
             float[] x = c[0], y = c[1];
             fa.get(oa + from, x, 0, n);
             fb.get(ob + from, y, 0, n);
-            for (int i = 0; i < n; i++) x[i] *= y[i];
+            if (multiply) for (int i = 0; i < n; i++) x[i] *= y[i];
+            else for (int i = 0; i < n; i++) x[i] += y[i];
             fo.put(oo + from, x, 0, n);
         });
     }
