@@ -53,11 +53,16 @@ public final class Dropout {
 
     /** In place on {@code compute}'s path: x *= mask, the mask drawn from {@code draws} into {@code mask} and kept for backward. */
     public static void forward(Compute compute, INDArray x, INDArray mask, double p, Draws draws) {
+        forward(compute, x, x, mask, p, draws);
+    }
+
+    /** As above into {@code out} (which may be x): out = x * mask. */
+    public static void forward(Compute compute, INDArray x, INDArray out, INDArray mask, double p, Draws draws) {
         long key = draws.next();
         float pf = (float) p, scale = (float) (1.0 / (1.0 - p));
-        if (compute == Compute.JAVA && dense(x) && dense(mask) && x.dataType() == DataType.FLOAT) {
-            FloatBuffer fx = Kernels.buf(x), fm = Kernels.buf(mask);
-            int ox = (int) x.offset(), om = (int) mask.offset();
+        if (compute == Compute.JAVA && dense(x) && dense(out) && dense(mask) && x.dataType() == DataType.FLOAT) {
+            FloatBuffer fx = Kernels.buf(x), fo = Kernels.buf(out), fm = Kernels.buf(mask);
+            int ox = (int) x.offset(), oo = (int) out.offset(), om = (int) mask.offset();
             Kernels.chunks((int) x.length(), 2, (from, n, c) -> {
                 float[] xs = c[0], ms = c[1];
                 fx.get(ox + from, xs, 0, n);
@@ -65,7 +70,7 @@ public final class Dropout {
                     ms[i] = uniform(key, from + i) > pf ? scale : 0f;
                     xs[i] *= ms[i];
                 }
-                fx.put(ox + from, xs, 0, n);
+                fo.put(oo + from, xs, 0, n);
                 fm.put(om + from, ms, 0, n);
             });
             return;
@@ -74,7 +79,14 @@ public final class Dropout {
         float[] m = new float[(int) mask.length()];
         for (int i = 0; i < m.length; i++) m[i] = uniform(key, i) > pf ? scale : 0f;
         mask.assign(Nd4j.createFromArray(m).reshape(mask.shape()).castTo(mask.dataType()));
-        x.muli(mask);
+        if (out != x) out.assign(x);
+        out.muli(mask);
+    }
+
+    /** Dropout of a layer's input into a buffer of its own: dropped = x * mask (an adapter keeps x for the base). */
+    @FunctionalInterface
+    public interface Into {
+        void apply(INDArray x, INDArray dropped, INDArray mask);
     }
 
     /** Element i at offset + i (what the Java pass reads and writes). */

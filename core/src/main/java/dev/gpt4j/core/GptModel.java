@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiConsumer;
 
 
 /**
@@ -537,8 +536,8 @@ public final class GptModel implements AutoCloseable {
         if (drop) Dropout.forward(compute, a.x[0], a.embMask, p, dropoutDraws);
         LoraAdapter adapter = activeAdapter();
         // an adapter's own dropout, in training forwards only (cached forwards are evaluation)
-        BiConsumer<INDArray, INDArray> loraDrop = cache == null && training && adapter != null && adapter.config().dropout() > 0
-                ? (x, m) -> Dropout.forward(compute, x, m, adapter.config().dropout(), dropoutDraws) : null;
+        Dropout.Into loraDrop = cache == null && training && adapter != null && adapter.config().dropout() > 0
+                ? (x, dropped, m) -> Dropout.forward(compute, x, dropped, m, adapter.config().dropout(), dropoutDraws) : null;
         boolean q8 = cache != null && q8Activations; // inference only (setQ8Activations)
         for (int l = 0; l < L; l++) {
             Block k = blocks[l];

@@ -256,16 +256,6 @@ final class Kernels {
         });
     }
 
-    /** dst = src, both dense and of the same length. */
-    static void copy(INDArray src, INDArray dst) {
-        FloatBuffer fs = buf(src), fd = buf(dst);
-        int os = (int) src.offset(), od = (int) dst.offset();
-        chunks((int) src.length(), 1, (from, n, c) -> {
-            fs.get(os + from, c[0], 0, n);
-            fd.put(od + from, c[0], 0, n);
-        });
-    }
-
     /** x[N, C] += v[C] on every row (a bias), in place. */
     static void addRowVector(INDArray x, INDArray v) {
         int N = (int) x.size(0), C = (int) x.size(1);

@@ -11,7 +11,6 @@ import java.nio.FloatBuffer;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiConsumer;
 
 /**
  * A linear layer, out[N, O] = x[N, I] @ w[I, O] + b[O], with its weight as Hugging Face's GPT-2 stores a Conv1D:
@@ -162,7 +161,7 @@ public final class Linear {
      * With {@code q8Input} a Q8_0 or Q4_0 weight multiplies x quantized to Q8_0 blocks, as llama.cpp does
      * ({@link GptModel#setQ8Activations}; the adapter's term takes x as it is).
      */
-    void forward(INDArray x, INDArray out, LoraSaved saved, BiConsumer<INDArray, INDArray> dropout, boolean q8Input) {
+    void forward(INDArray x, INDArray out, LoraSaved saved, Dropout.Into dropout, boolean q8Input) {
         forward(x, out, saved, dropout, q8Input, false);
     }
 
@@ -170,7 +169,7 @@ public final class Linear {
      * As above; {@code training} marks a training forward (a backward may follow), whose packed products run as
      * OpenBLAS products over tiles of dequantized rows, as the backward's do.
      */
-    void forward(INDArray x, INDArray out, LoraSaved saved, BiConsumer<INDArray, INDArray> dropout, boolean q8Input, boolean training) {
+    void forward(INDArray x, INDArray out, LoraSaved saved, Dropout.Into dropout, boolean q8Input, boolean training) {
         if (packed != null) {
             if (training && compute == Compute.JAVA) tiledForward(x, out);
             else packedForward(x, out, q8Input && packed.takesQ8Activations());
@@ -189,8 +188,7 @@ public final class Linear {
             saved.dropApplied = dropout != null && saved.dropped != null;
             if (saved.dropApplied) {
                 in = saved.dropped;
-                copy(x, in);
-                dropout.accept(in, saved.mask);
+                dropout.apply(x, in, saved.mask);
             }
         } else {
             h = inferenceH(x.size(0));
@@ -358,12 +356,6 @@ public final class Linear {
             System.arraycopy(row, 0, t, (o - o0) * I, I);
         }
         return Nd4j.createFromArray(t).reshape(o1 - o0, I).castTo(dtype);
-    }
-
-    /** dst = src (same shape, dense) on this layer's path. */
-    private void copy(INDArray src, INDArray dst) {
-        if (compute == Compute.JAVA) Kernels.copy(src, dst);
-        else dst.assign(src);
     }
 
     /** c = alpha op(a) op(b) + beta c on this layer's path. */

@@ -44,6 +44,22 @@ class DropoutTest {
     }
 
     @Test
+    void intoAnotherBufferGivesWhatInPlaceGivesAndLeavesTheInputAlone() {
+        for (Compute compute : Compute.values()) {
+            INDArray x = ramp(40, 33), out = Nd4j.create(DataType.FLOAT, 40, 33), m1 = Nd4j.create(DataType.FLOAT, 40, 33);
+            INDArray y = ramp(40, 33), m2 = Nd4j.create(DataType.FLOAT, 40, 33);
+            Dropout.Draws d1 = new Dropout.Draws(), d2 = new Dropout.Draws();
+            d1.reset(11);
+            d2.reset(11);
+            Dropout.forward(compute, x, out, m1, 0.25, d1);
+            Dropout.forward(compute, y, m2, 0.25, d2);
+            assertArrayEquals(ramp(40, 33).data().asFloat(), x.data().asFloat(), 0f, compute + ": the input is kept");
+            assertArrayEquals(y.data().asFloat(), out.data().asFloat(), 0f, compute.toString());
+            assertArrayEquals(m2.data().asFloat(), m1.data().asFloat(), 0f, compute.toString());
+        }
+    }
+
+    @Test
     void aboutPOfTheValuesAreDroppedAndEachMaskIsNew() {
         int n = 200_000;
         double p = 0.1;
