@@ -69,8 +69,10 @@ public final class Linear {
     }
 
     /**
-     * The heap rows a packed weight's products copy their input and output through: a chunk of rows at a time in
-     * training, so that a model holds one small buffer, not a heap copy of every layer's activations.
+     * What a packed weight's products work in, one per model: the heap rows that inference's Java products copy their
+     * input and output through (a chunk of rows at a time), the Q8_0-quantized input, and the native tile of
+     * dequantized weight rows that training's OpenBLAS products multiply. A model holds these once, not a heap copy of
+     * every layer's activations.
      */
     static final class Scratch {
         private float[] in = new float[0], out = new float[0];
