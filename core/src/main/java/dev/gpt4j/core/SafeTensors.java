@@ -46,12 +46,17 @@ public final class SafeTensors {
         }
     }
 
-    /** An open file: its header and a mapping of its data. */
+    /**
+     * A file's header; each tensor's bytes are read from the file when asked for. (Not a memory mapping: a mapped file
+     * stays resident, and counted in the process's memory, until the GC drops the mapping, which for a model read
+     * once is long after the weights were copied out.)
+     */
     public static final class Reader {
         private final Path file;
         private final Map<String, Entry> entries = new LinkedHashMap<>();
         private final Map<String, String> metadata = new LinkedHashMap<>();
-        private final ByteBuffer data;
+        /** Where the tensor data starts in the file. */
+        private final long dataStart;
 
         private Reader(Path file) {
             this.file = file;
@@ -81,7 +86,7 @@ public final class SafeTensors {
                     }
                     entries.put(f.getKey(), entry(f.getKey(), f.getValue(), dataLen));
                 }
-                this.data = ch.map(FileChannel.MapMode.READ_ONLY, 8 + n, dataLen).order(ByteOrder.LITTLE_ENDIAN);
+                this.dataStart = 8 + n;
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
             }
@@ -125,13 +130,27 @@ public final class SafeTensors {
             return file;
         }
 
-        /** A tensor's raw little-endian bytes (a read-only view of the file's mapping). */
+        /** A tensor's raw little-endian bytes, read from the file (read-only). */
         public ByteBuffer bytes(String name) {
             Entry e = entries.get(name);
             if (e == null) throw new ModelFileException(file, "missing tensor " + name);
-            ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-            b.position((int) e.begin()).limit((int) e.end());
-            return b.slice().order(ByteOrder.LITTLE_ENDIAN).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            return read(e).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        private ByteBuffer read(Entry e) {
+            long len = e.end() - e.begin();
+            if (len > Integer.MAX_VALUE - 8) throw new ModelFileException(file, "tensor " + e.name() + " has more than 2 GB of data");
+            ByteBuffer b = ByteBuffer.allocate((int) len).order(ByteOrder.LITTLE_ENDIAN);
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                while (b.hasRemaining()) {
+                    if (ch.read(b, dataStart + e.begin() + b.position()) < 0) {
+                        throw new ModelFileException(file, "truncated: tensor " + e.name() + " ends past the end of the file");
+                    }
+                }
+            } catch (IOException x) {
+                throw new UncheckedIOException("cannot read " + file + ": " + x.getMessage(), x);
+            }
+            return b.flip().order(ByteOrder.LITTLE_ENDIAN);
         }
 
         /** A float tensor's values as floats (F32, F16, BF16 or F64 in the file). */
@@ -155,18 +174,21 @@ public final class SafeTensors {
                         + ", expected " + java.util.Arrays.toString(target.shape()));
             }
             int n = (int) e.elements();
-            ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-            b.position((int) e.begin());
+            ByteBuffer b = read(e);
             INDArray flat = target.reshape(target.length());
             if (target.dataType() == DataType.DOUBLE) {
                 double[] out = new double[n];
                 for (int i = 0; i < n; i++) out[i] = readValue(b, e.dtype());
-                flat.assign(Nd4j.createFromArray(out));
+                try (INDArray tmp = Nd4j.createFromArray(out)) { // freed now, not when the GC gets to it
+                    flat.assign(tmp);
+                }
             } else {
                 float[] out = new float[n];
                 if (e.dtype().equals("F32")) b.asFloatBuffer().get(out);
                 else for (int i = 0; i < n; i++) out[i] = (float) readValue(b, e.dtype());
-                flat.assign(Nd4j.createFromArray(out));
+                try (INDArray tmp = Nd4j.createFromArray(out)) {
+                    flat.assign(tmp);
+                }
             }
         }
     }
