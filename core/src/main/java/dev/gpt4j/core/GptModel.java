@@ -357,12 +357,17 @@ public final class GptModel implements AutoCloseable {
         Map<String, QuantizedMatrix> add = new LinkedHashMap<>();
         for (String name : linearWeights()) {
             if (packed.containsKey(name)) continue;
-            INDArray w = params.get(name); // [in, out]; packed weights are [out, in]
-            int in = (int) w.size(0), out = (int) w.size(1);
-            float[] t = w.transpose().dup('c').data().asFloat();
-            add.put(name, QuantizedMatrix.quantize(type, t, out, in, doubleQuant));
+            add.put(name, pack(params.get(name), type, doubleQuant));
         }
         adoptPacked(add);
+    }
+
+    /** A linear weight as HF's Conv1D holds it, [in, out], packed as [out, in]; its transposed float32 copy freed at once. */
+    static QuantizedMatrix pack(INDArray w, QuantType type, boolean doubleQuant) {
+        int in = (int) w.size(0), out = (int) w.size(1);
+        try (INDArray t = w.transpose().dup('c')) {
+            return QuantizedMatrix.quantize(type, t.data().asFloat(), out, in, doubleQuant);
+        }
     }
 
     /** Takes these packed weights in place of their float32 copies (a loader's or {@link #storeWeightsAs}'s). */
@@ -393,9 +398,9 @@ public final class GptModel implements AutoCloseable {
      * {@code vec_dot_type} of both is Q8_0), so gpt4j decodes such a file as llama.cpp does rather than as the same
      * weights would with float activations; llama.cpp's greedy tokens are what users compare against. It costs no speed
      * (one 8-bit product per element instead of a dequantize and a multiply). It applies to the cached forwards
-     * (prefill, decode: generation) only. Training forwards, the loss and {@link #logits} keep the float activations,
-     * so that a backward (QLoRA over a Q8_0 or Q4_0 base: {@code matmulTransposed}) is the gradient of the forward it
-     * follows. F16 and NF4 weights always take the float activations.
+     * (prefill, decode: generation) only. Training forwards, the loss and {@link #logits} keep the float activations
+     * (their products with packed weights run on dequantized tiles), so that a backward (QLoRA over a Q8_0 or Q4_0 base)
+     * is the gradient of the forward it follows. F16 and NF4 weights always take the float activations.
      */
     public GptModel setQ8Activations(boolean on) {
         if (on != q8Activations) forwardVersion++;

@@ -154,22 +154,16 @@ public final class Linear {
 
     /** out[N, O] = x[N, I] @ w + b (+ the adapter's term), out overwritten; nothing kept for backward. */
     void forward(INDArray x, INDArray out) {
-        forward(x, out, null, null, false);
+        forward(x, out, null, null, false, false);
     }
 
     /**
      * out[N, O] = x[N, I] @ w + b, out overwritten, plus the adapter's term when one is attached: with {@code saved}
      * (a training forward) drop(x) and h are kept for backward, the dropout mask drawn by {@code dropout} (null: none).
      * With {@code q8Input} a Q8_0 or Q4_0 weight multiplies x quantized to Q8_0 blocks, as llama.cpp does
-     * ({@link GptModel#setQ8Activations}; the adapter's term takes x as it is).
-     */
-    void forward(INDArray x, INDArray out, LoraSaved saved, Dropout.Into dropout, boolean q8Input) {
-        forward(x, out, saved, dropout, q8Input, false);
-    }
-
-    /**
-     * As above; {@code training} marks a training forward (a backward may follow), whose packed products run as
-     * OpenBLAS products over tiles of dequantized rows, as the backward's do.
+     * ({@link GptModel#setQ8Activations}; the adapter's term takes x as it is). {@code training} marks a training
+     * forward (a backward may follow): its packed products run as OpenBLAS products over tiles of dequantized rows, as
+     * the backward's do.
      */
     void forward(INDArray x, INDArray out, LoraSaved saved, Dropout.Into dropout, boolean q8Input, boolean training) {
         if (packed != null) {

@@ -167,10 +167,9 @@ public final class ModelFiles {
                     throw new ModelFileException(r.file(), "tensor " + fileName + " has shape " + java.util.Arrays.toString(e.shape())
                             + ", but config.json says " + java.util.Arrays.toString(s.shape()));
                 }
-                // one tensor's float32 copies at a time, freed at once: [in, out] as read, [out, in] as packed
-                try (INDArray w = Nd4j.create(DataType.FLOAT, s.shape()); INDArray t = transposed(r, fileName, w)) {
-                    int in = (int) s.shape()[0], out = (int) s.shape()[1];
-                    packed.put(s.name(), QuantizedMatrix.quantize(packAs, t.data().asFloat(), out, in, packAs == QuantType.NF4));
+                try (INDArray w = Nd4j.create(DataType.FLOAT, s.shape())) { // one tensor's float32 copy at a time, freed at once
+                    r.readInto(fileName, w);
+                    packed.put(s.name(), GptModel.pack(w, packAs, packAs == QuantType.NF4));
                 }
                 unknown.remove(s.name());
             }
@@ -189,12 +188,6 @@ public final class ModelFiles {
         }
         if (!unknown.isEmpty()) throw new ModelFileException(r.file(), "tensors that a GPT-2 of this config does not have: " + unknown);
         return m;
-    }
-
-    /** Reads tensor {@code name} into w and returns a row-major copy of its transpose. */
-    private static INDArray transposed(SafeTensors.Reader r, String name, INDArray w) {
-        r.readInto(name, w);
-        return w.transpose().dup('c');
     }
 
     /** h.N.attn.c_attn.weight and the other linear layers' weights (what packing stores). */
