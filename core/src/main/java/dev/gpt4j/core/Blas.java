@@ -75,10 +75,6 @@ final class Blas {
      * ND4J's gemm when OpenBLAS keeps its own threads, or is not there.
      */
     static void gemm(boolean transA, boolean transB, double alpha, INDArray a, INDArray b, double beta, INDArray c) {
-        if (!single) {
-            Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
-            return;
-        }
         int m = (int) c.size(0), n = (int) c.size(1), k = (int) (transA ? a.size(0) : a.size(1));
         int lda = (int) a.size(1), ldb = (int) b.size(1);
         if ((transB ? b.size(1) : b.size(0)) != k || (transA ? a.size(1) : a.size(0)) != m || (transB ? b.size(0) : b.size(1)) != n) {
@@ -86,6 +82,16 @@ final class Blas {
                     + " x " + java.util.Arrays.toString(b.shape()) + (transB ? "^T" : "") + " -> " + java.util.Arrays.toString(c.shape()));
         }
         float al = (float) alpha, be = (float) beta;
+        if (!single) {
+            // straight to OpenBLAS: ND4J's gemm builds an op context and native buffers per call (0.2 ms for a
+            // rank-16 adapter product, 4x a whole one-token step without the adapter)
+            if (rowMajor(a) && rowMajor(b) && rowMajor(c)) {
+                gemm(transA, transB, m, n, k, al, pointer(a, 0), lda, pointer(b, 0), ldb, be, pointer(c, 0), n);
+            } else {
+                Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
+            }
+            return;
+        }
         if (m >= n) {
             Kernels.parallel(m, 32, (m0, m1) -> gemm(transA, transB, m1 - m0, n, k, al, pointer(a, transA ? m0 : (long) m0 * lda), lda,
                     pointer(b, 0), ldb, be, pointer(c, (long) m0 * n), n));
@@ -93,6 +99,11 @@ final class Blas {
             Kernels.parallel(n, 32, (n0, n1) -> gemm(transA, transB, m, n1 - n0, k, al, pointer(a, 0), lda,
                     pointer(b, transB ? (long) n0 * ldb : n0), ldb, be, pointer(c, n0), n));
         }
+    }
+
+    /** A dense row-major FLOAT matrix: what the pointer-based calls read. */
+    private static boolean rowMajor(INDArray x) {
+        return x.rank() == 2 && x.dataType() == DataType.FLOAT && x.stride(1) == 1 && x.stride(0) == x.size(1);
     }
 
     /** Whether a one-row product goes to sgemv: OpenBLAS is there and keeps its own threads (generation). */
@@ -162,6 +173,11 @@ final class Blas {
                 beta, c, ldc);
     }
 
+    /** y[rows] += alpha W @ x, with W row-major [rows, cols] at {@code w}. */
+    static void wTimesXAdd(FloatPointer w, int rows, int cols, float alpha, FloatPointer x, FloatPointer y) {
+        openblas_nolapack.cblas_sgemv(ROW_MAJOR, NO_TRANS, rows, cols, alpha, w, cols, x, 1, 1f, y, 1);
+    }
+
     /** y[rows] = W @ x, with W row-major [rows, cols] at {@code w}. */
     static void wTimesX(FloatPointer w, int rows, int cols, FloatPointer x, FloatPointer y) {
         openblas_nolapack.cblas_sgemv(ROW_MAJOR, NO_TRANS, rows, cols, 1f, w, cols, x, 1, 0f, y, 1);
@@ -179,5 +195,23 @@ final class Blas {
             return;
         }
         Kernels.parallel(rows, 256, (r0, r1) -> wTimesX(pointer(w, (long) r0 * cols), r1 - r0, cols, xp, pointer(y, r0)));
+    }
+
+    /**
+     * y[n, rows] = x[n, cols] @ W^T as one {@link #wTimesX(INDArray, INDArray, INDArray)} per row of x: for a few rows,
+     * cheaper than an sgemm (which packs all of W first), and each row's numbers are those it gets alone.
+     */
+    static void wTimesXRows(INDArray w, INDArray x, INDArray y) {
+        int rows = (int) w.size(0), cols = (int) w.size(1), n = (int) x.size(0);
+        FloatPointer wp = pointer(w, 0);
+        for (int r = 0; r < n; r++) {
+            FloatPointer xp = pointer(x, (long) r * cols);
+            long yOff = (long) r * rows;
+            if (!single) {
+                wTimesX(wp, rows, cols, xp, pointer(y, yOff));
+            } else {
+                Kernels.parallel(rows, 256, (r0, r1) -> wTimesX(pointer(w, (long) r0 * cols), r1 - r0, cols, xp, pointer(y, yOff + r0)));
+            }
+        }
     }
 }

@@ -650,11 +650,11 @@ public final class GptModel implements AutoCloseable {
         return v[0];
     }
 
-    /** logits [n, V] = x [n, C] @ head^T: sgemv for one row (a prompt's last, a decode step's), else a gemm. */
+    /** logits [n, V] = x [n, C] @ head^T: an sgemv per row for a decoding step's few rows, else a gemm. */
     private void head(INDArray x, INDArray logits) {
         if (compute == Compute.JAVA) {
-            if (x.size(0) == 1 && Blas.available()) {
-                Blas.wTimesX(headWeight(), x, logits);
+            if (x.size(0) < Blas.SPLIT_ROWS && Blas.available()) {
+                Blas.wTimesXRows(headWeight(), x, logits);
             } else {
                 Blas.gemm(false, true, 1.0, x, headWeight(), 0.0, logits);
             }

@@ -125,6 +125,47 @@ class LoraTest {
         }
     }
 
+    /**
+     * A decoding step's few rows take the adapter's term as matrix-vector products (and the base's, and the head's):
+     * each step's logits match the full forward of the sequence so far with the adapter on top, and a row's logits in
+     * a step of several are those it gets stepped alone, to the bit.
+     */
+    @Test
+    void decodingStepsWithTheAdapterMatchTheFullForwardAndDoNotDependOnTheirBatch() {
+        GptConfig cfg = new GptConfig(50, 24, 32, 2, 4, 0.0, 1e-5, true, false);
+        try (GptModel m = withAdapter(cfg, LoraConfig.parse("r=4,alpha=8,targets=c_attn,c_proj,c_fc"), DataType.FLOAT, false, 0.2);
+             KvCache batch = m.newKvCache(3); KvCache alone = m.newKvCache(1)) {
+            m.eval();
+            int V = 50;
+            int[][] seqs = {{1, 2, 3}, {7, 7}, {4, 9, 11, 13, 2}};
+            for (int b = 0; b < 3; b++) m.prefill(batch, b, seqs[b]);
+            for (int step = 0; step < 6; step++) {
+                int[] toks = {(step * 5 + 1) % V, (step * 3 + 2) % V, (step * 11 + 4) % V};
+                float[] out = m.step(batch, new int[] {0, 1, 2}, toks, new float[3 * V]);
+                for (int b = 0; b < 3; b++) {
+                    seqs[b] = java.util.Arrays.copyOf(seqs[b], seqs[b].length + 1);
+                    seqs[b][seqs[b].length - 1] = toks[b];
+                    float[] full = m.logits(seqs[b], 1, seqs[b].length).getRow(seqs[b].length - 1).toFloatVector();
+                    alone.reset();
+                    m.prefill(alone, 0, java.util.Arrays.copyOf(seqs[b], seqs[b].length - 1));
+                    float[] single = m.step(alone, new int[] {toks[b]});
+                    for (int v = 0; v < V; v++) {
+                        assertEquals(full[v], out[b * V + v], 1e-4 * (1 + Math.abs(full[v])), "step " + step + ", row " + b + ", logit " + v);
+                        assertEquals(Float.floatToIntBits(single[v]), Float.floatToIntBits(out[b * V + v]),
+                                "step " + step + ", row " + b + ", logit " + v + ": batched " + out[b * V + v] + ", alone " + single[v]);
+                    }
+                }
+            }
+            // the adapter's term is there at all (an untouched B would pass the comparisons above with no term)
+            float[] with = m.logits(seqs[0], 1, seqs[0].length).dup().data().asFloat();
+            m.setActiveAdapter(null);
+            float[] without = m.logits(seqs[0], 1, seqs[0].length).dup().data().asFloat();
+            double diff = 0;
+            for (int i = 0; i < with.length; i++) diff = Math.max(diff, Math.abs(with[i] - without[i]));
+            assertTrue(diff > 0.1, "the adapter should move the logits: " + diff);
+        }
+    }
+
     static void assertClose(float[] a, float[] b, double tol, String what) {
         for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], tol * (1 + Math.abs(a[i])), what + " logit " + i);
     }
