@@ -477,11 +477,14 @@ public final class SqlService implements AutoCloseable {
             event(out, "open", Json.object().put("database", a.db().name()));
             boolean finished = false;
             while (!finished) {
-                long left = streamEnd - System.nanoTime();
+                // the stream ends at its own limit or at the request's time-out, whichever comes first
+                boolean streamFirst = streamEnd - job.deadline <= 0;
+                long left = (streamFirst ? streamEnd : job.deadline) - System.nanoTime();
                 Object e = left > 0 ? events.poll(left, TimeUnit.NANOSECONDS) : null;
-                if (e == null) { // the stream time-out
+                if (e == null) {
                     job.result.cancel(false);
-                    String msg = "the stream lasted longer than its limit of " + limits.streamTimeout().toMillis() + " ms";
+                    String msg = streamFirst ? "the stream lasted longer than its limit of " + limits.streamTimeout().toMillis() + " ms"
+                            : busy("no answer within the time-out of " + limits.requestTimeout().toMillis() + " ms").getMessage();
                     log.insert(QueryLog.Entry.refused("ask/stream", 503, msg, a.db().name(), a.question(), modelName, ctx.ip()));
                     event(out, "error", Json.object().put("error", msg).put("status", 503));
                     return;
