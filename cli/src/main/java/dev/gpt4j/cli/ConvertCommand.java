@@ -155,7 +155,7 @@ final class ConvertCommand implements Callable<Integer> {
 
     private static GptModel load(Path dir) {
         try {
-            return GptModel.load(dir);
+            return GptModel.loadFrozen(dir, null); // converting trains nothing: no gradient buffer
         } catch (RuntimeException e) {
             throw new CliException(e.getMessage(), e);
         }

@@ -46,7 +46,7 @@ final class MergeCommand implements Callable<Integer> {
         if (Files.exists(out)) throw new CliException(out + " already exists (merge writes a new folder)");
         if (!Files.isDirectory(model)) throw new CliException("no model folder at " + model);
         if (!Files.isDirectory(adapter)) throw new CliException("no adapter folder at " + adapter);
-        try (GptModel m = GptModel.load(model)) {
+        try (GptModel m = GptModel.loadFrozen(model, null)) { // merging trains nothing: no gradient buffer
             LoraAdapter a = LoraAdapter.load(adapter, m.config());
             m.addAdapter("merge", a);
             m.mergeAdapter("merge");
