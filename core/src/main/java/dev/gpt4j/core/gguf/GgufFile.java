@@ -16,7 +16,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +23,7 @@ import java.util.Optional;
 
 /**
  * A GGUF file opened for reading: its metadata (key-value pairs, in file order), its tensor infos, and each
- * tensor's bytes as a read-only little-endian slice of a memory map.
+ * tensor's bytes, read into a read-only little-endian buffer of their own.
  *
  * <pre>
  * "GGUF" · u32 version · u64 tensor count · u64 key-value count
@@ -38,8 +37,7 @@ import java.util.Optional;
  * problem. Version 3 is read; version 2 too, as its layout is the same for little-endian files (version 3 only
  * added big-endian files, which are refused); version 1 (32-bit counts) and later versions are refused.
  *
- * <p>Closing the file closes its channel; a tensor buffer already handed out stays readable until it is
- * garbage-collected (Java 17 cannot unmap a buffer on demand), so close only when no tensor buffer is in use.
+ * <p>Closing the file closes its channel; a tensor buffer already handed out is a copy and stays readable.
  */
 public final class GgufFile implements AutoCloseable {
     /** The alignment of the data section and of each tensor when {@code general.alignment} is absent. */
@@ -102,7 +100,6 @@ public final class GgufFile implements AutoCloseable {
     private final Map<String, TensorInfo> tensors;
     private final int alignment;
     private final long dataOffset;
-    private final Map<String, ByteBuffer> mapped = new HashMap<>();
     private boolean closed;
 
     private GgufFile(Path file, FileChannel channel) throws IOException {
@@ -201,7 +198,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /**
-     * Opens a GGUF file and checks its header (see the class comment). Tensor data is mapped on demand.
+     * Opens a GGUF file and checks its header (see the class comment). Tensor data is read on demand.
      *
      * @throws ModelFileException naming the file and what is wrong with it
      */
@@ -492,33 +489,33 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /**
-     * A tensor's bytes: a read-only, little-endian buffer over the memory-mapped file, position 0, limit its byte size.
-     * Each call returns a new buffer (its own position) over the same mapping.
+     * A tensor's bytes: a read-only, little-endian buffer of its own (read from the file at each call), position 0,
+     * limit its byte size. Read, not memory-mapped: a mapping stays resident, and counted in the process's memory,
+     * until the garbage collector drops it, long after a loader has copied the tensor out.
      */
     public synchronized ByteBuffer tensorData(String name) {
         if (closed) throw new IllegalStateException(file + " is closed");
         TensorInfo t = tensor(name);
-        ByteBuffer b = mapped.get(name);
-        if (b == null) {
-            if (t.byteSize() > Integer.MAX_VALUE) {
-                throw fail("tensor '" + name + "' has " + t.byteSize() + " bytes, more than one Java buffer holds (2 GiB)");
-            }
-            try {
-                b = t.byteSize() == 0 ? ByteBuffer.allocate(0).asReadOnlyBuffer()
-                        : channel.map(FileChannel.MapMode.READ_ONLY, dataOffset + t.offset(), t.byteSize());
-            } catch (IOException e) {
-                throw new ModelFileException(file, "cannot map tensor '" + name + "': " + e.getMessage(), e);
-            }
-            mapped.put(name, b);
+        if (t.byteSize() > Integer.MAX_VALUE) {
+            throw fail("tensor '" + name + "' has " + t.byteSize() + " bytes, more than one Java buffer holds (2 GiB)");
         }
-        return b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate((int) t.byteSize());
+        try {
+            long at = dataOffset + t.offset();
+            while (b.hasRemaining()) {
+                int n = channel.read(b, at + b.position());
+                if (n < 0) throw fail("tensor '" + name + "' ends past the end of the file");
+            }
+        } catch (IOException e) {
+            throw new ModelFileException(file, "cannot read tensor '" + name + "': " + e.getMessage(), e);
+        }
+        return b.flip().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        mapped.clear();
         closeQuietly(channel);
     }
 
