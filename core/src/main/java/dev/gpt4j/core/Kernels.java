@@ -4,12 +4,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
 
 /**
- * The primitives every Java kernel shares: gpt4j's thread pool and its fixed split of work, access to the native
+ * The primitives every Java kernel shares: gpt4j's worker team and its fixed split of work, access to the native
  * buffers of ND4J arrays, e^x, and row sums, dot products and maxima in a fixed order. The kernels of each layer live
  * in that layer's file (LayerNorm, Gelu, Attention, CrossEntropy, ...); the ones two layers share (a bias, a residual
  * add, column sums) live here.
@@ -25,16 +22,10 @@ final class Kernels {
     /** Work split into this many parts, whatever the pool's current size: results never depend on it. */
     private static final int PARTS = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
     /**
-     * The caller runs one part itself, so the pool needs PARTS - 1 workers. More would be started when a task is
-     * submitted while the worker is still busy, and every thread that calls OpenBLAS keeps a buffer of its own
-     * (~128 MB on this machine): a second worker made a run's peak memory 125 MB higher, by chance.
+     * The caller runs one part itself, so the team has PARTS - 1 workers. Every thread that calls OpenBLAS keeps a
+     * buffer of its own (~128 MB on this machine), so there are never more.
      */
-    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, PARTS - 1), pool -> {
-        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-        t.setName("gpt4j-kernel-" + t.getPoolIndex());
-        t.setDaemon(true);
-        return t;
-    }, null, false);
+    private static final Team TEAM = new Team(Math.max(0, PARTS - 1), "gpt4j-kernel");
     private Kernels() {}
 
     private static volatile boolean vector = Compute.VECTOR_API && Compute.VECTOR_WANTED;
@@ -74,17 +65,11 @@ final class Kernels {
     /** Runs {@code body} over [0, n) in up to {@link #PARTS} fixed parts of at least {@code grain} indices. */
     static void parallel(int n, int grain, Range body) {
         int parts = (int) Math.min(PARTS, Math.max(1, n / Math.max(1, grain)));
-        if (parts == 1 || ForkJoinTask.inForkJoinPool()) {
+        if (parts == 1) {
             body.run(0, n);
             return;
         }
-        ForkJoinTask<?>[] rest = new ForkJoinTask<?>[parts - 1];
-        for (int p = 1; p < parts; p++) {
-            int from = (int) ((long) n * p / parts), to = (int) ((long) n * (p + 1) / parts);
-            rest[p - 1] = POOL.submit(() -> body.run(from, to));
-        }
-        body.run(0, (int) ((long) n / parts));
-        for (ForkJoinTask<?> t : rest) t.join();
+        TEAM.run(parts, p -> body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)));
     }
 
     // ------------------------------------------------------------------------------------------ exp
