@@ -40,7 +40,9 @@ final class Team {
     /** Runs parts 0 .. parts-1 of {@code body}, part 0 on the calling thread, the others on the workers; returns when all are done. */
     void run(int parts, Part body) {
         if (parts > workers.length + 1) throw new IllegalArgumentException(parts + " parts for " + workers.length + " workers and the caller");
-        if (parts <= 1 || Thread.currentThread() instanceof Worker || !lock.tryLock()) {
+        // inline: a part calling again (on a worker, or on the caller, which holds the lock already: the workers are
+        // busy with this call's parts), or a second caller while the team is busy
+        if (parts <= 1 || Thread.currentThread() instanceof Worker || lock.isHeldByCurrentThread() || !lock.tryLock()) {
             for (int p = 0; p < parts; p++) body.run(p);
             return;
         }

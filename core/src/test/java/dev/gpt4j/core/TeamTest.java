@@ -54,9 +54,16 @@ class TeamTest {
     void nestedCallsAndASecondCallerRunInline() {
         Team team = new Team(1, "test-team");
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
-            AtomicIntegerArray inner = new AtomicIntegerArray(4);
-            team.run(2, p -> team.run(2, q -> inner.incrementAndGet(2 * p + q)));
-            for (int i = 0; i < 4; i++) assertEquals(1, inner.get(i), "nested part " + i);
+            // part 0 (the caller, holding the team) and part 1 (the worker) both call again, many times, so that
+            // the caller's nested call comes while the worker is still busy with its outer part
+            for (int call = 0; call < 2_000; call++) {
+                AtomicIntegerArray inner = new AtomicIntegerArray(4);
+                team.run(2, p -> {
+                    if (p == 1) spin(20_000);
+                    team.run(2, q -> inner.incrementAndGet(2 * p + q));
+                });
+                for (int i = 0; i < 4; i++) assertEquals(1, inner.get(i), "call " + call + ", nested part " + i);
+            }
 
             // two threads hammering the team: every part of every call runs exactly once, whoever runs it
             int calls = 20_000;
@@ -81,6 +88,11 @@ class TeamTest {
             assertNull(failure.get());
             for (int i = 0; i < 4; i++) assertEquals(calls, counts.get(i), "counter " + i);
         });
+    }
+
+    private static void spin(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() < end) Thread.onSpinWait();
     }
 
     @Test
