@@ -71,8 +71,8 @@ final class Blas {
 
     /**
      * c = alpha op(a) op(b) + beta c for dense row-major FLOAT matrices, as ND4J's gemm; the rows (or columns,
-     * whichever are more) of c split over {@link Kernels#parallel}'s fixed parts when OpenBLAS runs single-threaded.
-     * ND4J's gemm when OpenBLAS keeps its own threads, or is not there.
+     * whichever are more) of c split over {@link Kernels#parallel}'s fixed parts when OpenBLAS runs single-threaded;
+     * one call on OpenBLAS's own threads otherwise (ND4J's gemm for arrays that are not dense row-major).
      */
     static void gemm(boolean transA, boolean transB, double alpha, INDArray a, INDArray b, double beta, INDArray c) {
         int m = (int) c.size(0), n = (int) c.size(1), k = (int) (transA ? a.size(0) : a.size(1));

@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A linear layer, out[N, O] = x[N, I] @ w[I, O] + b[O], with its weight as Hugging Face's GPT-2 stores a Conv1D:
  * [in, out], so no transpose. Forward and backward side by side; on the {@link Compute#JAVA} path the products are
- * OpenBLAS calls ({@link Blas}: sgemv for one row, an sgemm split over gpt4j's threads for many) and the bias a Java
+ * OpenBLAS calls ({@link Blas}: an sgemv per row below 16 rows, an sgemm split over gpt4j's threads for more) and the bias a Java
  * loop, on the {@link Compute#ND4J} path ND4J's gemm and row-vector ops.
  *
  * <p>An instance is one named layer of a model ({@code h.0.attn.c_attn}): views of its weight, bias and their
