@@ -19,7 +19,7 @@ import java.nio.FloatBuffer;
  * the flat parameter buffer included.
  */
 final class Kernels {
-    /** Work split into this many parts, whatever the pool's current size: results never depend on it. */
+    /** Work split into this many parts, whatever the threads: results never depend on them. */
     private static final int PARTS = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
     /**
      * The caller runs one part itself, so the team has PARTS - 1 workers. Every thread that calls OpenBLAS keeps a
