@@ -203,15 +203,15 @@ final class Blas {
      */
     static void wTimesXRows(INDArray w, INDArray x, INDArray y) {
         int rows = (int) w.size(0), cols = (int) w.size(1), n = (int) x.size(0);
-        FloatPointer wp = pointer(w, 0);
-        for (int r = 0; r < n; r++) {
+        if (!single) { // one pointer per array, moved row by row
+            FloatPointer wp = pointer(w, 0), xp = pointer(x, 0), yp = pointer(y, 0);
+            for (int r = 0; r < n; r++) wTimesX(wp, rows, cols, xp.position((long) r * cols), yp.position((long) r * rows));
+            return;
+        }
+        for (int r = 0; r < n; r++) { // each row's sgemv split over the team (a part's pointers are its own)
             FloatPointer xp = pointer(x, (long) r * cols);
             long yOff = (long) r * rows;
-            if (!single) {
-                wTimesX(wp, rows, cols, xp, pointer(y, yOff));
-            } else {
-                Kernels.parallel(rows, 256, (r0, r1) -> wTimesX(pointer(w, (long) r0 * cols), r1 - r0, cols, xp, pointer(y, yOff + r0)));
-            }
+            Kernels.parallel(rows, 256, (r0, r1) -> wTimesX(pointer(w, (long) r0 * cols), r1 - r0, cols, xp, pointer(y, yOff + r0)));
         }
     }
 }

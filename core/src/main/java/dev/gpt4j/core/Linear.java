@@ -179,7 +179,8 @@ public final class Linear {
             // than to multiply), and each row's numbers are then the same whatever it is batched with
             if (wPointer == null) wPointer = Blas.pointer(w, 0);
             int I = (int) w.size(0), O = (int) w.size(1);
-            for (int n = 0; n < x.size(0); n++) Blas.xTimesW(Blas.pointer(x, (long) n * I), wPointer, I, O, Blas.pointer(out, (long) n * O));
+            FloatPointer xp = Blas.pointer(x, 0), op = Blas.pointer(out, 0); // moved row by row: no object per row
+            for (int n = 0; n < x.size(0); n++) Blas.xTimesW(xp.position((long) n * I), wPointer, I, O, op.position((long) n * O));
             if (b != null) Kernels.addRowVector(out, b);
         } else {
             forward(compute, x, w, b, out);
@@ -215,9 +216,11 @@ public final class Linear {
             loraPointers = new FloatPointer[] {Blas.pointer(lora.a(), 0), Blas.pointer(lora.b(), 0), new FloatPointer(new float[r])};
         }
         FloatPointer a = loraPointers[0], b = loraPointers[1], h = loraPointers[2];
+        FloatPointer xp = Blas.pointer(x, 0), op = Blas.pointer(out, 0);
+        float s = (float) lora.scaling();
         for (int n = 0; n < N; n++) {
-            Blas.wTimesX(a, r, I, Blas.pointer(x, (long) n * I), h);                                // h = A x_n
-            Blas.wTimesXAdd(b, O, r, (float) lora.scaling(), h, Blas.pointer(out, (long) n * O));  // out_n += s B h
+            Blas.wTimesX(a, r, I, xp.position((long) n * I), h);                 // h = A x_n
+            Blas.wTimesXAdd(b, O, r, s, h, op.position((long) n * O));           // out_n += s B h
         }
     }
 
