@@ -25,4 +25,27 @@ class BackendTest {
         assertEquals("no ND4J backend can run (no jnind4jcpu in java.library.path); the CPU backend comes with the default build "
                 + "(mvn -DskipTests package)", other);
     }
+    /** /proc/cpuinfo's first lines for one core, as Linux writes them. */
+    private static String cpuinfo(String vendor, int family, String flags) {
+        return "processor\t: 0\nvendor_id\t: " + vendor + "\ncpu family\t: " + family + "\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n"
+                + "flags\t\t: fpu vme " + flags + " xsave\nbugs\t\t: sysret_ss_attrs\n\nprocessor\t: 1\nvendor_id\t: " + vendor + "\n";
+    }
+
+    @Test
+    void aCpuThatNd4jsOpenBlasDoesNotKnowGetsOneLineNamingTheKernels() {
+        String zen5 = cpuinfo("AuthenticAMD", 26, "sse2 avx fma avx2 avx512f avx512dq avx512bw avx512vl avx512_bf16");
+        String m = Backend.openBlasAdvice(zen5, null);
+        assertNotNull(m);
+        assertEquals(1, m.lines().count(), m);
+        assertTrue(m.contains("OPENBLAS_CORETYPE=SKYLAKEX") && m.contains("family 26"), m);
+        assertEquals(m, Backend.openBlasAdvice(zen5, " "), "a blank variable has not chosen");
+        assertNull(Backend.openBlasAdvice(zen5, "Haswell"), "the environment has chosen");
+        String avx2Only = cpuinfo("AuthenticAMD", 27, "sse2 avx fma avx2");
+        assertTrue(Backend.openBlasAdvice(avx2Only, null).contains("OPENBLAS_CORETYPE=HASWELL"));
+        assertNull(Backend.openBlasAdvice(cpuinfo("AuthenticAMD", 26, "sse2 avx"), null), "nothing better than the fallback");
+        assertNull(Backend.openBlasAdvice(cpuinfo("AuthenticAMD", 25, "avx2 fma avx512f avx512dq avx512bw avx512vl"), null), "Zen 4 and older");
+        assertNull(Backend.openBlasAdvice(cpuinfo("GenuineIntel", 6, "avx2 fma avx512f avx512dq avx512bw avx512vl"), null));
+        assertNull(Backend.openBlasAdvice("processor : 0\n", null));
+        assertNull(Backend.openBlasAdvice(null, null));
+    }
 }
