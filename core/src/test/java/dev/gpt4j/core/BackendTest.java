@@ -25,6 +25,7 @@ class BackendTest {
         assertEquals("no ND4J backend can run (no jnind4jcpu in java.library.path); the CPU backend comes with the default build "
                 + "(mvn -DskipTests package)", other);
     }
+
     /** /proc/cpuinfo's first lines for one core, as Linux writes them. */
     private static String cpuinfo(String vendor, int family, String flags) {
         return "processor\t: 0\nvendor_id\t: " + vendor + "\ncpu family\t: " + family + "\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n"
