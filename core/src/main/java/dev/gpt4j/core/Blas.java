@@ -30,6 +30,8 @@ final class Blas {
     private static final int OPENBLAS_THREADS = AVAILABLE ? Math.max(1, Nd4j.factory().blas().getMaxThreads()) : 1;
     /** True while OpenBLAS is on one thread and products are split by {@link #gemm}. */
     private static volatile boolean single;
+    /** True once forwards may run on several threads at once ({@link #pinOneThread}): OpenBLAS stays on one thread. */
+    private static volatile boolean pinned;
 
     private Blas() {}
 
@@ -52,7 +54,7 @@ final class Blas {
      * count is process-wide; ND4J's setMaxThreads sets it.)
      */
     static void forTraining() {
-        if (OWN_THREADS && !single) {
+        if (OWN_THREADS && !single && !pinned) {
             Nd4j.factory().blas().setMaxThreads(1);
             single = true;
         }
@@ -63,7 +65,7 @@ final class Blas {
      * millisecond each; waking gpt4j's pool for each cost more than it saved (generation 1.6x slower).
      */
     static void forGeneration() {
-        if (single) {
+        if (single && !pinned) {
             Nd4j.factory().blas().setMaxThreads(OPENBLAS_THREADS);
             single = false;
         }
@@ -106,9 +108,26 @@ final class Blas {
         return x.rank() == 2 && x.dataType() == DataType.FLOAT && x.stride(1) == 1 && x.stride(0) == x.size(1);
     }
 
-    /** Whether a one-row product goes to sgemv: OpenBLAS is there and keeps its own threads (generation). */
+    /**
+     * For forwards on several threads at once (model replicas, one per serving thread): OpenBLAS on one thread from
+     * now on, for the whole process. Its thread pool is not made for concurrent callers, and a switch of its thread
+     * count in one forward ({@link #forRows}) would change it under another. Many-row products are still split over
+     * gpt4j's pool (a caller that finds it busy runs its parts itself); a decoding step's few rows are one sgemv each
+     * on the calling thread (measured on the example model: as fast as with OpenBLAS's two threads).
+     */
+    static synchronized void pinOneThread() {
+        if (pinned || !AVAILABLE) return;
+        Nd4j.factory().blas().setMaxThreads(1);
+        single = true;
+        pinned = true;
+    }
+
+    /**
+     * Whether a one-row product goes to sgemv: OpenBLAS is there and keeps its own threads (generation), or is pinned
+     * to one thread (then the sgemv runs on the calling thread).
+     */
     static boolean oneRowProducts() {
-        return AVAILABLE && !single;
+        return AVAILABLE && (!single || pinned);
     }
 
     static boolean available() {
@@ -185,16 +204,31 @@ final class Blas {
 
     /**
      * y[rows] = W @ x for a dense row-major FLOAT W [rows, cols] and x [1, cols]: sgemv, its rows split over gpt4j's
-     * threads while OpenBLAS runs single-threaded (an sgemm with one row would pack all of W first).
+     * threads while OpenBLAS runs single-threaded (an sgemm with one row would pack all of W first), unless OpenBLAS is
+     * pinned and another forward runs (then the pool is not this forward's to take).
      */
     static void wTimesX(INDArray w, INDArray x, INDArray y) {
         int rows = (int) w.size(0), cols = (int) w.size(1);
         FloatPointer xp = pointer(x, 0);
-        if (!single) {
+        if (!single || pinned && Kernels.crowded()) {
             wTimesX(pointer(w, 0), rows, cols, xp, pointer(y, 0));
             return;
         }
-        Kernels.parallel(rows, 256, (r0, r1) -> wTimesX(pointer(w, (long) r0 * cols), r1 - r0, cols, xp, pointer(y, r0)));
+        splitRows(rows, (r0, r1) -> wTimesX(pointer(w, (long) r0 * cols), r1 - r0, cols, xp, pointer(y, r0)));
+    }
+
+    /**
+     * Output rows of an sgemv split over the pool in blocks of this many. OpenBLAS's kernels take a few outputs at a
+     * time and the last few another way, so an output's bits depend on where its call starts: parts that start at a
+     * multiple of the block give each output the bits it gets from one unsplit call (as a forward that runs alone and
+     * one that runs beside another, {@link Kernels#crowded}, must agree).
+     */
+    private static final int SGEMV_BLOCK = 64;
+
+    /** [0, rows) over {@link Kernels#parallel} in parts that start at multiples of {@link #SGEMV_BLOCK} (256 rows a part at least). */
+    private static void splitRows(int rows, Kernels.Range body) {
+        int blocks = (rows + SGEMV_BLOCK - 1) / SGEMV_BLOCK;
+        Kernels.parallel(blocks, 256 / SGEMV_BLOCK, (b0, b1) -> body.run(b0 * SGEMV_BLOCK, Math.min(rows, b1 * SGEMV_BLOCK)));
     }
 
     /**
@@ -203,7 +237,7 @@ final class Blas {
      */
     static void wTimesXRows(INDArray w, INDArray x, INDArray y) {
         int rows = (int) w.size(0), cols = (int) w.size(1), n = (int) x.size(0);
-        if (!single) { // one pointer per array, moved row by row
+        if (!single || pinned && Kernels.crowded()) { // one pointer per array, moved row by row
             FloatPointer wp = pointer(w, 0), xp = pointer(x, 0), yp = pointer(y, 0);
             for (int r = 0; r < n; r++) wTimesX(wp, rows, cols, xp.position((long) r * cols), yp.position((long) r * rows));
             return;
@@ -211,7 +245,7 @@ final class Blas {
         for (int r = 0; r < n; r++) { // each row's sgemv split over the team (a part's pointers are its own)
             FloatPointer xp = pointer(x, (long) r * cols);
             long yOff = (long) r * rows;
-            Kernels.parallel(rows, 256, (r0, r1) -> wTimesX(pointer(w, (long) r0 * cols), r1 - r0, cols, xp, pointer(y, yOff + r0)));
+            splitRows(rows, (r0, r1) -> wTimesX(pointer(w, (long) r0 * cols), r1 - r0, cols, xp, pointer(y, yOff + r0)));
         }
     }
 }

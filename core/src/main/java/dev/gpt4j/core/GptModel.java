@@ -77,6 +77,8 @@ public final class GptModel implements AutoCloseable {
     private final Dropout.Draws dropoutDraws = new Dropout.Draws();
     /** The packed weights' heap rows, one buffer for every layer. */
     private final Linear.Scratch packedScratch = new Linear.Scratch();
+    /** The model this one shares its weights and adapters with ({@link #replica}), or null. */
+    private final GptModel replicaOf;
 
     private GptModel(GptConfig config, DataType dtype, Compute compute, long seed) {
         this(config, dtype, compute, seed, Map.of(), true);
@@ -94,11 +96,61 @@ public final class GptModel implements AutoCloseable {
         this.dtype = dtype;
         this.compute = compute;
         this.seed = seed;
+        this.replicaOf = null;
         this.packed.putAll(packed);
         Parameters.Layout layout = new Parameters.Layout();
         for (Parameters.Slot s : Parameters.layout(config)) if (!packed.containsKey(s.name())) layout.add(s.name(), s.shape());
         this.params = new Parameters(layout.slots(), dtype, trainable);
         this.blocks = blocks(params, config, compute, this.packed);
+    }
+
+    /** A replica of {@code of}: its weights, packed weights and adapters, and layers of its own. */
+    private GptModel(GptModel of) {
+        this.config = of.config;
+        this.dtype = of.dtype;
+        this.compute = of.compute;
+        this.seed = of.seed;
+        this.replicaOf = of;
+        this.params = of.params;
+        this.packed.putAll(of.packed);
+        this.adapters.putAll(of.adapters);
+        this.merged.addAll(of.merged);
+        this.q8Activations = of.q8Activations;
+        this.training = false;
+        this.blocks = blocks(params, config, compute, packed);
+        this.active = of.active;
+        attachActive();
+    }
+
+    /**
+     * A model for another thread: the same weights, packed weights and adapters as this one (shared, not copied), the
+     * same active adapter, and activations and layer scratch of its own, in evaluation mode. For answering on several
+     * threads at once (one replica each, this model being one of them), as {@code gpt4j serve --workers} does; the
+     * replicas' logits are this model's to the bit.
+     *
+     * <p>A replica only runs forwards: it does not train, and it cannot merge, add, remove or pack what it shares
+     * ({@link IllegalStateException}); change those on this model while no replica runs. This model must stay open as
+     * long as its replicas are used; closing a replica frees only its own activations.
+     *
+     * <p>From the first replica on, OpenBLAS runs on one thread for the rest of the process (its thread pool is not for
+     * concurrent callers): prompts' many-row products are still split over gpt4j's two-part pool when it is free, and a
+     * decoding step's rows run on the calling thread, which is where a second thread's batch gains its core.
+     */
+    public GptModel replica() {
+        GptModel root = replicaOf != null ? replicaOf : this;
+        Blas.pinOneThread();
+        return new GptModel(root);
+    }
+
+    /** Whether this model is a {@link #replica} of another. */
+    public boolean isReplica() {
+        return replicaOf != null;
+    }
+
+    private void notOnReplica(String what) {
+        if (replicaOf != null) {
+            throw new IllegalStateException("a replica cannot " + what + ": it shares its weights and adapters with the model it was made from");
+        }
     }
 
     private Block[] blocks(Parameters params, GptConfig config, Compute compute, Map<String, QuantizedMatrix> packed) {
@@ -184,6 +236,7 @@ public final class GptModel implements AutoCloseable {
 
     /** Training mode: dropout on (if the config has any). */
     public GptModel train() {
+        notOnReplica("train");
         training = true;
         return this;
     }
@@ -231,6 +284,7 @@ public final class GptModel implements AutoCloseable {
 
     /** Sets every gradient to zero: the model's (unless its base is frozen) and the active adapter's. */
     public void zeroGrad() {
+        notOnReplica("train");
         if (params.hasGrads()) params.grads().assign(0);
         LoraAdapter a = activeAdapter();
         if (a != null && a.params().hasGrads()) a.params().grads().assign(0);
@@ -244,6 +298,7 @@ public final class GptModel implements AutoCloseable {
      * @throws IllegalArgumentException naming the mismatch, or a name already taken
      */
     public void addAdapter(String name, LoraAdapter adapter) {
+        notOnReplica("add an adapter");
         GptConfig b = adapter.baseConfig();
         if (b.embedDim() != config.embedDim() || b.layers() != config.layers()) {
             throw new IllegalArgumentException("adapter " + name + " fits models of n_embd " + b.embedDim() + " and " + b.layers()
@@ -262,6 +317,7 @@ public final class GptModel implements AutoCloseable {
      * @throws IllegalStateException if it is merged into the weights (unmerge it first)
      */
     public void removeAdapter(String name) {
+        notOnReplica("remove an adapter");
         LoraAdapter a = adapters.get(name);
         if (a == null) throw new IllegalArgumentException("no adapter named " + name + " (loaded: " + adapters.keySet() + ")");
         if (merged.contains(name)) throw new IllegalStateException("adapter " + name + " is merged into the weights; unmerge it first");
@@ -328,6 +384,7 @@ public final class GptModel implements AutoCloseable {
      * through it to the active adapter's A and B.
      */
     public void freezeBase() {
+        notOnReplica("freeze its base");
         if (!params.hasGrads()) return;
         params.freeze();
         blocks = blocks(params, config, compute, packed);
@@ -353,6 +410,7 @@ public final class GptModel implements AutoCloseable {
      * without them. Weights already packed stay as they are.
      */
     public void storeWeightsAs(QuantType type, boolean doubleQuant) {
+        notOnReplica("pack its weights");
         if (dtype != DataType.FLOAT) throw new IllegalStateException("packed weights are for float32 models, not " + dtype);
         Map<String, QuantizedMatrix> add = new LinkedHashMap<>();
         for (String name : linearWeights()) {
@@ -424,6 +482,7 @@ public final class GptModel implements AutoCloseable {
      * no longer applied on top (it is deactivated if it was active).
      */
     public void mergeAdapter(String name) {
+        notOnReplica("merge an adapter");
         LoraAdapter a = adapters.get(name);
         if (a == null) throw new IllegalArgumentException("no adapter named " + name);
         if (!merged.add(name)) throw new IllegalStateException("adapter " + name + " is merged already");
@@ -434,6 +493,7 @@ public final class GptModel implements AutoCloseable {
 
     /** Takes adapter {@code name}'s product back out of the base weights (the reverse of {@link #mergeAdapter}). */
     public void unmergeAdapter(String name) {
+        notOnReplica("unmerge an adapter");
         LoraAdapter a = adapters.get(name);
         if (a == null) throw new IllegalArgumentException("no adapter named " + name);
         if (!merged.remove(name)) throw new IllegalStateException("adapter " + name + " is not merged");
@@ -684,6 +744,7 @@ public final class GptModel implements AutoCloseable {
      * frozen base, only the adapter's.
      */
     public void backward() {
+        notOnReplica("train");
         Activations a = acts;
         if (a == null || a.targets == null) throw new IllegalStateException("backward() needs a forward() with targets first");
         int L = config.layers(), H = config.heads();
@@ -834,17 +895,22 @@ public final class GptModel implements AutoCloseable {
         }
         Activations a = shared.acts(B, T);
         Blas.forRows(R);
-        forward(a, tokens, rows, cache, false);
-        for (int b = 0; b < B; b++) cache.advance(rows.seqs()[b], T);
+        Kernels.forwardStarted();
         INDArray[] h = shared.head(B);
-        INDArray in = a.lnf;
-        if (T > 1) {
-            int[] last = new int[B];
-            for (int b = 0; b < B; b++) last[b] = b * T + T - 1;
-            copyRows(a.lnf, last, h[0], null, B, a.C);
-            in = h[0];
+        try {
+            forward(a, tokens, rows, cache, false);
+            for (int b = 0; b < B; b++) cache.advance(rows.seqs()[b], T);
+            INDArray in = a.lnf;
+            if (T > 1) {
+                int[] last = new int[B];
+                for (int b = 0; b < B; b++) last[b] = b * T + T - 1;
+                copyRows(a.lnf, last, h[0], null, B, a.C);
+                in = h[0];
+            }
+            head(in, h[1]);
+        } finally {
+            Kernels.forwardEnded();
         }
-        head(in, h[1]);
         if (compute == Compute.JAVA) Kernels.buf(h[1]).get(0, out, 0, B * V);
         else System.arraycopy(h[1].data().asFloat(), 0, out, 0, B * V);
     }
@@ -912,6 +978,7 @@ public final class GptModel implements AutoCloseable {
         acts = null;
         shapes.clear();
         shared = null;
+        if (replicaOf != null) return; // what it shares is the original's to free
         adapters.values().forEach(LoraAdapter::close); // an adapter added to the model is the model's to free
         params.values().close();
         if (params.hasGrads()) params.grads().close();

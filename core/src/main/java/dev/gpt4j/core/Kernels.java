@@ -4,6 +4,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The primitives every Java kernel shares: gpt4j's worker team and its fixed split of work, access to the native
@@ -26,7 +27,28 @@ final class Kernels {
      * buffer of its own (~128 MB on this machine), so there are never more.
      */
     private static final Team TEAM = new Team(Math.max(0, PARTS - 1), "gpt4j-kernel");
+    /**
+     * Cached forwards (prefill, decode) running now. With more than one (model replicas on threads of their own, each
+     * with a core), a forward's kernels run all their parts on its own thread: the team's worker would only take the
+     * core another forward is using.
+     */
+    private static final AtomicInteger FORWARDS = new AtomicInteger();
+
     private Kernels() {}
+
+    /** Counts a cached forward in ({@link #FORWARDS}); pair with {@link #forwardEnded}. */
+    static void forwardStarted() {
+        FORWARDS.incrementAndGet();
+    }
+
+    static void forwardEnded() {
+        FORWARDS.decrementAndGet();
+    }
+
+    /** Whether more than one cached forward runs now: then each keeps its kernels on its own thread. */
+    static boolean crowded() {
+        return FORWARDS.get() > 1;
+    }
 
     private static volatile boolean vector = Compute.VECTOR_API && Compute.VECTOR_WANTED;
 
@@ -67,6 +89,10 @@ final class Kernels {
         int parts = (int) Math.min(PARTS, Math.max(1, n / Math.max(1, grain)));
         if (parts == 1) {
             body.run(0, n);
+            return;
+        }
+        if (crowded()) { // the same parts, on this thread
+            for (int p = 0; p < parts; p++) body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts));
             return;
         }
         TEAM.run(parts, p -> body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)));

@@ -164,6 +164,18 @@ public final class TextToSql implements AutoCloseable {
         return this;
     }
 
+    /**
+     * An assistant for another thread: a {@link GptModel#replica} of this one's model (the weights and adapters shared,
+     * not copied), the same tokenizer, options and adapter, and kept schema prompts of its own. Answers are this one's
+     * to the bit. Close the replicas before this assistant; closing one frees only what is its own.
+     */
+    public TextToSql replica() {
+        TextToSql t = new TextToSql(model.replica(), tokenizer);
+        t.options = options;
+        t.adapterDir = adapterDir;
+        return t;
+    }
+
     /** The folder of the adapter set by {@link #useAdapter}, or null. */
     public Path adapter() {
         return adapterDir;
