@@ -86,6 +86,9 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "The server's batch size. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
+    @Option(names = "--model-threads", paramLabel = "N", description = "The server's model threads. Default: serve's.")
+    Integer modelThreads;
+
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();
 
     /** What a run measured. */
@@ -179,6 +182,7 @@ final class BenchServeCommand implements Callable<Integer> {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Gpt4jCommand.class.getName(), "serve", "--port", String.valueOf(port),
                 "--log", log.toString(), "--queue", "256", "--batch-size", String.valueOf(batchSize)));
         if (model != null) cmd.addAll(List.of("--model", model.toString()));
+        if (modelThreads != null) cmd.addAll(List.of("--model-threads", modelThreads.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;

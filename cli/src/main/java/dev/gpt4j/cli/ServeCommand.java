@@ -77,6 +77,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "Questions decoded together. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
+    @Option(names = "--model-threads", paramLabel = "N", description = "Threads that run the model, each decoding a batch of its own "
+            + "(the weights shared); from 2 on, OpenBLAS runs on one thread. Default: 2 on a machine with 2 or more cores, else 1.")
+    Integer modelThreads;
+
     @Option(names = "--timeout", defaultValue = "30", paramLabel = "SECONDS", description = "Time-out of a request (waiting and decoding). "
             + "Default: ${DEFAULT-VALUE}.")
     int timeout;
@@ -132,6 +136,7 @@ final class ServeCommand implements Callable<Integer> {
             SqlService service;
             try {
                 SqlService.Builder b = SqlService.builder(t2s).limits(limits).token(token).corsOrigins(cors).modelName(modelName).log(log);
+                if (modelThreads != null) b.modelThreads(modelThreads);
                 for (ServedDatabase d : list) b.database(d);
                 for (var e : use.entrySet()) b.adapter(e.getKey(), e.getValue());
                 service = b.build();

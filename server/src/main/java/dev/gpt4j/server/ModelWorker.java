@@ -16,17 +16,20 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The one thread that runs the model (it is not thread-safe), and the bounded queue in front of it. Questions that
- * wait together are decoded together: the worker takes the oldest job and, if it is a question, every other waiting
- * question for the same adapter, up to the batch size, and answers them with one {@link TextToSql#askAll} (so a LoRA
- * adapter is switched once per batch, and questions of other adapters wait one batch at most). A {@code /v1}
- * completion runs alone (its sampling settings are its own). A full queue refuses at once ({@link #submit} returns
- * false), so a client hears 503 instead of waiting without end; a job whose deadline passed while it waited is
- * dropped, not decoded.
+ * The threads that run the model, and the bounded queue in front of them. A model is not thread-safe, so each thread
+ * has its own: the first thread the service's, the others {@link TextToSql#replica}s of it (the weights shared).
+ * Questions that wait together are decoded together: a free thread takes the oldest job and, if it is a question,
+ * every other waiting question for the same adapter, up to the batch size, and answers them with one
+ * {@link TextToSql#askAll} (so a LoRA adapter is switched once per batch, and questions of other adapters wait one
+ * batch at most). With two threads, a second batch decodes while the first does, each on a core of its own. A
+ * {@code /v1} completion runs alone (its sampling settings are its own). A full queue refuses at once
+ * ({@link #submit} returns false), so a client hears 503 instead of waiting without end; a job whose deadline passed
+ * while it waited is dropped, not decoded.
  */
 final class ModelWorker implements AutoCloseable {
 
@@ -77,26 +80,45 @@ final class ModelWorker implements AutoCloseable {
         }
     }
 
-    private final TextToSql t2s;
-    private final Generator generator;
+    /** One model thread's assistant (the service's for the first, a replica for the others) and generator. */
+    private record Lane(TextToSql t2s, Generator generator) {}
+
+    private final List<Lane> lanes = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
     private final int capacity;
     private final int batchSize;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition waiting = lock.newCondition();
     private final ArrayDeque<Job<?>> queue = new ArrayDeque<>();
-    private final Thread thread;
     private volatile boolean running = true;
-    private volatile long batches, batchedQuestions;
+    /** Threads decoding a batch now (guarded by the lock). */
+    private int busy;
+    /** How long a free thread waits for a batch to fill while another decodes. */
+    private static final long GATHER_NANOS = 5_000_000;
+    private final AtomicLong batches = new AtomicLong(), batchedQuestions = new AtomicLong();
 
-    ModelWorker(TextToSql t2s, int capacity, int batchSize) {
-        this.t2s = t2s;
-        this.generator = new Generator(t2s.model(), t2s.tokenizer());
+    /** {@code threads} model threads: the first with {@code t2s}'s model, the others with replicas of it. */
+    ModelWorker(TextToSql t2s, int capacity, int batchSize, int threads) {
+        if (threads < 1) throw new IllegalArgumentException("model threads must be at least 1, not " + threads);
         this.capacity = capacity;
         this.batchSize = batchSize;
         t2s.options(t2s.options().withDecoding(t2s.options().decoding().withBatchSize(batchSize)));
-        this.thread = new Thread(this::run, "gpt4j-model");
-        thread.setDaemon(true);
-        thread.start();
+        for (int i = 0; i < threads; i++) {
+            TextToSql own = i == 0 ? t2s : t2s.replica();
+            lanes.add(new Lane(own, new Generator(own.model(), own.tokenizer())));
+        }
+        for (int i = 0; i < threads; i++) {
+            Lane lane = lanes.get(i);
+            Thread t = new Thread(() -> run(lane), threads == 1 ? "gpt4j-model" : "gpt4j-model-" + i);
+            t.setDaemon(true);
+            this.threads.add(t);
+        }
+        this.threads.forEach(Thread::start);
+    }
+
+    /** How many threads run the model. */
+    int threads() {
+        return threads.size();
     }
 
     /** Queues a job; false (and the job untouched) if the queue is full or the worker stopped. */
@@ -105,7 +127,7 @@ final class ModelWorker implements AutoCloseable {
         try {
             if (!running || queue.size() >= capacity) return false;
             queue.add(job);
-            waiting.signal();
+            waiting.signalAll(); // a thread gathering a batch, or one that waits for any job
             return true;
         } finally {
             lock.unlock();
@@ -128,10 +150,10 @@ final class ModelWorker implements AutoCloseable {
 
     /** Batches decoded so far, and the questions in them: their ratio is the mean batch size. */
     long[] batchStats() {
-        return new long[] {batches, batchedQuestions};
+        return new long[] {batches.get(), batchedQuestions.get()};
     }
 
-    private void run() {
+    private void run(Lane lane) {
         while (running) {
             List<Job<?>> batch;
             try {
@@ -141,11 +163,18 @@ final class ModelWorker implements AutoCloseable {
             }
             if (batch.isEmpty()) continue;
             try {
-                if (batch.get(0) instanceof CompletionJob c) complete(c);
-                else answer(batch);
+                if (batch.get(0) instanceof CompletionJob c) complete(lane, c);
+                else answer(lane, batch);
             } catch (Throwable t) { // a job must never be left waiting: fail what is still open
                 for (Job<?> j : batch) j.result.completeExceptionally(t);
                 if (t instanceof Error e && !(t instanceof StackOverflowError)) throw e;
+            } finally {
+                lock.lock();
+                try {
+                    busy--;
+                } finally {
+                    lock.unlock();
+                }
             }
         }
         failWaiting();
@@ -156,6 +185,14 @@ final class ModelWorker implements AutoCloseable {
         lock.lock();
         try {
             while (queue.isEmpty() && running) waiting.await();
+            if (busy > 0 && batchSize > 1 && queue.peekFirst() instanceof SqlJob) {
+                // under load (another thread is decoding): the clients of a batch that just ended ask again within a
+                // millisecond or two; waiting that long for them makes one full batch instead of a small one and a wait
+                long until = System.nanoTime() + GATHER_NANOS;
+                for (long left = GATHER_NANOS; running && queue.size() < batchSize && left > 0; left = until - System.nanoTime()) {
+                    waiting.awaitNanos(left);
+                }
+            }
             List<Job<?>> out = new ArrayList<>();
             long now = System.nanoTime();
             for (Iterator<Job<?>> it = queue.iterator(); it.hasNext(); ) {
@@ -176,15 +213,17 @@ final class ModelWorker implements AutoCloseable {
                 }
             }
             for (Job<?> j : out) j.started = now;
+            if (!out.isEmpty()) busy++;
             return out;
         } finally {
             lock.unlock();
         }
     }
 
-    private void answer(List<Job<?>> batch) {
+    private void answer(Lane lane, List<Job<?>> batch) {
         List<SqlJob> jobs = new ArrayList<>(batch.size());
         for (Job<?> j : batch) jobs.add((SqlJob) j);
+        TextToSql t2s = lane.t2s();
         GptModel model = t2s.model();
         String adapter = jobs.get(0).adapter;
         if (!Objects.equals(adapter, model.activeAdapter() == null ? null : activeName(model))) model.setActiveAdapter(adapter);
@@ -207,11 +246,11 @@ final class ModelWorker implements AutoCloseable {
                 jobs.get(0).result.completeExceptionally(e);
                 return;
             }
-            for (SqlJob j : jobs) answer(List.of(j));
+            for (SqlJob j : jobs) answer(lane, List.of(j));
             return;
         }
-        batches++;
-        batchedQuestions += jobs.size();
+        batches.incrementAndGet();
+        batchedQuestions.addAndGet(jobs.size());
         for (int i = 0; i < jobs.size(); i++) jobs.get(i).result.complete(answers.get(i));
     }
 
@@ -220,10 +259,10 @@ final class ModelWorker implements AutoCloseable {
         return null;
     }
 
-    private void complete(CompletionJob job) {
-        GptModel model = t2s.model();
+    private void complete(Lane lane, CompletionJob job) {
+        GptModel model = lane.t2s().model();
         if (model.activeAdapter() != null) model.setActiveAdapter(null); // completions use the base model
-        List<Generation> out = generator.generate(job.prompts, job.options, null, job.prompts.size(), job.listener, job.stopTokens);
+        List<Generation> out = lane.generator().generate(job.prompts, job.options, null, job.prompts.size(), job.listener, job.stopTokens);
         job.result.complete(out);
     }
 
@@ -237,7 +276,7 @@ final class ModelWorker implements AutoCloseable {
         }
     }
 
-    /** Stops taking jobs, fails those waiting, and waits for the batch being decoded (up to 30 s). */
+    /** Stops taking jobs, fails those waiting, waits for the batches being decoded (up to 30 s), closes the replicas. */
     @Override
     public void close() {
         lock.lock();
@@ -247,11 +286,23 @@ final class ModelWorker implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        long until = System.nanoTime() + 30_000_000_000L;
+        boolean stopped = true;
         try {
-            thread.join(30_000);
+            for (Thread t : threads) {
+                t.join(Math.max(1, (until - System.nanoTime()) / 1_000_000));
+                stopped &= !t.isAlive();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            stopped = false;
         }
         failWaiting();
+        // a replica's memory is freed only when no thread can still be decoding with it
+        if (!stopped) return;
+        for (int i = 0; i < lanes.size(); i++) {
+            lanes.get(i).generator().close();
+            if (i > 0) lanes.get(i).t2s().close();
+        }
     }
 }

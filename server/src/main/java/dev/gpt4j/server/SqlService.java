@@ -81,9 +81,18 @@ public final class SqlService implements AutoCloseable {
         this.token = b.token == null ? null : b.token.getBytes(StandardCharsets.UTF_8);
         this.corsOrigins = Set.copyOf(b.corsOrigins);
         this.modelName = b.modelName;
-        this.worker = new ModelWorker(t2s, limits.queueCapacity(), limits.batchSize());
+        this.worker = new ModelWorker(t2s, limits.queueCapacity(), limits.batchSize(), b.modelThreads);
         this.openAi = new OpenAiApi(t2s.tokenizer(), t2s.model().config().contextLength(), worker, log, limits, modelName);
         for (String f : List.of("index.html", "app.js", "app.css")) assets.put(f, resource("web/" + f));
+    }
+
+    /**
+     * Two model threads on a machine with two or more cores, else one. On the example model one question decodes as
+     * fast on one core as on two (its products are too small to gain from a second thread), so a second batch in
+     * parallel is what the second core is for.
+     */
+    public static int defaultModelThreads() {
+        return Math.min(2, Runtime.getRuntime().availableProcessors());
     }
 
     public static Builder builder(TextToSql t2s) {
@@ -101,6 +110,7 @@ public final class SqlService implements AutoCloseable {
         private String token;
         private List<String> corsOrigins = List.of();
         private String modelName = "gpt4j";
+        private int modelThreads = defaultModelThreads();
 
         private Builder(TextToSql t2s) {
             if (t2s == null) throw new IllegalArgumentException("no model");
@@ -161,6 +171,17 @@ public final class SqlService implements AutoCloseable {
         /** The model's name in replies and the log (the model folder's name, say). */
         public Builder modelName(String name) {
             this.modelName = name;
+            return this;
+        }
+
+        /**
+         * How many threads run the model, each decoding a batch of its own ({@link #defaultModelThreads()} by default).
+         * From two on, the others answer with replicas of the model (its weights shared, not copied; see
+         * {@link dev.gpt4j.core.GptModel#replica}), and OpenBLAS runs on one thread in this process.
+         */
+        public Builder modelThreads(int n) {
+            if (n < 1 || n > 64) throw new IllegalArgumentException("model threads must be 1 to 64, not " + n);
+            this.modelThreads = n;
             return this;
         }
 
@@ -630,6 +651,7 @@ public final class SqlService implements AutoCloseable {
         ObjectNode q = o.putObject("queue");
         q.put("waiting", worker.waiting());
         q.put("capacity", worker.capacity());
+        q.put("model_threads", worker.threads());
         long[] b = worker.batchStats();
         q.put("batches", b[0]);
         q.put("mean_batch", b[0] == 0 ? 0 : Math.round(100.0 * b[1] / b[0]) / 100.0);
@@ -637,7 +659,7 @@ public final class SqlService implements AutoCloseable {
         sendJson(ctx, 200, o);
     }
 
-    /** Stops the model's thread (failing what waits), closes the model and, if the service opened it, the log. */
+    /** Stops the model's threads (failing what waits), closes the model and, if the service opened it, the log. */
     @Override
     public void close() {
         worker.close();

@@ -165,6 +165,7 @@ class ServerApiTest {
         JsonNode h = TestServer.json(s.get("/api/health"));
         assertEquals("ok", h.get("status").asText());
         assertEquals(64, h.get("queue").get("capacity").asInt());
+        assertEquals(SqlService.defaultModelThreads(), h.get("queue").get("model_threads").asInt());
         assertError(s.get("/api/history?limit=0"), 400, "limit must be an integer from 1 to 500");
         assertError(s.get("/api/history?limit=x"), 400, "limit must be an integer");
         assertError(s.get("/api/history?database=nope"), 400, "unknown database 'nope'");
