@@ -183,6 +183,26 @@ final class Blas {
     }
 
     /**
+     * y[n, out] = x[n, in] @ W for a decoding step's few rows, W row-major [in, out]: one sgemv per row. With OpenBLAS
+     * pinned to one thread and no other forward running, each row's outputs are split over the pool instead where that
+     * keeps the bits of one call ({@link #SGEMV_BLOCK}): a lone question then still decodes on both cores, as OpenBLAS's
+     * own threads did before pinning.
+     */
+    static void xTimesWRows(INDArray x, INDArray w, INDArray y) {
+        int n = (int) x.size(0), in = (int) w.size(0), out = (int) w.size(1);
+        if (!pinned || Kernels.crowded()) {
+            FloatPointer xp = pointer(x, 0), wp = pointer(w, 0), yp = pointer(y, 0); // moved row by row: no object per row
+            for (int r = 0; r < n; r++) xTimesW(xp.position((long) r * in), wp, in, out, yp.position((long) r * out));
+            return;
+        }
+        for (int r = 0; r < n; r++) {
+            long xOff = (long) r * in, yOff = (long) r * out;
+            splitRows(out, (o0, o1) -> openblas_nolapack.cblas_sgemv(ROW_MAJOR, TRANS, in, o1 - o0, 1f, pointer(w, o0), out, pointer(x, xOff), 1,
+                    0f, pointer(y, yOff + o0), 1));
+        }
+    }
+
+    /**
      * c = alpha op(a) op(b) + beta c, all row-major with leading dimensions lda, ldb, ldc; op(a) is [m, k] and
      * op(b) [k, n].
      */
@@ -218,17 +238,26 @@ final class Blas {
     }
 
     /**
-     * Output rows of an sgemv split over the pool in blocks of this many. OpenBLAS's kernels take a few outputs at a
-     * time and the last few another way, so an output's bits depend on where its call starts: parts that start at a
-     * multiple of the block give each output the bits it gets from one unsplit call (as a forward that runs alone and
-     * one that runs beside another, {@link Kernels#crowded}, must agree).
+     * Output rows of an sgemv split over the pool with OpenBLAS pinned come in blocks of this many. An output's bits
+     * from OpenBLAS's sgemv kernels can depend on where its call starts and how long it is; measured here, they do not
+     * when both parts are a multiple of 64 rows long (1,024 and 8,192 rows split in two, any input length), and do for
+     * other lengths (468, 701, 1,000, 50,257). So a pinned forward splits only such products; one that runs beside
+     * another ({@link Kernels#crowded}) never splits, and the two must agree.
      */
     private static final int SGEMV_BLOCK = 64;
 
-    /** [0, rows) over {@link Kernels#parallel} in parts that start at multiples of {@link #SGEMV_BLOCK} (256 rows a part at least). */
+    /**
+     * [0, rows) over {@link Kernels#parallel}: halves (as ever) while OpenBLAS is not pinned; pinned, parts that are
+     * whole {@link #SGEMV_BLOCK}s (256 rows a part at least), or one part on this thread when rows are not a multiple.
+     */
     private static void splitRows(int rows, Kernels.Range body) {
-        int blocks = (rows + SGEMV_BLOCK - 1) / SGEMV_BLOCK;
-        Kernels.parallel(blocks, 256 / SGEMV_BLOCK, (b0, b1) -> body.run(b0 * SGEMV_BLOCK, Math.min(rows, b1 * SGEMV_BLOCK)));
+        if (!pinned) {
+            Kernels.parallel(rows, 256, body);
+        } else if (rows % SGEMV_BLOCK != 0) {
+            body.run(0, rows);
+        } else {
+            Kernels.parallel(rows / SGEMV_BLOCK, 256 / SGEMV_BLOCK, (b0, b1) -> body.run(b0 * SGEMV_BLOCK, b1 * SGEMV_BLOCK));
+        }
     }
 
     /**

@@ -39,8 +39,6 @@ public final class Linear {
     private final QuantizedMatrix packed;
     /** Heap rows for the packed products, shared by a model's layers (one product at a time). */
     private final Scratch scratch;
-    /** The weight's first element, for sgemv (made on first use: not every path needs one). */
-    private FloatPointer wPointer;
     /** The active adapter's A and B for this layer, or null. */
     private Lora lora;
     /** h [rows, r] of cached forwards (no backward), grown as needed. */
@@ -177,10 +175,7 @@ public final class Linear {
         } else if (compute == Compute.JAVA && x.size(0) < Blas.SPLIT_ROWS && Blas.oneRowProducts()) {
             // a decoding step's few rows: one sgemv each (an sgemm this small costs OpenBLAS more to pack the weight
             // than to multiply), and each row's numbers are then the same whatever it is batched with
-            if (wPointer == null) wPointer = Blas.pointer(w, 0);
-            int I = (int) w.size(0), O = (int) w.size(1);
-            FloatPointer xp = Blas.pointer(x, 0), op = Blas.pointer(out, 0); // moved row by row: no object per row
-            for (int n = 0; n < x.size(0); n++) Blas.xTimesW(xp.position((long) n * I), wPointer, I, O, op.position((long) n * O));
+            Blas.xTimesWRows(x, w, out);
             if (b != null) Kernels.addRowVector(out, b);
         } else {
             forward(compute, x, w, b, out);

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -91,8 +93,8 @@ final class ModelWorker implements AutoCloseable {
     private final Condition waiting = lock.newCondition();
     private final ArrayDeque<Job<?>> queue = new ArrayDeque<>();
     private volatile boolean running = true;
-    /** Threads decoding a batch now (guarded by the lock). */
-    private int busy;
+    /** Threads decoding a batch now: counted in when a thread takes one, out before its answers are handed over. */
+    private final AtomicInteger busy = new AtomicInteger();
     /** How long a free thread waits for a batch to fill while another decodes. */
     private static final long GATHER_NANOS = 5_000_000;
     private final AtomicLong batches = new AtomicLong(), batchedQuestions = new AtomicLong();
@@ -162,19 +164,21 @@ final class ModelWorker implements AutoCloseable {
                 break;
             }
             if (batch.isEmpty()) continue;
+            // not busy any more before a client hears its answer: its next question must not find this thread busy
+            // and wait for a batch to fill (a lone client would wait GATHER_NANOS for every question)
+            AtomicBoolean counted = new AtomicBoolean(true);
+            Runnable idle = () -> {
+                if (counted.getAndSet(false)) busy.decrementAndGet();
+            };
             try {
-                if (batch.get(0) instanceof CompletionJob c) complete(lane, c);
-                else answer(lane, batch);
+                if (batch.get(0) instanceof CompletionJob c) complete(lane, c, idle);
+                else answer(lane, batch, idle);
             } catch (Throwable t) { // a job must never be left waiting: fail what is still open
+                idle.run();
                 for (Job<?> j : batch) j.result.completeExceptionally(t);
                 if (t instanceof Error e && !(t instanceof StackOverflowError)) throw e;
             } finally {
-                lock.lock();
-                try {
-                    busy--;
-                } finally {
-                    lock.unlock();
-                }
+                idle.run();
             }
         }
         failWaiting();
@@ -185,7 +189,7 @@ final class ModelWorker implements AutoCloseable {
         lock.lock();
         try {
             while (queue.isEmpty() && running) waiting.await();
-            if (busy > 0 && batchSize > 1 && queue.peekFirst() instanceof SqlJob) {
+            if (busy.get() > 0 && batchSize > 1 && queue.peekFirst() instanceof SqlJob) {
                 // under load (another thread is decoding): the clients of a batch that just ended ask again within a
                 // millisecond or two; waiting that long for them makes one full batch instead of a small one and a wait
                 long until = System.nanoTime() + GATHER_NANOS;
@@ -213,14 +217,14 @@ final class ModelWorker implements AutoCloseable {
                 }
             }
             for (Job<?> j : out) j.started = now;
-            if (!out.isEmpty()) busy++;
+            if (!out.isEmpty()) busy.incrementAndGet();
             return out;
         } finally {
             lock.unlock();
         }
     }
 
-    private void answer(Lane lane, List<Job<?>> batch) {
+    private void answer(Lane lane, List<Job<?>> batch, Runnable idle) {
         List<SqlJob> jobs = new ArrayList<>(batch.size());
         for (Job<?> j : batch) jobs.add((SqlJob) j);
         TextToSql t2s = lane.t2s();
@@ -246,11 +250,12 @@ final class ModelWorker implements AutoCloseable {
                 jobs.get(0).result.completeExceptionally(e);
                 return;
             }
-            for (SqlJob j : jobs) answer(lane, List.of(j));
+            for (SqlJob j : jobs) answer(lane, List.of(j), () -> {});
             return;
         }
         batches.incrementAndGet();
         batchedQuestions.addAndGet(jobs.size());
+        idle.run();
         for (int i = 0; i < jobs.size(); i++) jobs.get(i).result.complete(answers.get(i));
     }
 
@@ -259,10 +264,11 @@ final class ModelWorker implements AutoCloseable {
         return null;
     }
 
-    private void complete(Lane lane, CompletionJob job) {
+    private void complete(Lane lane, CompletionJob job, Runnable idle) {
         GptModel model = lane.t2s().model();
         if (model.activeAdapter() != null) model.setActiveAdapter(null); // completions use the base model
         List<Generation> out = lane.generator().generate(job.prompts, job.options, null, job.prompts.size(), job.listener, job.stopTokens);
+        idle.run();
         job.result.complete(out);
     }
 
