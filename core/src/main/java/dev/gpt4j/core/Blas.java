@@ -111,9 +111,8 @@ final class Blas {
     /**
      * For forwards on several threads at once (model replicas, one per serving thread): OpenBLAS on one thread from
      * now on, for the whole process. Its thread pool is not made for concurrent callers, and a switch of its thread
-     * count in one forward ({@link #forRows}) would change it under another. Many-row products are still split over
-     * gpt4j's pool (a caller that finds it busy runs its parts itself); a decoding step's few rows are one sgemv each
-     * on the calling thread (measured on the example model: as fast as with OpenBLAS's two threads).
+     * count in one forward ({@link #forRows}) would change it under another. Products are still split over gpt4j's pool
+     * while one forward runs alone; beside another ({@link Kernels#crowded}) each keeps to its thread.
      */
     static synchronized void pinOneThread() {
         if (pinned || !AVAILABLE) return;

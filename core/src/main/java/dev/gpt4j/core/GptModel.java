@@ -125,16 +125,18 @@ public final class GptModel implements AutoCloseable {
     /**
      * A model for another thread: the same weights, packed weights and adapters as this one (shared, not copied), the
      * same active adapter, and activations and layer scratch of its own, in evaluation mode. For answering on several
-     * threads at once (one replica each, this model being one of them), as {@code gpt4j serve --workers} does; the
-     * replicas' logits are this model's to the bit.
+     * threads at once (one replica each, this model being one of them), as {@code gpt4j serve --model-threads} does;
+     * the replicas' logits are this model's to the bit, alone or while others run.
      *
      * <p>A replica only runs forwards: it does not train, and it cannot merge, add, remove or pack what it shares
      * ({@link IllegalStateException}); change those on this model while no replica runs. This model must stay open as
      * long as its replicas are used; closing a replica frees only its own activations.
      *
      * <p>From the first replica on, OpenBLAS runs on one thread for the rest of the process (its thread pool is not for
-     * concurrent callers): prompts' many-row products are still split over gpt4j's two-part pool when it is free, and a
-     * decoding step's rows run on the calling thread, which is where a second thread's batch gains its core.
+     * concurrent callers). A forward that runs alone still splits its larger products over gpt4j's pool; one that runs
+     * beside another keeps to its own thread, which is where a second thread's batch gains its core. Pinning changes no
+     * logit of the shipped model; a model whose products OpenBLAS's two threads would split elsewhere (lengths that are
+     * not whole blocks of 64 rows) can see its last bits change once, when the first replica is made.
      */
     public GptModel replica() {
         GptModel root = replicaOf != null ? replicaOf : this;

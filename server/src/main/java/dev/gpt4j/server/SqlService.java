@@ -87,9 +87,9 @@ public final class SqlService implements AutoCloseable {
     }
 
     /**
-     * Two model threads on a machine with two or more cores, else one. On the example model one question decodes as
-     * fast on one core as on two (its products are too small to gain from a second thread), so a second batch in
-     * parallel is what the second core is for.
+     * Two model threads on a machine with two or more cores, else one. A question's products on the example model are a
+     * few hundred microseconds each, too short for a second core to halve, so under load a second batch decoding at the
+     * same time is the better use of it (BENCHMARKS.md: 1.5x the answers per second at 16 clients, one client as fast).
      */
     public static int defaultModelThreads() {
         return Math.min(2, Runtime.getRuntime().availableProcessors());

@@ -167,7 +167,8 @@ public final class TextToSql implements AutoCloseable {
     /**
      * An assistant for another thread: a {@link GptModel#replica} of this one's model (the weights and adapters shared,
      * not copied), the same tokenizer, options and adapter, and kept schema prompts of its own. Answers are this one's
-     * to the bit. Close the replicas before this assistant; closing one frees only what is its own.
+     * to the bit. Close the replicas before this assistant, and change no adapter on it ({@link #useAdapter}) while they
+     * answer; closing one frees only what is its own.
      */
     public TextToSql replica() {
         TextToSql t = new TextToSql(model.replica(), tokenizer);
