@@ -178,7 +178,12 @@ final class Blas {
 
     /** y[out] = x[in] @ W, with W row-major [in, out] at {@code w}. */
     static void xTimesW(FloatPointer x, FloatPointer w, int in, int out, FloatPointer y) {
-        openblas_nolapack.cblas_sgemv(ROW_MAJOR, TRANS, in, out, 1f, w, out, x, 1, 0f, y, 1);
+        xTimesW(x, w, in, out, out, y);
+    }
+
+    /** y[out] = x[in] @ W for the first {@code out} columns of a row-major W whose rows are {@code ldw} long. */
+    private static void xTimesW(FloatPointer x, FloatPointer w, int in, int out, int ldw, FloatPointer y) {
+        openblas_nolapack.cblas_sgemv(ROW_MAJOR, TRANS, in, out, 1f, w, ldw, x, 1, 0f, y, 1);
     }
 
     /**
@@ -196,8 +201,7 @@ final class Blas {
         }
         for (int r = 0; r < n; r++) {
             long xOff = (long) r * in, yOff = (long) r * out;
-            splitRows(out, (o0, o1) -> openblas_nolapack.cblas_sgemv(ROW_MAJOR, TRANS, in, o1 - o0, 1f, pointer(w, o0), out, pointer(x, xOff), 1,
-                    0f, pointer(y, yOff + o0), 1));
+            splitRows(out, (o0, o1) -> xTimesW(pointer(x, xOff), pointer(w, o0), in, o1 - o0, out, pointer(y, yOff + o0)));
         }
     }
 
