@@ -24,11 +24,12 @@ import java.util.concurrent.TimeUnit;
  * The four products of one transformer layer of the shipped model ('small': x[rows, 256] times weights [256, 768],
  * [256, 256], [256, 1024] and [1024, 256], row-major [in, out] as gpt4j stores them) for a decoding step's few rows,
  * the two ways OpenBLAS can do them: one {@code cblas_sgemm} per weight ({@code sgemm}), or one {@code cblas_sgemv}
- * per row and weight ({@code sgemv}, what gpt4j does below 16 rows). OpenBLAS keeps its own threads, as in a
- * decoding step. The sgemm packs the whole weight for every call, which costs more than the multiplying at these
- * sizes.
+ * per row and weight ({@code sgemv}, what gpt4j does below 16 rows). With {@code blasThreads} 2 OpenBLAS keeps its own
+ * two threads, as a decoding step with one model thread; with 1 it runs on the caller's thread alone, as each of
+ * {@code serve}'s two model threads does. The sgemm packs the whole weight for every call, which costs more than the
+ * multiplying at these sizes.
  *
- * <pre>java -jar benchmarks/target/benchmarks.jar FewRowProducts</pre>
+ * <pre>java -jar benchmarks/target/benchmarks.jar FewRowProducts [-p blasThreads=1]</pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,12 +44,16 @@ public class FewRowProducts {
     @Param({"1", "4", "8", "15"})
     public int rows;
 
+    @Param({"2", "1"})
+    public int blasThreads;
+
     private final INDArray[] keep = new INDArray[3 * SHAPES.length];
     private final FloatPointer[] w = new FloatPointer[SHAPES.length], x = new FloatPointer[SHAPES.length], y = new FloatPointer[SHAPES.length];
 
     @Setup(Level.Trial)
     public void setup() {
         Nd4j.getRandom().setSeed(1);
+        Nd4j.factory().blas().setMaxThreads(blasThreads); // OPENBLAS_NUM_THREADS has no effect: ND4J sets the count at start
         for (int k = 0; k < SHAPES.length; k++) {
             int in = SHAPES[k][0], out = SHAPES[k][1];
             keep[3 * k] = Nd4j.rand(DataType.FLOAT, in, out);
