@@ -97,10 +97,20 @@ final class ModelWorker implements AutoCloseable {
     private final AtomicInteger busy = new AtomicInteger();
     /** How long a free thread waits for a batch to fill while another decodes. */
     private static final long GATHER_NANOS = 5_000_000;
+    /** How long {@link #close} waits for the batches being decoded. */
+    private final long closeWaitNanos;
+    /** Set by {@link #close}: whether every model thread had ended (so that their models may be freed). */
+    private volatile boolean stopped;
     private final AtomicLong batches = new AtomicLong(), batchedQuestions = new AtomicLong();
 
     /** {@code threads} model threads: the first with {@code t2s}'s model, the others with replicas of it. */
     ModelWorker(TextToSql t2s, int capacity, int batchSize, int threads) {
+        this(t2s, capacity, batchSize, threads, 30_000_000_000L);
+    }
+
+    /** As above, {@link #close} waiting up to {@code closeWaitNanos} for the batches being decoded. */
+    ModelWorker(TextToSql t2s, int capacity, int batchSize, int threads, long closeWaitNanos) {
+        this.closeWaitNanos = closeWaitNanos;
         if (threads < 1) throw new IllegalArgumentException("model threads must be at least 1, not " + threads);
         this.capacity = capacity;
         this.batchSize = batchSize;
@@ -282,7 +292,18 @@ final class ModelWorker implements AutoCloseable {
         }
     }
 
-    /** Stops taking jobs, fails those waiting, waits for the batches being decoded (up to 30 s), closes the replicas. */
+    /**
+     * Whether {@link #close} found every model thread ended. If not, a thread is still decoding with its model (and the
+     * service's): freeing that model's native memory under it would crash the JVM, so it is left to the process's end.
+     */
+    boolean stopped() {
+        return stopped;
+    }
+
+    /**
+     * Stops taking jobs, fails those waiting, waits for the batches being decoded (up to the close wait, 30 s by default),
+     * and closes the replicas if every thread ended ({@link #stopped}).
+     */
     @Override
     public void close() {
         lock.lock();
@@ -292,7 +313,7 @@ final class ModelWorker implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        long until = System.nanoTime() + 30_000_000_000L;
+        long until = System.nanoTime() + closeWaitNanos;
         boolean stopped = true;
         try {
             for (Thread t : threads) {
@@ -304,6 +325,7 @@ final class ModelWorker implements AutoCloseable {
             stopped = false;
         }
         failWaiting();
+        this.stopped = stopped;
         // a replica's memory is freed only when no thread can still be decoding with it
         if (!stopped) return;
         for (int i = 0; i < lanes.size(); i++) {

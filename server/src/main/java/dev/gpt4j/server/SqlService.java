@@ -81,7 +81,7 @@ public final class SqlService implements AutoCloseable {
         this.token = b.token == null ? null : b.token.getBytes(StandardCharsets.UTF_8);
         this.corsOrigins = Set.copyOf(b.corsOrigins);
         this.modelName = b.modelName;
-        this.worker = new ModelWorker(t2s, limits.queueCapacity(), limits.batchSize(), b.modelThreads);
+        this.worker = new ModelWorker(t2s, limits.queueCapacity(), limits.batchSize(), b.modelThreads, b.closeWaitNanos);
         this.openAi = new OpenAiApi(t2s.tokenizer(), t2s.model().config().contextLength(), worker, log, limits, modelName);
         for (String f : List.of("index.html", "app.js", "app.css")) assets.put(f, resource("web/" + f));
     }
@@ -111,6 +111,7 @@ public final class SqlService implements AutoCloseable {
         private List<String> corsOrigins = List.of();
         private String modelName = "gpt4j";
         private int modelThreads = defaultModelThreads();
+        private long closeWaitNanos = 30_000_000_000L;
 
         private Builder(TextToSql t2s) {
             if (t2s == null) throw new IllegalArgumentException("no model");
@@ -182,6 +183,12 @@ public final class SqlService implements AutoCloseable {
         public Builder modelThreads(int n) {
             if (n < 1 || n > 64) throw new IllegalArgumentException("model threads must be 1 to 64, not " + n);
             this.modelThreads = n;
+            return this;
+        }
+
+        /** How long {@link SqlService#close} waits for the questions being decoded (30 s by default; tests shorten it). */
+        Builder closeWait(long nanos) {
+            this.closeWaitNanos = nanos;
             return this;
         }
 
@@ -659,12 +666,21 @@ public final class SqlService implements AutoCloseable {
         sendJson(ctx, 200, o);
     }
 
-    /** Stops the model's threads (failing what waits), closes the model and, if the service opened it, the log. */
+    /**
+     * Stops the model's threads (failing what waits, waiting up to 30 s for what they decode), closes the model and, if
+     * the service opened it, the log. A model thread still decoding after the wait keeps the model: its native memory is
+     * then freed only when the process ends, not under a running forward.
+     */
     @Override
     public void close() {
         worker.close();
-        t2s.close();
+        if (worker.stopped()) t2s.close();
         if (ownsLog) log.close();
+    }
+
+    /** The threads that run the model (tests hand them jobs directly). */
+    ModelWorker worker() {
+        return worker;
     }
 
     /** The names of the served databases, for messages. */

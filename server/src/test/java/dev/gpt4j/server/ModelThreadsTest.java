@@ -55,6 +55,35 @@ class ModelThreadsTest {
     }
 
     @Test
+    void closingWhileAQuestionStillDecodesLeavesTheModelToIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // the service's close waits (here 300 ms) for what the model threads decode; one still decoding after that keeps
+        // the model's memory, which must not be freed under it
+        SqlService service = SqlService.builder(TextToSql.load(TestServer.MODEL)).log(dir.resolve("log.db"))
+                .database(ServedDatabase.of("employees", TestServer.DB, TestServer.DDL)).modelThreads(2)
+                .closeWait(TimeUnit.MILLISECONDS.toNanos(300)).build();
+        CountDownLatch started = new CountDownLatch(1), release = new CountDownLatch(1);
+        TextToSql t2s = TextToSql.load(TestServer.MODEL); // only for its tokenizer
+        var held = completion(t2s, "SELECT name FROM", (seq, tok) -> {
+            if (started.getCount() == 0) return;
+            started.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        t2s.close();
+        assertTrue(service.worker().submit(held));
+        assertTrue(started.await(30, TimeUnit.SECONDS), () -> "the job started decoding: " + held.result);
+        long t0 = System.nanoTime();
+        service.close();
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "close waited its 300 ms, not for the job");
+        assertFalse(service.worker().stopped(), "a model thread was still decoding when close gave up waiting");
+        release.countDown();
+        assertEquals(6, held.result.get(60, TimeUnit.SECONDS).get(0).tokens().length, "the held job decoded on to its end");
+    }
+
+    @Test
     void questionsAnsweredByTwoThreadsGetTheAnswersOfOne() throws Exception {
         Schema schema = DdlSchemas.read(TestServer.DDL);
         List<String> questions = List.of("How many employees are there?", "List the names of all departments.",
