@@ -6,7 +6,9 @@ import dev.gpt4j.inference.GenerationOptions;
 import dev.gpt4j.sql.SqlAnswer;
 import dev.gpt4j.sql.TextToSql;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -55,7 +57,7 @@ class ModelThreadsTest {
     }
 
     @Test
-    void closingWhileAQuestionStillDecodesLeavesTheModelToIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    void closingWhileAQuestionStillDecodesLeavesTheModelToIt(@TempDir Path dir) throws Exception {
         // the service's close waits (here 300 ms) for what the model threads decode; one still decoding after that keeps
         // the model's memory, which must not be freed under it
         SqlService service = SqlService.builder(TextToSql.load(TestServer.MODEL)).log(dir.resolve("log.db"))
